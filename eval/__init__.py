@@ -1,0 +1,1 @@
+"""Evaluation: question set with evidence spans → qrels → runs → metrics → reports."""

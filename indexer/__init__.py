@@ -1,0 +1,1 @@
+"""The indexer: corpus files → cleaned, structured documents → passages → embeddings → index on disk."""

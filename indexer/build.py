@@ -1,0 +1,279 @@
+"""Build the index: corpus → load → clean → structure → chunk → embed (with a cache) → write.
+
+Re-indexing reuses stored embeddings for unchanged text and, when nothing changed at all,
+returns at once without loading the model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from indexer.acronyms import mine_acronyms
+from indexer.chunking import CHUNKER_VERSION, ChunkedPassage, Chunker, ChunkingConfig
+from indexer.corpus import SourceFile, discover, slugify
+from indexer.document import CleanDocument, build_document, guess_title, parse_blocks
+from indexer.embedding import EMBEDDER_SPECS, Embedder, create_embedder
+from indexer.loaders import LoadError, load
+from indexer.store import (
+    FORMAT_VERSION,
+    BuildSpec,
+    IndexStoreError,
+    WriteBundle,
+    current_manifest,
+    open_index,
+    write_index,
+)
+from reportqa.records import DocumentMeta
+from reportqa.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BuildReport:
+    """What a build did, for the CLI summary."""
+
+    index_dir: Path
+    documents: int = 0
+    passages: int = 0
+    tables: int = 0
+    table_rows: int = 0
+    figures: int = 0
+    acronyms: int = 0
+    callouts_removed: int = 0
+    embedded: int = 0
+    reused: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    up_to_date: bool = False
+
+
+def build_spec(settings: Settings) -> BuildSpec:
+    """The model and chunker settings an index must match to be served with ``settings``."""
+    name, dim, max_tokens = EMBEDDER_SPECS[settings.embedder]
+    return BuildSpec(model_name=name, dim=dim, chunker=chunker_settings(settings, max_tokens))
+
+
+def chunker_settings(settings: Settings, max_tokens: int) -> dict:
+    return {
+        "version": CHUNKER_VERSION,
+        "target_tokens": settings.chunk_target_tokens,
+        "overlap_sentences": settings.chunk_overlap_sentences,
+        "section_titles": settings.embed_section_titles,
+        "max_tokens": max_tokens,
+    }
+
+
+def corpus_changes(manifest: dict, files: list[SourceFile]) -> list[str]:
+    """Human-readable differences between the corpus and what an index was built from."""
+    built = {name: info["sha256"] for name, info in manifest.get("sources", {}).items()}
+    now = {f.name: f.sha256 for f in files}
+    changes = [f"new file {n}" for n in sorted(now.keys() - built.keys())]
+    changes += [f"removed file {n}" for n in sorted(built.keys() - now.keys())]
+    changes += [f"changed file {n}" for n in sorted(now.keys() & built.keys()) if now[n] != built[n]]
+    return changes
+
+
+def is_up_to_date(settings: Settings, files: list[SourceFile] | None = None) -> tuple[bool, list[str]]:
+    """Whether the live index matches the corpus and settings (without opening it fully)."""
+    manifest = current_manifest(settings.index_dir)
+    if manifest is None:
+        return False, ["no index yet"]
+    problems = build_spec(settings).mismatches(manifest)
+    if files is None:
+        files = discover(settings.corpus_dir)
+    return not problems and not corpus_changes(manifest, files), problems + corpus_changes(manifest, files)
+
+
+def document_meta(source: SourceFile, title_hint: str | None, fallback_title: str) -> DocumentMeta:
+    """Manifest metadata, or metadata inferred from the file (PDF title or first heading)."""
+    if source.meta is not None:
+        return source.meta
+    title = title_hint or fallback_title or source.path.stem
+    return DocumentMeta(doc_id=slugify(source.path.stem), file=source.name, title=title,
+                        short_title=title if len(title) <= 40 else title[:37] + "…")
+
+
+def cache_key(model_name: str, text: str) -> str:
+    return hashlib.sha256(f"{model_name}\x1f{text}".encode()).hexdigest()
+
+
+class IndexBuilder:
+    """Runs one build with the given settings and embedder."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, progress: bool = True) -> None:
+        self.settings = settings
+        self._embedder = embedder
+        self.progress = progress
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = create_embedder(self.settings.embedder)
+        return self._embedder
+
+    def build(self, rebuild: bool = False) -> BuildReport:
+        """Build (or refresh) the index. Raises CorpusError for an unusable corpus folder."""
+        started = time.perf_counter()
+        settings = self.settings
+        report = BuildReport(index_dir=settings.index_dir)
+        files = discover(settings.corpus_dir)
+        up_to_date, _ = is_up_to_date(settings, files)
+        if up_to_date and not rebuild:
+            manifest = current_manifest(settings.index_dir) or {}
+            _fill_counts(report, manifest)
+            report.up_to_date = True
+            report.seconds = time.perf_counter() - started
+            return report
+
+        docs: list[tuple[SourceFile, CleanDocument]] = []
+        sources: dict[str, dict] = {}
+        seen_ids: set[str] = set()
+        for source in files:
+            try:
+                raw = load(source)
+                fallback = ""
+                if source.meta is None and not raw.title_hint:
+                    blocks, _ = parse_blocks(raw, "")
+                    fallback = guess_title(blocks, source.path.stem)
+                meta = document_meta(source, raw.title_hint, fallback)
+                if meta.doc_id in seen_ids:
+                    raise LoadError(source.path, f"its id {meta.doc_id!r} is already used by another file")
+                doc = build_document(raw, meta)
+                if not doc.text.strip():
+                    raise LoadError(source.path, "no text left after cleaning")
+            except LoadError as exc:
+                log.warning("skipped %s", exc)
+                report.skipped.append((source.name, exc.reason))
+                sources[source.name] = {"sha256": source.sha256, "status": "skipped", "reason": exc.reason}
+                continue
+            seen_ids.add(meta.doc_id)
+            docs.append((source, doc))
+
+        config = ChunkingConfig(
+            target_tokens=settings.chunk_target_tokens,
+            max_tokens=self.embedder.max_tokens,
+            overlap_sentences=settings.chunk_overlap_sentences,
+            section_titles=settings.embed_section_titles,
+        )
+        chunker = Chunker(config, self.embedder.count_tokens)
+        chunked: list[ChunkedPassage] = []
+        for source, doc in docs:
+            passages = chunker.chunk(doc)
+            chunked.extend(passages)
+            sources[source.name] = {"sha256": source.sha256, "status": "indexed", "doc_id": doc.meta.doc_id,
+                                    "passages": len(passages)}
+            report.callouts_removed += doc.callouts_removed
+
+        passage_vectors, sentence_vectors = self._vectors(chunked, report)
+
+        acronyms = mine_acronyms([doc.text for _, doc in docs])
+        faiss_kind = "hnsw" if len(chunked) >= settings.hnsw_threshold else "flat"
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "model": {"name": self.embedder.name, "dim": self.embedder.dim},
+            "chunker": chunker_settings(settings, self.embedder.max_tokens),
+            "sources": sources,
+            "counts": {},
+        }
+        _count(report, docs, chunked, acronyms)
+        manifest["counts"] = {
+            "documents": report.documents, "passages": report.passages, "tables": report.tables,
+            "table_rows": report.table_rows, "figures": report.figures, "acronyms": report.acronyms,
+            "sentences": int(len(sentence_vectors)), "callouts_removed": report.callouts_removed,
+            "skipped": len(report.skipped),
+        }
+        bundle = WriteBundle(
+            documents=[(doc.meta, doc.paged, doc.text, structure_of(doc)) for _, doc in docs],
+            passages=[c.passage for c in chunked],
+            passage_vectors=passage_vectors,
+            sentences=[c.sentences for c in chunked],
+            sentence_vectors=sentence_vectors,
+            acronyms=[(a.short, a.long, a.count) for a in acronyms],
+            cache=self._new_cache,
+            manifest=manifest,
+            faiss_kind=faiss_kind,
+            hnsw_m=settings.hnsw_m,
+            hnsw_ef_construction=settings.hnsw_ef_construction,
+        )
+        write_index(settings.index_dir, bundle)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _vectors(self, chunked: list[ChunkedPassage], report: BuildReport) -> tuple[np.ndarray, np.ndarray]:
+        """Passage vectors, and sentence vectors (a one-sentence passage reuses its own vector)."""
+        own = [len(c.sentences) == 1 and c.sentences[0] == (0, len(c.passage.text)) for c in chunked]
+        sentence_texts = [c.passage.text[s:e] for c, single in zip(chunked, own) if not single for s, e in c.sentences]
+        vectors = self._embed([c.embed_text for c in chunked] + sentence_texts, report)
+        passage_vectors = vectors[: len(chunked)]
+        extra = iter(vectors[len(chunked):])
+        rows = []
+        for c, single, vector in zip(chunked, own, passage_vectors):
+            rows.extend([vector] if single else [next(extra) for _ in c.sentences])
+        dim = passage_vectors.shape[1] if len(passage_vectors) else self.embedder.dim
+        return passage_vectors, (np.stack(rows) if rows else np.zeros((0, dim), np.float32))
+
+    def _embed(self, texts: list[str], report: BuildReport) -> np.ndarray:
+        """Vectors for ``texts``, taking unchanged ones from the previous build's cache."""
+        name = self.embedder.name
+        keys = [cache_key(name, t) for t in texts]
+        cached: dict[str, np.ndarray] = {}
+        try:
+            previous = open_index(self.settings.index_dir, verify_hashes=False)
+            if previous.manifest.get("model", {}).get("name") == name:
+                cached = previous.cached_embeddings(sorted(set(keys)))
+        except IndexStoreError:
+            pass
+        missing = sorted({k: t for k, t in zip(keys, texts) if k not in cached}.items())
+        if missing:
+            fresh = self.embedder.embed([t for _, t in missing], batch_size=self.settings.embed_batch_size,
+                                        progress=self.progress)
+            cached.update({k: v for (k, _), v in zip(missing, fresh)})
+        report.embedded = len(missing)
+        report.reused = len(set(keys)) - len(missing)
+        self._new_cache = {k: cached[k] for k in set(keys)}
+        dim = self.embedder.dim
+        return np.stack([cached[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, dim), np.float32)
+
+
+def structure_of(doc: CleanDocument) -> list:
+    """The block layout the web reader needs: kind, offsets, section, pages, row offsets."""
+    out = []
+    for block in doc.blocks:
+        pages = doc.pages_of(block)
+        out.append({
+            "kind": block.kind, "start": block.start, "end": block.end, "section": list(block.section),
+            "pages": list(pages) if pages[0] is not None else None,
+            "rows": [list(span) for span in block.row_spans],
+        })
+    return out
+
+
+def _count(report: BuildReport, docs, chunked: list[ChunkedPassage], acronyms) -> None:
+    report.documents = len(docs)
+    report.passages = len(chunked)
+    report.tables = sum(len(doc.tables) for _, doc in docs)
+    report.table_rows = sum(1 for c in chunked if c.passage.kind == "table_row")
+    report.figures = sum(1 for c in chunked if c.passage.kind == "figure")
+    report.acronyms = len(acronyms)
+
+
+def _fill_counts(report: BuildReport, manifest: dict) -> None:
+    counts = manifest.get("counts", {})
+    for name in ("documents", "passages", "tables", "table_rows", "figures", "acronyms", "callouts_removed"):
+        setattr(report, name, int(counts.get(name, 0)))
+    report.skipped = [(name, info.get("reason", "")) for name, info in manifest.get("sources", {}).items()
+                      if info.get("status") == "skipped"]
+
+
+def build_index(settings: Settings, embedder: Embedder | None = None, rebuild: bool = False,
+                progress: bool = True) -> BuildReport:
+    """Build or refresh the index described by ``settings``; see IndexBuilder.build."""
+    return IndexBuilder(settings, embedder, progress).build(rebuild=rebuild)

@@ -1,0 +1,289 @@
+"""Cut a cleaned document into passages: whole sentences within one section, sized in the
+embedding model's own tokens and never longer than its window; tables whole (split by rows
+only when too long) and every table row on its own with its column headers."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from indexer.document import CleanDocument, PlacedBlock
+from indexer.sentences import split_sentences
+from indexer.tables import render_row
+from reportqa.records import Passage, PassageKind
+
+CHUNKER_VERSION = 3
+PROSE_KINDS = ("paragraph", "list_item")
+
+TokenCounter = Callable[[list[str]], list[int]]
+
+
+@dataclass
+class ChunkedPassage:
+    """A passage, the text that is embedded for it, and its sentence spans (relative to text)."""
+
+    passage: Passage
+    embed_text: str
+    sentences: list[tuple[int, int]]
+
+
+@dataclass
+class _Unit:
+    start: int
+    end: int
+    block: int
+    tokens: int = 0
+
+
+@dataclass(frozen=True)
+class ChunkingConfig:
+    """How passages are sized. ``max_tokens`` is the model window without special tokens."""
+
+    target_tokens: int
+    max_tokens: int
+    overlap_sentences: int = 1
+    section_titles: bool = True
+
+
+def section_prefix(section: tuple[str, ...]) -> str:
+    """The last two section titles, without numbering, to prepend to the embedded text."""
+    titles = [re.sub(r"^\d+(?:\.\d+)*\.?\s+", "", t) for t in section[-2:]]
+    return " › ".join(titles)
+
+
+def passage_id(doc_id: str, kind: str, text: str, taken: set[str]) -> str:
+    """A stable id from the passage's content: the same text gives the same id on rebuild."""
+    n = 0
+    while True:
+        salt = f"\x1f{n}" if n else ""
+        digest = hashlib.sha1(f"{doc_id}\x1f{kind}\x1f{text}{salt}".encode()).hexdigest()[:10]
+        pid = f"{doc_id}-{digest}"
+        if pid not in taken:
+            taken.add(pid)
+            return pid
+        n += 1
+
+
+class Chunker:
+    """Builds the passages of one document."""
+
+    def __init__(self, config: ChunkingConfig, count_tokens: TokenCounter) -> None:
+        self.config = config
+        self.count_tokens = count_tokens
+
+    def chunk(self, doc: CleanDocument) -> list[ChunkedPassage]:
+        drafts: list[tuple[PassageKind, PlacedBlock, int, int, str, list[tuple[int, int]]]] = []
+        run: list[PlacedBlock] = []
+        for block in doc.blocks + [None]:  # type: ignore[list-item]
+            if block is not None and block.kind in PROSE_KINDS and (not run or run[-1].section == block.section):
+                run.append(block)
+                continue
+            if run:
+                drafts.extend(self._prose(doc, run))
+            run = [block] if block is not None and block.kind in PROSE_KINDS else []
+            if block is None:
+                break
+            if block.kind == "table":
+                drafts.extend(self._table(doc, block))
+            elif block.kind == "figure":
+                drafts.extend(self._figure(doc, block))
+        return self._finish(doc, drafts)
+
+    # --- prose -------------------------------------------------------------------------------
+    def _budget(self, section: tuple[str, ...]) -> tuple[int, int]:
+        prefix_tokens = self.count_tokens([section_prefix(section)])[0] + 2 if self.config.section_titles else 0
+        hard = self.config.max_tokens - prefix_tokens - 2
+        return min(self.config.target_tokens, hard), hard
+
+    def _prose(self, doc: CleanDocument, run: list[PlacedBlock]):
+        units = [
+            _Unit(b.start + s, b.start + e, i)
+            for i, b in enumerate(run)
+            for s, e in split_sentences(doc.text[b.start:b.end])
+        ]
+        for unit, n in zip(units, self.count_tokens([doc.text[u.start:u.end] for u in units])):
+            unit.tokens = n
+        target, hard = self._budget(run[0].section)
+        units = [piece for u in units for piece in self._split_long(doc.text, u, hard)]
+        for group in self._pack(units, target, hard):
+            start, end = group[0].start, group[-1].end
+            text = doc.text[start:end]
+            spans = [(u.start - start, u.end - start) for u in group]
+            first = run[group[0].block]
+            last = run[group[-1].block]
+            yield ("text", _merged(first, last), start, end, text, spans)
+
+    def _pack(self, units: list[_Unit], target: int, hard: int) -> list[list[_Unit]]:
+        groups: list[list[_Unit]] = []
+        current: list[_Unit] = []
+        tokens = 0
+        for i, unit in enumerate(units):
+            new_block = bool(current) and unit.block != current[-1].block
+            too_big = tokens + unit.tokens > target and (tokens >= 0.5 * target or tokens + unit.tokens > hard)
+            boundary = new_block and tokens >= 0.75 * target
+            if current and (too_big or boundary):
+                groups.append(current)
+                carry = self._overlap(current, target)
+                if sum(u.tokens for u in carry) + unit.tokens > hard:
+                    carry = []
+                current, tokens = list(carry), sum(u.tokens for u in carry)
+            current.append(unit)
+            tokens += unit.tokens
+        if current:
+            carried = len(self._overlap(groups[-1], target)) if groups else 0
+            fresh = current[carried:]
+            if groups and fresh and sum(u.tokens for u in fresh) < 0.25 * target and \
+                    sum(u.tokens for u in groups[-1] + fresh) <= hard:
+                groups[-1].extend(fresh)
+            elif fresh:
+                groups.append(current)
+        return groups
+
+    def _overlap(self, group: list[_Unit], target: int) -> list[_Unit]:
+        n = self.config.overlap_sentences
+        if n <= 0 or len(group) <= n:
+            return []
+        carry = group[-n:]
+        return carry if sum(u.tokens for u in carry) <= 0.35 * target else []
+
+    def _split_long(self, text: str, unit: _Unit, hard: int) -> list[_Unit]:
+        """Cut a sentence longer than the window at word boundaries into pieces that fit."""
+        if unit.tokens <= hard:
+            return [unit]
+        pieces: list[_Unit] = []
+        starts = [m.start() + unit.start for m in re.finditer(r"\S+", text[unit.start:unit.end])]
+        i = 0
+        while i < len(starts):
+            lo, hi = i + 1, len(starts)
+            while lo < hi:  # largest j with tokens(starts[i]..starts[j]) <= hard
+                mid = (lo + hi + 1) // 2
+                end = starts[mid] if mid < len(starts) else unit.end
+                if self.count_tokens([text[starts[i]:end]])[0] <= hard:
+                    lo = mid
+                else:
+                    hi = mid - 1
+            end = starts[lo] if lo < len(starts) else unit.end
+            piece_text = text[starts[i]:end].rstrip()
+            pieces.append(_Unit(starts[i], starts[i] + len(piece_text), unit.block,
+                                self.count_tokens([piece_text])[0]))
+            i = lo
+        return pieces
+
+    def _grouped(self, head: list[str], items: list[str], hard: int, joiner: str) -> list[list[int]]:
+        """Indices of ``items`` in consecutive groups that fit the window with ``head``."""
+        head_tokens = sum(self.count_tokens(head)) if head else 0
+        groups: list[list[int]] = []
+        group: list[int] = []
+        tokens = head_tokens
+        for k, n in enumerate(self.count_tokens(items)):
+            if group and tokens + n + len(joiner) > hard:
+                groups.append(group)
+                group, tokens = [], head_tokens
+            group.append(k)
+            tokens += n + len(joiner)
+        if group:
+            groups.append(group)
+        return groups
+
+    # --- figures -------------------------------------------------------------------------------
+    def _figure(self, doc: CleanDocument, block: PlacedBlock):
+        """A figure: caption, loose labels and notes; labels split into groups if too many."""
+        text = doc.text[block.start:block.end]
+        _, hard = self._budget(block.section)
+        if self.count_tokens([text])[0] <= hard:
+            yield ("figure", block, block.start, block.end, text, _line_spans(text))
+            return
+        head = [block.block.caption] if block.block.caption else []
+        labels = block.block.text.split(" · ") + block.block.notes
+        for g in self._grouped(head, labels, hard, " · "):
+            part = "\n".join(head + [" · ".join(labels[k] for k in g)])
+            yield ("figure", block, block.start, block.end, part, _line_spans(part))
+
+    # --- tables --------------------------------------------------------------------------------
+    def _table(self, doc: CleanDocument, block: PlacedBlock):
+        context = block.context
+        head = [line for line in (block.block.caption, "\t".join(block.header)) if line]
+        _, hard = self._budget(block.section)
+        rows = [doc.text[s:e] for s, e in block.row_spans]
+        notes = block.block.notes
+        groups = self._grouped(head, rows, hard, "\n")
+        for g_index, g in enumerate(groups):
+            lines = head + [rows[k] for k in g]
+            if g_index == len(groups) - 1 and notes and sum(self.count_tokens(lines + notes)) < hard:
+                lines += notes
+            text = "\n".join(lines)
+            start = block.start if g_index == 0 else block.row_spans[g[0]][0]
+            end = block.end if g_index == len(groups) - 1 else block.row_spans[g[-1]][1]
+            yield ("table", block, start, end, text, _line_spans(text))
+        for (s, e), cells in zip(block.row_spans, block.body):
+            text = render_row(block.header, cells, context)
+            yield ("table_row", block, s, e, text, [(0, len(text))])
+
+    # --- ids and embed texts ---------------------------------------------------------------------
+    def _finish(self, doc: CleanDocument, drafts) -> list[ChunkedPassage]:
+        taken: set[str] = set()
+        out: list[ChunkedPassage] = []
+        for kind, block, start, end, text, spans in drafts:
+            page_start, page_end = doc.pages_of(block)
+            passage = Passage(
+                passage_id=passage_id(doc.meta.doc_id, kind, text, taken),
+                doc_id=doc.meta.doc_id,
+                kind=kind,
+                section=block.section,
+                start=start,
+                end=end,
+                text=text,
+                page_start=page_start,
+                page_end=page_end,
+            )
+            prefix = section_prefix(block.section) if self.config.section_titles else ""
+            embed_text = f"{prefix}\n{text}" if prefix else text
+            out.append(ChunkedPassage(passage, embed_text, spans))
+        self._enforce_window(out)
+        return out
+
+    def _enforce_window(self, passages: list[ChunkedPassage]) -> None:
+        """Guarantee: no embedded text exceeds the model window (cut rows of a table or
+        trailing sentences until it fits; this only triggers on pathological input)."""
+        limit = self.config.max_tokens
+        counts = self.count_tokens([p.embed_text for p in passages])
+        for p, n in zip(passages, counts):
+            while n > limit and len(p.sentences) > 1:
+                keep = p.sentences[:-1]
+                cut = keep[-1][1]
+                text = p.passage.text[:cut]
+                prefix_len = len(p.embed_text) - len(p.passage.text)
+                p.embed_text = p.embed_text[:prefix_len] + text
+                p.passage = _with_text(p.passage, text)
+                p.sentences = keep
+                n = self.count_tokens([p.embed_text])[0]
+            if n > limit:
+                raise ValueError(f"passage {p.passage.passage_id} cannot fit the model window")
+
+
+def _with_text(p: Passage, text: str) -> Passage:
+    end = p.start + len(text) if p.kind == "text" else p.end
+    return Passage(p.passage_id, p.doc_id, p.kind, p.section, p.start, end, text, p.page_start, p.page_end)
+
+
+def _merged(first: PlacedBlock, last: PlacedBlock) -> PlacedBlock:
+    """A stand-in block spanning first..last, so pages cover the whole passage."""
+    if first is last:
+        return first
+    from copy import copy
+
+    block = copy(first.block)
+    block.page_end = last.block.page_end
+    return PlacedBlock(block, first.start, last.end)
+
+
+def _line_spans(text: str) -> list[tuple[int, int]]:
+    spans = []
+    pos = 0
+    for line in text.split("\n"):
+        if line.strip():
+            spans.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    return spans

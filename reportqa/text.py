@@ -1,0 +1,68 @@
+"""Small text helpers shared by the indexer, retriever and eval: word tokens, stopwords, matching keys."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+
+STOPWORDS = frozenset(
+    """
+    a about above after again against all am an and any are aren't as at be because been before
+    being below between both but by can can't cannot could couldn't did didn't do does doesn't doing
+    don't down during each few for from further had hadn't has hasn't have haven't having he he'd
+    he'll he's her here here's hers herself him himself his how how's i i'd i'll i'm i've if in into
+    is isn't it it's its itself let's me more most mustn't my myself no nor not of off on once only
+    or other ought our ours ourselves out over own same shan't she she'd she'll she's should
+    shouldn't so some such than that that's the their theirs them themselves then there there's
+    these they they'd they'll they're they've this those through to too under until up very was
+    wasn't we we'd we'll we're we've were weren't what what's when when's where where's which while
+    who who's whom why why's with won't would wouldn't you you'd you'll you're you've your yours
+    yourself yourselves s t d ll m re ve also us get got just like may might must will shall
+    whats hows wheres whos anyone anything someone something thing things tell say says said
+    """.split()
+)
+
+
+def fold(text: str) -> str:
+    """Case-fold and strip accents, keeping letters, digits and spacing."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+def match_key(text: str) -> str:
+    """Letters and digits only, case-folded: the key evidence spans are matched on."""
+    return re.sub(r"[^0-9a-z]", "", fold(text))
+
+
+def match_key_with_map(text: str) -> tuple[str, list[int]]:
+    """``match_key`` plus, for every kept character, its offset in ``text``."""
+    keep: list[str] = []
+    offsets: list[int] = []
+    for i, ch in enumerate(text):
+        for c in fold(ch):
+            if "0" <= c <= "9" or "a" <= c <= "z":
+                keep.append(c)
+                offsets.append(i)
+    return "".join(keep), offsets
+
+
+def words(text: str) -> list[str]:
+    """Word tokens, case-folded, with apostrophes normalised to ASCII."""
+    return [w.replace("’", "'") for w in WORD_RE.findall(fold(text))]
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper, enough to match 'orders'/'order' and 'flagged'/'flag'."""
+    for suffix, keep in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            if suffix == "s" and word.endswith(("ss", "us", "is")):
+                return word
+            return word[: len(word) - len(suffix)] + keep
+    return word
+
+
+def content_words(text: str) -> list[str]:
+    """Non-stopword tokens of ``text``, stemmed, in order."""
+    return [stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1]

@@ -1,0 +1,1 @@
+"""The retriever: lexical and dense search over the index, fusion, reranking, highlighting, answers."""

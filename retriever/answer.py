@@ -1,0 +1,108 @@
+"""Extractive answers: up to three verbatim sentences from the top passages, each cited, or an
+abstention when the evidence is weak. Nothing is generated or paraphrased.
+
+A generative mode would plug in here later as another ``AnswerComposer`` that receives the
+same cited hits; none is included.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Protocol
+
+from reportqa.records import Answer, AnswerSentence, Citation, Hit
+from reportqa.text import match_key, words
+from retriever.highlight import ScoredSentence
+from retriever.rerank import AbstainModel
+
+SENTENCE_RATIO = 0.85
+MIN_WORDS = 4
+SOURCE_HITS = 3
+
+
+@dataclass
+class Evidence:
+    """What the answer is built from: ranked hits with their scored sentences and signals."""
+
+    query: str
+    hits: list[Hit]
+    sentences: dict[str, list[ScoredSentence]]  # by passage id
+    signals: dict[str, float]
+
+
+class AnswerComposer(Protocol):
+    """Turns evidence into an answer. The extractive composer is the only one shipped."""
+
+    def compose(self, evidence: Evidence) -> Answer: ...
+
+
+def confidence_signals(hits: list[Hit], sentences: dict[str, list[ScoredSentence]], oov: float,
+                       n_terms: int) -> dict[str, float]:
+    """Signals the abstention model combines (all from the top hits; none is a lone threshold)."""
+    if not hits:
+        return {"top_score": -5.0, "top_dense": 0.0, "top_best_sentence": 0.0, "top_coverage": 0.0,
+                "max_coverage": 0.0, "margin": 0.0, "oov": oov, "log_terms": math.log1p(n_terms)}
+    top = hits[0].features
+    second = hits[1].score if len(hits) > 1 else hits[0].score - 1.0
+    best_sentence = max((s.cosine for s in sentences.get(hits[0].passage.passage_id, [])), default=0.0)
+    return {
+        "top_score": hits[0].score,
+        "top_dense": top.get("dense", 0.0),
+        "top_best_sentence": best_sentence,
+        "top_coverage": top.get("coverage", 0.0),
+        "max_coverage": max(h.features.get("coverage", 0.0) for h in hits[:5]),
+        "margin": hits[0].score - second,
+        "oov": oov,
+        "log_terms": math.log1p(n_terms),
+    }
+
+
+def _similar(a: str, b: str) -> bool:
+    ka, kb = match_key(a), match_key(b)
+    if not ka or not kb:
+        return False
+    if ka in kb or kb in ka:
+        return True
+    wa, wb = set(words(a)), set(words(b))
+    return len(wa & wb) / max(1, min(len(wa), len(wb))) > 0.8
+
+
+class ExtractiveComposer:
+    """Picks the best-scoring sentences of the top hits; abstains when the model says so."""
+
+    def __init__(self, abstain: AbstainModel, max_sentences: int = 3) -> None:
+        self.abstain = abstain
+        self.max_sentences = max_sentences
+
+    def compose(self, evidence: Evidence) -> Answer:
+        confidence = self.abstain.probability(evidence.signals)
+        if not evidence.hits or confidence < self.abstain.threshold:
+            return Answer(evidence.query, True, [], [], evidence.hits, confidence)
+        pool: list[tuple[float, int, ScoredSentence]] = []
+        for rank, hit in enumerate(evidence.hits[:SOURCE_HITS]):
+            for s in evidence.sentences.get(hit.passage.passage_id, []):
+                text = hit.passage.text[s.start:s.end]
+                if len(words(text)) >= MIN_WORDS:
+                    pool.append((s.score, rank, s))
+        if not pool:
+            return Answer(evidence.query, True, [], [], evidence.hits, confidence)
+        pool.sort(key=lambda item: -item[0])
+        best = pool[0][0]
+        chosen: list[tuple[int, ScoredSentence, str]] = []
+        for score, rank, s in pool:
+            if len(chosen) >= self.max_sentences or score < SENTENCE_RATIO * best:
+                break
+            text = evidence.hits[rank].passage.text[s.start:s.end]
+            if any(_similar(text, other) for _, _, other in chosen):
+                continue
+            chosen.append((rank, s, text))
+        chosen.sort(key=lambda item: (item[0], item[1].start))
+        numbers: dict[int, int] = {}
+        sentences = []
+        for rank, _, text in chosen:
+            n = numbers.setdefault(rank, len(numbers) + 1)
+            sentences.append(AnswerSentence(text, n))
+        citations = [Citation(n, evidence.hits[rank].passage, evidence.hits[rank].doc_title)
+                     for rank, n in numbers.items()]
+        return Answer(evidence.query, False, sentences, citations, evidence.hits, confidence)

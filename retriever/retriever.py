@@ -1,0 +1,260 @@
+"""The Retriever: one object, opened on an index, that the CLI, the web app and eval all use.
+
+    query → parse (phrases, terms) → acronym expansion → lexical (FTS5 bm25) + dense (FAISS)
+          → fusion → rerank (features, fitted weights) → collapse duplicates → highlight → hits
+    hits → extractive answer or abstention
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+from threading import Lock
+
+import numpy as np
+
+from indexer.build import build_spec, corpus_changes
+from indexer.corpus import discover
+from indexer.embedding import Embedder, create_embedder
+from indexer.store import IndexReader, IndexStaleError, open_index
+from reportqa.records import Answer, Hit, Passage
+from reportqa.settings import Settings
+from reportqa.text import STOPWORDS, match_key, stem, words
+from retriever.acronyms import AcronymExpander, Expansion
+from retriever.answer import Evidence, ExtractiveComposer, confidence_signals
+from retriever.dedup import collapse
+from retriever.dense import DenseSearcher
+from retriever.fusion import fuse
+from retriever.highlight import evidence_spans, score_sentences
+from retriever.lexical import LexicalSearcher
+from retriever.query import ParsedQuery, parse_query
+from retriever.rerank import Candidate, FittedWeights, extract_features, load_weights, query_numbers
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """Which stages run. Named configurations are compared by ``reportqa eval``."""
+
+    lexical: bool = True
+    dense: bool = True
+    acronyms: bool = True
+    rerank: bool = True
+    dedup: bool = True
+
+
+PIPELINES: dict[str, Pipeline] = {
+    "bm25": Pipeline(lexical=True, dense=False, acronyms=False, rerank=False, dedup=False),
+    "dense": Pipeline(lexical=False, dense=True, acronyms=False, rerank=False, dedup=False),
+    "hybrid": Pipeline(acronyms=False, rerank=False, dedup=False),
+    "hybrid+acronyms": Pipeline(rerank=False, dedup=False),
+    "fusion": Pipeline(rerank=False),
+    "full": Pipeline(),
+}
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Restrict search to some reports and/or a section (by number or title prefix)."""
+
+    doc_ids: frozenset[str] | None = None
+    section_prefix: str | None = None
+
+    def admits(self, passage: Passage) -> bool:
+        if self.doc_ids and passage.doc_id not in self.doc_ids:
+            return False
+        if self.section_prefix:
+            prefix = self.section_prefix.strip().casefold()
+            if not any(t.casefold().startswith(prefix) for t in passage.section) and \
+                    not passage.section_label.casefold().startswith(prefix):
+                return False
+        return True
+
+    @property
+    def active(self) -> bool:
+        return bool(self.doc_ids) or bool(self.section_prefix)
+
+
+class Retriever:
+    """Search and answer over one opened index. Thread-safe for concurrent queries."""
+
+    def __init__(self, reader: IndexReader, embedder: Embedder, settings: Settings,
+                 weights: FittedWeights | None = None) -> None:
+        self.reader = reader
+        self.embedder = embedder
+        self.settings = settings
+        self.weights = weights or load_weights(settings.rerank_weights_path)
+        self.lexical = LexicalSearcher(reader, settings.lexical_section_weight)
+        self.dense = DenseSearcher(reader, settings.hnsw_ef_search)
+        vocab_lower: set[str] = set()
+        self.vocabulary: set[str] = set()
+        for p in reader.passages:
+            for w in re.findall(r"[a-z][a-z'’-]*", p.text):
+                vocab_lower.add(w)
+            self.vocabulary.update(stem(w) for w in words(p.text))
+        self.expander = AcronymExpander(reader.acronyms, vocab_lower)
+        self.composer = ExtractiveComposer(self.weights.abstain, settings.answer_max_sentences)
+        self._keys: list[str] | None = None
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = Lock()
+
+    # --- opening ------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, settings: Settings, embedder: Embedder | None = None, check_corpus: bool = True) -> Retriever:
+        """Open the live index for ``settings``.
+
+        Raises IndexMissingError, IndexMismatchError or IndexCorruptError (see indexer.store),
+        and IndexStaleError when ``check_corpus`` and the corpus changed since the build.
+        """
+        reader = open_index(settings.index_dir, build_spec(settings))
+        if check_corpus:
+            changes = corpus_changes(reader.manifest, discover(settings.corpus_dir))
+            if changes:
+                raise IndexStaleError(
+                    f"the index in {settings.index_dir} is out of date ({'; '.join(changes)}); "
+                    "run `reportqa index`")
+        return cls(reader, embedder or create_embedder(settings.embedder), settings)
+
+    @property
+    def documents(self):
+        return self.reader.documents
+
+    def doc_title(self, doc_id: str) -> str:
+        doc = self.reader.documents.get(doc_id)
+        return doc.meta.short_title if doc else doc_id
+
+    # --- encoding --------------------------------------------------------------------------------
+    def encode(self, text: str) -> np.ndarray:
+        """The query vector (the model is loaded once; recent queries are cached in memory)."""
+        with self._lock:
+            if text in self._cache:
+                self._cache.move_to_end(text)
+                return self._cache[text]
+        vector = self.embedder.embed([text])[0]
+        with self._lock:
+            self._cache[text] = vector
+            if len(self._cache) > 512:
+                self._cache.popitem(last=False)
+        return vector
+
+    def warm_up(self) -> None:
+        """Run one query so that the first user query does not pay for lazy initialisation."""
+        self.search("warm up", k=1)
+
+    # --- search ------------------------------------------------------------------------------------
+    def _allowed(self, query: ParsedQuery, filters: SearchFilters | None) -> set[int] | None:
+        allowed: set[int] | None = None
+        if filters is not None and filters.active:
+            allowed = {i for i, p in enumerate(self.reader.passages) if filters.admits(p)}
+        if query.is_phrase_search:
+            if self._keys is None:
+                self._keys = [match_key(p.text) for p in self.reader.passages]
+            found = self.lexical.phrase_matches(query.phrases)
+            exact = {i for i in found if all(k in self._keys[i] for k in query.phrase_keys)}
+            allowed = exact if allowed is None else allowed & exact
+        return allowed
+
+    def _expansions(self, query: ParsedQuery, pipeline: Pipeline) -> list[Expansion]:
+        if not (pipeline.acronyms and self.settings.acronym_expansion):
+            return []
+        return self.expander.expand(query.raw)
+
+    def retrieve(self, raw_query: str, k: int = 10, filters: SearchFilters | None = None,
+                 pipeline: Pipeline | None = None) -> tuple[list[Hit], Evidence]:
+        """Ranked hits and the evidence behind them (sentences, confidence signals)."""
+        pipeline = pipeline or self.default_pipeline()
+        query = parse_query(raw_query)
+        empty = Evidence(raw_query, [], {}, confidence_signals([], {}, 1.0, 0))
+        if not query.words:
+            return [], empty
+        allowed = self._allowed(query, filters)
+        if allowed is not None and not allowed:
+            return [], empty
+        expansions = self._expansions(query, pipeline)
+        added = tuple(e.added for e in expansions)
+        dense_text = query.text + (" (" + "; ".join(added) + ")" if added else "")
+        vector = self.encode(dense_text)
+        depth = max(k, self.settings.rerank_depth)
+        lexical = self.lexical.search(query.words, added, self.settings.acronym_weight,
+                                      self.settings.lexical_candidates, allowed) if pipeline.lexical else []
+        dense = self.dense.search(vector, self.settings.dense_candidates, allowed) if pipeline.dense else []
+        if pipeline.lexical and pipeline.dense:
+            fused = fuse(self.settings.fusion, dense, lexical, self.settings.rrf_k, self.settings.convex_alpha)
+        else:
+            fused = lexical or dense
+        fused = fused[:depth]
+        terms = set(query.terms) | {stem(w) for a in added for w in words(a) if w not in STOPWORDS}
+        candidates = self._candidates(fused, dense, lexical, vector, terms)
+        extract_features(candidates, terms, added, query_numbers(query.text))
+        use_rerank = pipeline.rerank and self.settings.rerank and self.weights.rerank_enabled
+        for c in candidates:
+            c.score = self.weights.rerank.score(c.features) if use_rerank else c.fused
+        candidates.sort(key=lambda c: (-c.score, c.idx))
+        order = [c.idx for c in candidates]
+        if pipeline.dedup:
+            order = collapse(order, lambda i: self.reader.passages[i], self._similarity(candidates),
+                             self.settings.dedup_overlap, self.settings.dedup_similarity)
+        by_idx = {c.idx: c for c in candidates}
+        hits = []
+        for rank, idx in enumerate(order[:max(k, 5)], start=1):
+            c = by_idx[idx]
+            hits.append(Hit(c.passage, self.doc_title(c.passage.doc_id), float(c.score), rank,
+                            evidence_spans(c.sentences), dict(c.features or {})))
+        hits = _strictly_decreasing(hits)
+        sentences = {by_idx[i].passage.passage_id: by_idx[i].sentences for i in order[:max(k, 5)]}
+        oov = self._oov(query, added)
+        signals = confidence_signals(hits, sentences, oov, len(query.terms))
+        return hits[:k], Evidence(raw_query, hits, sentences, signals)
+
+    def search(self, query: str, k: int = 10, filters: SearchFilters | None = None,
+               pipeline: Pipeline | None = None) -> list[Hit]:
+        """The top ``k`` hits for ``query`` (empty for an empty query or no match)."""
+        return self.retrieve(query, k, filters, pipeline)[0]
+
+    def ask(self, query: str, filters: SearchFilters | None = None, k: int = 5) -> Answer:
+        """An extractive answer with citations, or an abstention with the nearest passages."""
+        hits, evidence = self.retrieve(query, max(k, 5), filters)
+        answer = self.composer.compose(evidence)
+        answer.hits = hits[:k]
+        return answer
+
+    def default_pipeline(self) -> Pipeline:
+        return PIPELINES["full"]
+
+    # --- helpers -----------------------------------------------------------------------------------
+    def _candidates(self, fused, dense, lexical, vector: np.ndarray, terms: set[str]) -> list[Candidate]:
+        idxs = [i for i, _ in fused]
+        dense_scores = dict(dense)
+        missing = [i for i in idxs if i not in dense_scores]
+        dense_scores.update(self.dense.similarity(vector, missing))
+        lexical_scores = dict(lexical)
+        out = []
+        for idx, score in fused:
+            sentences = score_sentences(self.reader, idx, vector, terms)
+            out.append(Candidate(idx, self.reader.passages[idx], score, dense_scores.get(idx, 0.0),
+                                 lexical_scores.get(idx, 0.0), sentences))
+        return out
+
+    def _similarity(self, candidates: list[Candidate]):
+        idxs = [c.idx for c in candidates]
+        if not idxs:
+            return lambda a, b: 0.0
+        vectors = {i: self.dense.index.reconstruct(int(i)) for i in idxs}
+        return lambda a, b: float(np.dot(vectors[a], vectors[b]))
+
+    def _oov(self, query: ParsedQuery, added: tuple[str, ...]) -> float:
+        """Share of the query's content terms that never occur in the corpus."""
+        if not query.terms:
+            return 0.0
+        known_expansions = {stem(w) for a in added for w in words(a)}
+        unknown = [t for t in query.terms if t not in self.vocabulary and t not in known_expansions]
+        return len(unknown) / len(query.terms)
+
+
+def _strictly_decreasing(hits: list[Hit]) -> list[Hit]:
+    out: list[Hit] = []
+    for hit in hits:
+        if out and hit.score >= out[-1].score:
+            hit = replace(hit, score=out[-1].score - 1e-9)
+        out.append(hit)
+    return out
