@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -171,7 +172,7 @@ class IndexBuilder:
                                     "passages": len(passages)}
             report.callouts_removed += doc.callouts_removed
 
-        passage_vectors, sentence_vectors = self._vectors(chunked, report)
+        passage_vectors, sentence_vectors = self._vectors(chunked, report, use_cache=not rebuild)
 
         acronyms = mine_acronyms([doc.text for _, doc in docs])
         faiss_kind = "hnsw" if len(chunked) >= settings.hnsw_threshold else "flat"
@@ -207,11 +208,12 @@ class IndexBuilder:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _vectors(self, chunked: list[ChunkedPassage], report: BuildReport) -> tuple[np.ndarray, np.ndarray]:
+    def _vectors(self, chunked: list[ChunkedPassage], report: BuildReport,
+                 use_cache: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Passage vectors, and sentence vectors (a one-sentence passage reuses its own vector)."""
         own = [len(c.sentences) == 1 and c.sentences[0] == (0, len(c.passage.text)) for c in chunked]
         sentence_texts = [c.passage.text[s:e] for c, single in zip(chunked, own) if not single for s, e in c.sentences]
-        vectors = self._embed([c.embed_text for c in chunked] + sentence_texts, report)
+        vectors = self._embed([c.embed_text for c in chunked] + sentence_texts, report, use_cache)
         passage_vectors = vectors[: len(chunked)]
         extra = iter(vectors[len(chunked):])
         rows = []
@@ -220,17 +222,19 @@ class IndexBuilder:
         dim = passage_vectors.shape[1] if len(passage_vectors) else self.embedder.dim
         return passage_vectors, (np.stack(rows) if rows else np.zeros((0, dim), np.float32))
 
-    def _embed(self, texts: list[str], report: BuildReport) -> np.ndarray:
-        """Vectors for ``texts``, taking unchanged ones from the previous build's cache."""
+    def _embed(self, texts: list[str], report: BuildReport, use_cache: bool = True) -> np.ndarray:
+        """Vectors for ``texts``, taking unchanged ones from the previous build's cache
+        (only from a build that verifies against its checksums)."""
         name = self.embedder.name
         keys = [cache_key(name, t) for t in texts]
         cached: dict[str, np.ndarray] = {}
-        try:
-            previous = open_index(self.settings.index_dir, verify_hashes=False)
-            if previous.manifest.get("model", {}).get("name") == name:
-                cached = previous.cached_embeddings(sorted(set(keys)))
-        except IndexStoreError:
-            pass
+        if use_cache:
+            try:
+                previous = open_index(self.settings.index_dir, verify_hashes=True)
+                if previous.manifest.get("model", {}).get("name") == name:
+                    cached = previous.cached_embeddings(sorted(set(keys)))
+            except (IndexStoreError, sqlite3.DatabaseError) as exc:
+                log.info("not reusing embeddings from the previous index: %s", exc)
         missing = sorted({k: t for k, t in zip(keys, texts) if k not in cached}.items())
         if missing:
             fresh = self.embedder.embed([t for _, t in missing], batch_size=self.settings.embed_batch_size,

@@ -120,8 +120,9 @@ class Retriever:
         return self.reader.documents
 
     def doc_title(self, doc_id: str) -> str:
+        """The full title of a report (its id when unknown)."""
         doc = self.reader.documents.get(doc_id)
-        return doc.meta.short_title if doc else doc_id
+        return doc.meta.title if doc else doc_id
 
     # --- encoding --------------------------------------------------------------------------------
     def encode(self, text: str) -> np.ndarray:
@@ -136,6 +137,11 @@ class Retriever:
             if len(self._cache) > 512:
                 self._cache.popitem(last=False)
         return vector
+
+    def clear_cache(self) -> None:
+        """Forget cached query vectors (eval does this so each configuration pays for encoding)."""
+        with self._lock:
+            self._cache.clear()
 
     def warm_up(self) -> None:
         """Run one query so that the first user query does not pay for lazy initialisation."""

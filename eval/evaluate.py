@@ -1,0 +1,55 @@
+"""`reportqa eval`: question set → qrels (evidence spans + judgements) → runs → metrics → reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from eval.judgements import judgement_qrels, load_judgements
+from eval.qrels import build_qrels
+from eval.questions import Question, load_questions
+from eval.report import ask_table, table, write_reports
+from eval.runner import AskResult, ConfigResult, run_ask, run_config
+from retriever.retriever import PIPELINES, Retriever
+
+DEFAULT_CONFIGS = ("bm25", "dense", "hybrid", "full")
+
+
+@dataclass
+class EvalOutcome:
+    results: list[ConfigResult]
+    ask: AskResult | None
+    written: list[Path]
+    questions: int
+
+
+def qrels_for(retriever: Retriever, questions: list[Question], judgements_path: Path | None) -> dict:
+    """Span-derived qrels over the retriever's index, plus recorded judgements."""
+    documents = {doc_id: doc.text for doc_id, doc in retriever.documents.items()}
+    extra = judgement_qrels(load_judgements(judgements_path), {q.id: q.question for q in questions}) \
+        if judgements_path else {}
+    return build_qrels(questions, documents, retriever.reader.passages, extra)
+
+
+def evaluate(retriever: Retriever, questions_path: Path, split: str, configs: list[str], out_dir: Path,
+             judgements_path: Path | None = None, with_ask: bool = True) -> EvalOutcome:
+    """Run ``configs`` (and the ask slice) on the questions of ``split``; write reports.
+
+    Raises ValueError for an unknown configuration name.
+    """
+    unknown = [c for c in configs if c not in PIPELINES]
+    if unknown:
+        raise ValueError(f"unknown configuration(s) {', '.join(unknown)}; choose from {', '.join(PIPELINES)}")
+    questions = load_questions(questions_path, split)
+    qrels = qrels_for(retriever, questions, judgements_path)
+    results = [run_config(retriever, name, questions, qrels) for name in configs]
+    ask = run_ask(retriever, questions, qrels) if with_ask else None
+    written = write_reports(out_dir, results, ask, split, len(questions))
+    return EvalOutcome(results, ask, written, len(questions))
+
+
+def summary_text(outcome: EvalOutcome) -> str:
+    parts = [table(outcome.results)]
+    if outcome.ask is not None:
+        parts.append(ask_table(outcome.ask))
+    return "\n\n".join(parts)

@@ -1,0 +1,109 @@
+"""Write eval results: a printed table, Markdown and JSON per configuration, a summary, and a
+PNG of Hit@k curves (one curve per configuration) linked from the Markdown."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+
+from eval.metrics import MEASURES
+from eval.runner import AskResult, ConfigResult
+
+CURVE_KS = (1, 3, 5, 10)
+HEADLINE = ("Hit@1", "Hit@3", "Hit@5", "Hit@10", "MRR@10", "nDCG@10", "R@5")
+
+
+def table(results: list[ConfigResult]) -> str:
+    """A fixed-width table of the headline measures and latency, one row per configuration."""
+    head = f"{'config':<16}" + "".join(f"{m:>9}" for m in HEADLINE) + f"{'p50 ms':>9}{'p95 ms':>9}"
+    rows = [head, "-" * len(head)]
+    for r in results:
+        rows.append(f"{r.name:<16}" + "".join(f"{r.overall[m]:>9.3f}" for m in HEADLINE)
+                    + f"{r.latency_p50_ms:>9.1f}{r.latency_p95_ms:>9.1f}")
+    return "\n".join(rows)
+
+
+def ask_table(ask: AskResult) -> str:
+    return "\n".join([
+        f"ask: abstention precision {ask.abstention_precision:.3f}, recall {ask.abstention_recall:.3f} "
+        f"({ask.unanswerable} unanswerable); false abstentions {ask.false_abstention_rate:.3f} "
+        f"({ask.answerable} answerable); answers carrying evidence {ask.evidence_carried:.3f}; "
+        f"latency p50 {ask.latency_p50_ms:.1f} ms, p95 {ask.latency_p95_ms:.1f} ms",
+    ])
+
+
+def _md_measures(rows: dict[str, dict[str, float]], label: str) -> list[str]:
+    lines = [f"| {label} | " + " | ".join(HEADLINE) + " |", "|---|" + "---|" * len(HEADLINE)]
+    for name, values in rows.items():
+        lines.append(f"| {name} | " + " | ".join(f"{values[m]:.3f}" for m in HEADLINE) + " |")
+    return lines
+
+
+def plot_curves(results: list[ConfigResult], path: Path) -> None:
+    """Hit@k against k, one line per configuration."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=110)
+    for r in results:
+        ax.plot(CURVE_KS, [r.overall[f"Hit@{k}"] for k in CURVE_KS], marker="o", label=r.name)
+    ax.set_xlabel("k (passages shown)")
+    ax.set_ylabel("Hit@k (answer found in top k)")
+    ax.set_xticks(CURVE_KS)
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    ax.set_title("Retrieval by configuration")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def write_reports(out_dir: Path, results: list[ConfigResult], ask: AskResult | None, split: str,
+                  n_questions: int, day: str | None = None) -> list[Path]:
+    """Write <date>-<config>.md/.json for each configuration, <date>-summary.md/.json and
+    <date>-recall.png. Returns the paths written."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    day = day or date.today().isoformat()
+    png = out_dir / f"{day}-recall.png"
+    plot_curves(results, png)
+    written = [png]
+    notes = (f"Split: **{split}** ({n_questions} questions). Hit@k = share of questions with a relevant "
+             "passage in the top k (ir-measures Success@k); R@k = share of all relevant passages; "
+             "MRR@10 = ir-measures RR@10.")
+    for r in results:
+        md = [f"# Eval {day}: {r.name}", "", notes, "", f"![Hit@k curves]({png.name})", ""]
+        md += _md_measures({"all": r.overall, **r.by_persona}, "persona")
+        md += ["", "## By tag", ""] + _md_measures(r.by_tag, "tag")
+        md += ["", f"Latency: p50 {r.latency_p50_ms:.1f} ms, p95 {r.latency_p95_ms:.1f} ms", "",
+               "## Questions whose evidence is not in the top 5", ""]
+        md += [f"- {f['id']} ({f['persona']}) first relevant rank: {f['first_rank'] or 'not in top 50'} — "
+               f"{f['question']}" for f in r.failing] or ["- none"]
+        path = out_dir / f"{day}-{r.name}.md"
+        path.write_text("\n".join(md) + "\n", encoding="utf-8")
+        data = {k: v for k, v in asdict(r).items() if k != "run"}
+        data.update({"split": split, "date": day})
+        (out_dir / f"{day}-{r.name}.json").write_text(json.dumps(data, indent=2), encoding="utf-8")
+        written += [path, out_dir / f"{day}-{r.name}.json"]
+    summary = [f"# Eval summary {day}", "", notes, "", f"![Hit@k curves]({png.name})", ""]
+    summary += _md_measures({r.name: r.overall for r in results}, "config")
+    summary += ["", "| config | p50 ms | p95 ms |", "|---|---|---|"]
+    summary += [f"| {r.name} | {r.latency_p50_ms:.1f} | {r.latency_p95_ms:.1f} |" for r in results]
+    if ask is not None:
+        summary += ["", "## Ask", "", ask_table(ask), "", "### Wrong behaviour", ""]
+        summary += [f"- {w['id']}: {w['problem']} (confidence {w['confidence']}) — {w['question']}"
+                    for w in ask.wrong] or ["- none"]
+    summary += ["", "Per-configuration reports: " + ", ".join(f"[{r.name}]({day}-{r.name}.md)" for r in results)]
+    path = out_dir / f"{day}-summary.md"
+    path.write_text("\n".join(summary) + "\n", encoding="utf-8")
+    (out_dir / f"{day}-summary.json").write_text(json.dumps({
+        "date": day, "split": split, "questions": n_questions,
+        "configs": {r.name: {"overall": r.overall, "latency_p50_ms": r.latency_p50_ms,
+                             "latency_p95_ms": r.latency_p95_ms} for r in results},
+        "ask": asdict(ask) if ask else None, "measures": list(MEASURES),
+    }, indent=2), encoding="utf-8")
+    return written + [path, out_dir / f"{day}-summary.json"]

@@ -1,0 +1,278 @@
+"""The `reportqa` command: index, search, ask, eval and serve.
+
+Machine-readable output (``--json``, ``--batch``) goes to stdout and nothing else does;
+progress, notices and errors go to stderr. Query text is never logged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sqlite3
+import sys
+from pathlib import Path
+
+from reportqa.settings import Settings
+
+log = logging.getLogger("reportqa")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {}
+    for name in ("corpus", "index"):
+        value = getattr(args, name, None)
+        if value:
+            overrides[f"{name}_dir"] = Path(value)
+    return Settings(**overrides)
+
+
+def _add_paths(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--corpus", metavar="DIR", help="corpus folder (default: ./corpus, or REPORTQA_CORPUS_DIR)")
+    parser.add_argument("--index", metavar="DIR", help="index folder (default: ./index, or REPORTQA_INDEX_DIR)")
+
+
+# --- index ----------------------------------------------------------------------------------------
+def summary_line(report) -> str:
+    skipped = "; ".join(f"{name} ({reason})" for name, reason in report.skipped) or "none"
+    state = "Index is up to date" if report.up_to_date else "Indexed"
+    return (
+        f"{state}: {report.documents} documents, {report.passages} passages "
+        f"({report.tables} tables, {report.table_rows} table rows, {report.figures} figures), "
+        f"{report.acronyms} acronyms, {report.callouts_removed} pull-quotes removed; "
+        f"embedded {report.embedded}, reused {report.reused}; skipped: {skipped}; {report.seconds:.1f} s"
+    )
+
+
+def check_index(settings: Settings) -> list[str]:
+    """Problems with the live index: integrity, counts, and differences from the corpus."""
+    from indexer.build import build_spec, corpus_changes
+    from indexer.corpus import CorpusError, discover
+    from indexer.store import IndexStoreError, open_index
+
+    try:
+        reader = open_index(settings.index_dir, build_spec(settings), verify_hashes=True)
+    except IndexStoreError as exc:
+        return [str(exc)]
+    problems = []
+    result = reader.connection().execute("PRAGMA integrity_check").fetchone()[0]
+    if result != "ok":
+        problems.append(f"SQLite integrity check failed: {result}")
+    counts = reader.manifest.get("counts", {})
+    if counts.get("passages") != len(reader.passages):
+        problems.append(f"manifest says {counts.get('passages')} passages, index has {len(reader.passages)}")
+    try:
+        problems += [f"out of date: {c}" for c in corpus_changes(reader.manifest, discover(settings.corpus_dir))]
+    except CorpusError as exc:
+        problems.append(str(exc))
+    return problems
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from indexer.build import build_index
+
+    settings = _settings(args)
+    if args.check:
+        problems = check_index(settings)
+        for problem in problems:
+            print(f"index check: {problem}", file=sys.stderr)
+        if not problems:
+            print(f"index check: OK ({settings.index_dir})")
+        return 1 if problems else 0
+    report = build_index(settings, rebuild=args.rebuild, progress=sys.stderr.isatty() or args.progress)
+    for name, reason in report.skipped:
+        print(f"skipped {name}: {reason}", file=sys.stderr)
+    print(summary_line(report))
+    return 0
+
+
+def ensure_index(settings: Settings, progress: bool = True) -> None:
+    """Build the index when it is missing, out of date, built differently, or damaged."""
+    from indexer.build import build_index, is_up_to_date
+    from indexer.store import IndexCorruptError, IndexStoreError, open_index
+
+    fresh, reasons = is_up_to_date(settings)
+    damaged = ""
+    if fresh:
+        try:
+            open_index(settings.index_dir, verify_hashes=True)
+        except IndexCorruptError as exc:
+            damaged = str(exc)
+        except (IndexStoreError, sqlite3.DatabaseError) as exc:
+            damaged = str(exc)
+    if fresh and not damaged:
+        return
+    why = damaged or "; ".join(reasons)
+    print(f"Building the index ({why}) …", file=sys.stderr)
+    report = build_index(settings, rebuild=bool(damaged), progress=progress)
+    print(summary_line(report), file=sys.stderr)
+
+
+# --- search and ask ----------------------------------------------------------------------------------
+def _open_retriever(settings: Settings):
+    from retriever.retriever import Retriever
+
+    ensure_index(settings, progress=sys.stderr.isatty())
+    return Retriever.open(settings)
+
+
+def _filters(args: argparse.Namespace):
+    from retriever.retriever import SearchFilters
+
+    docs = frozenset(args.doc) if getattr(args, "doc", None) else None
+    return SearchFilters(doc_ids=docs, section_prefix=getattr(args, "section", None))
+
+
+def _queries(args: argparse.Namespace) -> list[str]:
+    if args.batch:
+        path = Path(args.batch)
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise SystemExit(f"reportqa: cannot read {path}: {exc.strerror}") from exc
+        return [line.strip() for line in lines if line.strip()]
+    if not args.query or not args.query.strip():
+        raise SystemExit("reportqa: give a query, or --batch FILE")
+    return [args.query]
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from retriever.contract import search_dict
+
+    queries = _queries(args)
+    retriever = _open_retriever(_settings(args))
+    as_json = args.json or bool(args.batch)
+    for query in queries:
+        hits = retriever.search(query, k=args.k, filters=_filters(args))
+        if as_json:
+            print(json.dumps(search_dict(query, hits), ensure_ascii=False), flush=True)
+            continue
+        if not hits:
+            print("No passages found.")
+        for hit in hits:
+            p = hit.passage
+            page = f", p. {p.page}" if p.page else ""
+            print(f"{hit.rank}. [{retriever.documents[p.doc_id].meta.short_title}{page}] {p.section_label}")
+            print("   " + _marked(p.text, hit.highlights).replace("\n", "\n   "))
+            print(f"   id {p.passage_id}  score {hit.score:.3f}\n")
+    return 0
+
+
+def _marked(text: str, spans: list[tuple[int, int]]) -> str:
+    """The text with evidence sentences wrapped in » … « for terminals."""
+    out, pos = [], 0
+    for s, e in spans:
+        out += [text[pos:s], "»", text[s:e], "«"]
+        pos = e
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from retriever.contract import answer_dict
+
+    queries = _queries(args)
+    retriever = _open_retriever(_settings(args))
+    as_json = args.json or bool(args.batch)
+    for query in queries:
+        answer = retriever.ask(query, filters=_filters(args))
+        if as_json:
+            print(json.dumps(answer_dict(answer), ensure_ascii=False), flush=True)
+            continue
+        print(answer.text if answer.abstained else "\n".join(f"{s.text} [{s.citation}]" for s in answer.sentences))
+        print()
+        if answer.abstained:
+            print("Nearest passages:")
+            for hit in answer.hits[:3]:
+                print(f"  - {retriever.documents[hit.passage.doc_id].meta.short_title}, {hit.passage.section_label}")
+        for c in answer.citations:
+            page = f", p. {c.passage.page}" if c.passage.page else ""
+            print(f"[{c.n}] {c.doc_title}, {c.passage.section_label}{page} (passage {c.passage.passage_id})")
+    return 0
+
+
+# --- eval and serve --------------------------------------------------------------------------------------
+def cmd_eval(args: argparse.Namespace) -> int:
+    from eval.evaluate import evaluate, summary_text
+
+    settings = _settings(args)
+    retriever = _open_retriever(settings)
+    questions = Path(args.questions) if args.questions else settings.eval_dir / "questions.jsonl"
+    outcome = evaluate(retriever, questions, args.split, args.config, settings.eval_dir / "reports",
+                       settings.judgements_path, with_ask=not args.no_ask)
+    print(summary_text(outcome))
+    print("\nReports: " + ", ".join(str(p) for p in outcome.written if p.suffix == ".md"))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from web.serve import serve
+
+    settings = _settings(args)
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port), ("workers", args.workers)) if v}
+    settings = settings.model_copy(update=overrides)
+    ensure_index(settings, progress=True)
+    return serve(settings)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from eval.evaluate import DEFAULT_CONFIGS
+
+    parser = argparse.ArgumentParser(prog="reportqa", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("index", help="build or refresh the index of the corpus")
+    _add_paths(p)
+    p.add_argument("--rebuild", action="store_true", help="rebuild everything, re-embedding all text")
+    p.add_argument("--check", action="store_true", help="verify the index against its manifest and the corpus")
+    p.add_argument("--progress", action="store_true", help="show a progress bar even when not on a terminal")
+    p.set_defaults(func=cmd_index)
+
+    for name, func, helptext in (("search", cmd_search, "find passages"), ("ask", cmd_ask, "answer with citations")):
+        p = sub.add_parser(name, help=helptext)
+        _add_paths(p)
+        p.add_argument("query", nargs="?", help='the question; "quoted words" search for an exact phrase')
+        p.add_argument("--batch", metavar="FILE", help="one query per line; prints one JSON object per query")
+        p.add_argument("--json", action="store_true", help="print JSON")
+        p.add_argument("--doc", action="append", metavar="ID", help="only this report (repeatable)")
+        p.add_argument("--section", metavar="PREFIX", help="only sections starting with this number or title")
+        if name == "search":
+            p.add_argument("--k", type=int, default=10, help="number of results (default 10)")
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("eval", help="score retrieval and answers on the question set")
+    _add_paths(p)
+    p.add_argument("--questions", metavar="FILE", help="question set (default eval/questions.jsonl)")
+    p.add_argument("--split", choices=("dev", "heldout", "all"), default="dev")
+    p.add_argument("--config", nargs="+", default=list(DEFAULT_CONFIGS), metavar="NAME",
+                   help=f"configurations to compare (default: {' '.join(DEFAULT_CONFIGS)})")
+    p.add_argument("--no-ask", action="store_true", help="skip the ask slice")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("serve", help="serve the web app (builds the index first if needed)")
+    _add_paths(p)
+    p.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default 8000)")
+    p.add_argument("--workers", type=int, help="uvicorn worker processes (default 1)")
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from indexer.corpus import CorpusError
+    from indexer.store import IndexStoreError
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("faiss").setLevel(logging.ERROR)
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (CorpusError, IndexStoreError, ValueError) as exc:
+        print(f"reportqa: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

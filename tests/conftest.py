@@ -1,0 +1,84 @@
+"""Shared fixtures: the small fixture corpus with a fake embedder, the real reports parsed
+(no model), and one real-model index over the bundled corpus for the whole session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from indexer.build import build_index  # noqa: E402
+from indexer.corpus import discover  # noqa: E402
+from indexer.document import CleanDocument, build_document  # noqa: E402
+from indexer.embedding import FakeEmbedder  # noqa: E402
+from indexer.loaders import load  # noqa: E402
+from reportqa.settings import PROJECT_ROOT, Settings  # noqa: E402
+
+FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURE_CORPUS = FIXTURES / "corpus"
+REAL_CORPUS = PROJECT_ROOT / "corpus"
+
+
+def fake_settings(corpus: Path, index: Path, **extra) -> Settings:
+    """Settings for a small corpus with the fake embedder (small chunks, no fitted weights)."""
+    values = dict(corpus_dir=corpus, index_dir=index, embedder="fake", chunk_target_tokens=60,
+                  rerank_weights_path=index / "no-weights.json")
+    values.update(extra)
+    return Settings(**values)
+
+
+@pytest.fixture
+def corpus_copy(tmp_path: Path) -> Path:
+    """A writable copy of the fixture corpus."""
+    target = tmp_path / "corpus"
+    shutil.copytree(FIXTURE_CORPUS, target)
+    return target
+
+
+@pytest.fixture
+def fake_built(tmp_path: Path, corpus_copy: Path) -> Settings:
+    """Settings whose index has been built from a copy of the fixture corpus (fake embedder)."""
+    settings = fake_settings(corpus_copy, tmp_path / "index")
+    build_index(settings, embedder=FakeEmbedder(), progress=False)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def fake_retriever(tmp_path_factory):
+    """A Retriever over the fixture corpus with the fake embedder (built once)."""
+    from retriever.retriever import Retriever
+
+    root = tmp_path_factory.mktemp("fake")
+    corpus = root / "corpus"
+    shutil.copytree(FIXTURE_CORPUS, corpus)
+    settings = fake_settings(corpus, root / "index")
+    embedder = FakeEmbedder()
+    build_index(settings, embedder=embedder, progress=False)
+    return Retriever.open(settings, embedder=embedder)
+
+
+@pytest.fixture(scope="session")
+def real_documents() -> dict[str, CleanDocument]:
+    """The two bundled reports, cleaned and structured (no model needed)."""
+    return {f.meta.doc_id: build_document(load(f), f.meta) for f in discover(REAL_CORPUS)}
+
+
+@pytest.fixture(scope="session")
+def real_settings(tmp_path_factory) -> Settings:
+    """Settings for a real-model index of the bundled corpus, built once per session."""
+    index_dir = tmp_path_factory.mktemp("real") / "index"
+    settings = Settings(corpus_dir=REAL_CORPUS, index_dir=index_dir)
+    build_index(settings, progress=False)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def real_retriever(real_settings):
+    from retriever.retriever import Retriever
+
+    return Retriever.open(real_settings)

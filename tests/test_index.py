@@ -1,0 +1,170 @@
+"""The index on disk: stable ids, incremental rebuilds, atomic swaps, and refusing bad indexes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from conftest import fake_settings
+
+from indexer.build import build_index, is_up_to_date
+from indexer.embedding import FakeEmbedder
+from indexer.store import (
+    CURRENT_FILE,
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexMissingError,
+    IndexStaleError,
+    live_build,
+    open_index,
+)
+from reportqa.cli import check_index
+from retriever.retriever import Retriever
+
+
+def passage_ids(settings) -> list[str]:
+    return [p.passage_id for p in open_index(settings.index_dir).passages]
+
+
+def test_build_writes_a_complete_index(fake_built) -> None:
+    reader = open_index(fake_built.index_dir)
+    manifest = reader.manifest
+    assert manifest["format_version"] == 1
+    assert manifest["model"] == {"name": "fake-hash", "dim": 64}
+    assert manifest["chunker"]["target_tokens"] == 60
+    assert set(manifest["sources"]) == {"alpha-review.txt", "beta-survey.md"}
+    assert all(len(info["sha256"]) == 64 for info in manifest["sources"].values())
+    assert manifest["counts"]["passages"] == len(reader.passages) > 0
+    assert reader.faiss.ntotal == len(reader.passages)
+    assert {short for short, _, _ in reader.acronyms} >= {"CAWN", "SRO"}
+    assert check_index(fake_built) == []
+
+
+def test_ids_are_stable_across_a_rebuild(fake_built) -> None:
+    before = passage_ids(fake_built)
+    build_index(fake_built, embedder=FakeEmbedder(), rebuild=True, progress=False)
+    assert passage_ids(fake_built) == before
+
+
+def test_no_change_is_a_fast_no_op(fake_built) -> None:
+    embedder = FakeEmbedder()
+    report = build_index(fake_built, embedder=embedder, progress=False)
+    assert report.up_to_date and embedder.calls == []
+    assert report.passages > 0
+
+
+def test_incremental_rebuild_embeds_only_the_changed_file(fake_built) -> None:
+    before = {p.passage_id: p for p in open_index(fake_built.index_dir).passages}
+    path = fake_built.corpus_dir / "beta-survey.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\nA new closing paragraph about taxi licensing.\n",
+                    encoding="utf-8")
+    embedder = FakeEmbedder()
+    report = build_index(fake_built, embedder=embedder, progress=False)
+    after = open_index(fake_built.index_dir).passages
+    new = [p for p in after if p.passage_id not in before]
+    assert new and all(p.doc_id == "beta-survey" for p in new)
+    assert all(p.passage_id in before for p in after if p.doc_id == "alpha-review")
+    assert report.embedded == sum(embedder.calls) > 0
+    assert report.embedded <= 2 * len(new)  # each new passage and its sentence(s), nothing else
+    assert report.reused > report.embedded
+
+
+def test_malformed_pdf_is_skipped_and_reported(fake_built) -> None:
+    (fake_built.corpus_dir / "broken.pdf").write_bytes(b"%PDF-1.4 not really a pdf")
+    report = build_index(fake_built, embedder=FakeEmbedder(), progress=False)
+    assert [name for name, _ in report.skipped] == ["broken.pdf"]
+    assert report.documents == 2
+    manifest = open_index(fake_built.index_dir).manifest
+    assert manifest["sources"]["broken.pdf"]["status"] == "skipped"
+    assert is_up_to_date(fake_built)[0]  # the skipped file is remembered, not retried forever
+
+
+def test_crash_mid_build_leaves_previous_index(fake_built, monkeypatch) -> None:
+    before = passage_ids(fake_built)
+    live_before = live_build(fake_built.index_dir)
+    (fake_built.corpus_dir / "alpha-review.txt").write_text("Changed text about hotels.\n", encoding="utf-8")
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("simulated crash while writing vectors")
+
+    monkeypatch.setattr("indexer.store.faiss.write_index", boom)
+    with pytest.raises(RuntimeError):
+        build_index(fake_built, embedder=FakeEmbedder(), progress=False)
+    assert live_build(fake_built.index_dir) == live_before
+    assert passage_ids(fake_built) == before
+    assert not list(fake_built.index_dir.glob(".tmp-build-*"))
+
+
+def test_missing_index_is_reported(tmp_path: Path, corpus_copy: Path) -> None:
+    with pytest.raises(IndexMissingError, match="reportqa index"):
+        open_index(tmp_path / "nowhere")
+
+
+def test_index_built_with_other_chunker_is_refused(fake_built) -> None:
+    other = fake_built.model_copy(update={"chunk_target_tokens": 61})
+    with pytest.raises(IndexMismatchError, match="--rebuild"):
+        Retriever.open(other, embedder=FakeEmbedder())
+
+
+def test_index_built_with_other_model_is_refused(fake_built) -> None:
+    other = fake_built.model_copy(update={"embedder": "minilm"})
+    with pytest.raises(IndexMismatchError, match="model fake-hash"):
+        Retriever.open(other, embedder=FakeEmbedder())
+
+
+def test_stale_index_is_refused(fake_built) -> None:
+    (fake_built.corpus_dir / "gamma.md").write_text("# Gamma\n\nNew report.\n", encoding="utf-8")
+    with pytest.raises(IndexStaleError, match="new file gamma.md"):
+        Retriever.open(fake_built, embedder=FakeEmbedder())
+    assert any("gamma.md" in p for p in check_index(fake_built))
+
+
+def test_truncated_faiss_file_is_detected(fake_built) -> None:
+    path = live_build(fake_built.index_dir) / "passages.faiss"
+    with path.open("r+b") as fh:
+        fh.truncate(path.stat().st_size // 2)
+    with pytest.raises(IndexCorruptError, match="truncated"):
+        open_index(fake_built.index_dir)
+
+
+def test_corrupted_sqlite_is_detected(fake_built) -> None:
+    path = live_build(fake_built.index_dir) / "index.sqlite"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2: len(data) // 2 + 64] = b"\x00" * 64
+    path.write_bytes(bytes(data))
+    with pytest.raises(IndexCorruptError, match="checksum"):
+        open_index(fake_built.index_dir)
+    assert check_index(fake_built)
+
+
+def test_garbage_current_pointer_is_detected(fake_built) -> None:
+    (fake_built.index_dir / CURRENT_FILE).write_text("../../etc\n", encoding="utf-8")
+    with pytest.raises(IndexCorruptError):
+        open_index(fake_built.index_dir)
+
+
+def test_rebuild_after_corruption_recovers(fake_built) -> None:
+    path = live_build(fake_built.index_dir) / "index.sqlite"
+    path.write_bytes(b"garbage")
+    report = build_index(fake_built, embedder=FakeEmbedder(), rebuild=True, progress=False)
+    assert report.passages == len(open_index(fake_built.index_dir).passages)
+
+
+def test_old_builds_are_pruned(fake_built) -> None:
+    for n in range(3):
+        (fake_built.corpus_dir / "extra.md").write_text(f"# Extra\n\nVersion {n} of a note.\n", encoding="utf-8")
+        build_index(fake_built, embedder=FakeEmbedder(), progress=False)
+    builds = list(fake_built.index_dir.glob("build-*"))
+    assert len(builds) == 2 and live_build(fake_built.index_dir) in builds
+
+
+def test_index_database_is_read_only_while_served(fake_built) -> None:
+    reader = open_index(fake_built.index_dir)
+    with pytest.raises(sqlite3.OperationalError):
+        reader.connection().execute("DELETE FROM passages")
+    assert os.access(reader.build / "index.sqlite", os.R_OK)
+    shutil.rmtree(reader.build)  # a server keeps working from what it loaded
+    assert reader.passages

@@ -1,0 +1,126 @@
+"""Loading each format, and the clear errors for files that cannot be read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fpdf import FPDF
+
+from indexer.corpus import SourceFile, discover, sha256_file
+from indexer.document import build_document
+from indexer.loaders import LoadError, load
+from reportqa.records import DocumentMeta
+
+TITLES = ["Warning notices", "Orders in practice", "Prevention orders"]
+PARAGRAPHS = [
+    "Child abduction warning notices are served by police to break contact between a suspect "
+    "and a child at risk.",
+    "Officers said the notices worked best when they were monitored and when every breach was "
+    "followed up quickly by the team that issued them.",
+    "Sexual harm prevention orders can restrict the activities of people who pose a risk of harm.",
+]
+
+
+def _source(path: Path) -> SourceFile:
+    return SourceFile(path, sha256_file(path), None)
+
+
+def make_pdf(path: Path, pages: int = 3, encrypt: str | None = None) -> Path:
+    """A multi-page PDF with a running header and footer, page numbers, and a word split by a
+    hyphen at a line end on page 2."""
+    pdf = FPDF(format=(148, 210))
+    pdf.set_auto_page_break(False)
+    pdf.set_font("Helvetica", size=10)
+    for n in range(1, pages + 1):
+        pdf.add_page()
+        pdf.set_xy(10, 8)
+        pdf.cell(0, 5, "POLICE DISRUPTION TEST REPORT")
+        pdf.set_xy(10, 20)
+        pdf.cell(0, 6, f"{n}. {TITLES[(n - 1) % len(TITLES)]}")
+        pdf.set_xy(10, 30)
+        if n == 2:
+            pdf.cell(0, 5, "Officers described the orders as disrup-")
+            pdf.set_xy(10, 36)
+            pdf.cell(0, 5, "tive and effective when they were enforced.")
+        else:
+            pdf.multi_cell(120, 5, PARAGRAPHS[(n - 1) % len(PARAGRAPHS)])
+        pdf.set_xy(10, 195)
+        pdf.cell(0, 5, f"Centre of expertise test footer    {n}")
+    if encrypt is not None:
+        pdf.set_encryption(owner_password="owner", user_password=encrypt)
+    pdf.output(str(path))
+    return path
+
+
+def test_load_text_and_markdown(tmp_path: Path) -> None:
+    txt = tmp_path / "a.txt"
+    txt.write_text("Heading\n\nSome text here.\n", encoding="utf-8")
+    md = tmp_path / "b.md"
+    md.write_text("# Title\n\nBody.\n", encoding="utf-8")
+    assert load(_source(txt)).format == "text"
+    loaded = load(_source(md))
+    assert loaded.format == "markdown" and not loaded.paged and "Body." in loaded.pages[0]
+
+
+def test_pdf_pages_headers_footers_and_hyphenation(tmp_path: Path) -> None:
+    raw = load(_source(make_pdf(tmp_path / "report.pdf")))
+    assert raw.format == "pdf" and raw.paged and len(raw.pages) == 3
+    meta = DocumentMeta(doc_id="report", file="report.pdf", title="Test", short_title="Test")
+    doc = build_document(raw, meta)
+    assert "POLICE DISRUPTION TEST REPORT" not in doc.text
+    assert "footer" not in doc.text
+    assert "disruptive and effective" in doc.text  # the line-end hyphen was not a real one
+    pages = {}
+    for block in doc.blocks:
+        if block.kind == "paragraph":
+            pages[doc.text[block.start:block.end][:20]] = doc.pages_of(block)
+    assert pages["Child abduction warn"] == (1, 1)
+    assert pages["Officers described t"] == (2, 2)
+    assert pages["Sexual harm preventi"] == (3, 3)
+    headings = [b.section for b in doc.blocks if b.kind == "heading"]
+    assert headings == [("1. Warning notices",), ("2. Orders in practice",), ("3. Prevention orders",)]
+
+
+def test_encrypted_pdf_is_refused_with_reason(tmp_path: Path) -> None:
+    path = make_pdf(tmp_path / "locked.pdf", pages=1, encrypt="secret")
+    with pytest.raises(LoadError, match="locked.pdf: the PDF is encrypted"):
+        load(_source(path))
+
+
+def test_malformed_pdf_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "broken.pdf"
+    path.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer garbage")
+    with pytest.raises(LoadError, match="broken.pdf"):
+        load(_source(path))
+
+
+def test_pdf_without_text_is_refused(tmp_path: Path) -> None:
+    pdf = FPDF()
+    pdf.add_page()
+    path = tmp_path / "scan.pdf"
+    pdf.output(str(path))
+    with pytest.raises(LoadError, match="no extractable text"):
+        load(_source(path))
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("empty.txt", b"", "empty"),
+        ("empty.pdf", b"", "empty"),
+        ("binary.txt", bytes(range(256)) * 8, "binary"),
+    ],
+)
+def test_bad_files_are_refused(tmp_path: Path, name: str, data: bytes, reason: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(LoadError, match=reason):
+        load(_source(path))
+
+
+def test_discover_ignores_readme_and_unknown_types(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("notes", encoding="utf-8")
+    (tmp_path / "report.md").write_text("# R\n\ntext", encoding="utf-8")
+    (tmp_path / "image.png").write_bytes(b"\x89PNG")
+    assert [f.name for f in discover(tmp_path)] == ["report.md"]
