@@ -13,6 +13,7 @@ Reported measures (ir-measures names in brackets):
 
 from __future__ import annotations
 
+import math
 from statistics import mean
 
 import ir_measures
@@ -59,5 +60,5 @@ def percentile(values: list[float], p: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
+    k = max(0, min(len(ordered) - 1, math.ceil(p / 100 * len(ordered)) - 1))
     return ordered[k]

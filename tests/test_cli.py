@@ -1,0 +1,97 @@
+"""The CLI contracts other tools rely on: `search --batch` and `ask --batch` JSON lines."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+QUERIES = ["how long is the review period for licenced premises?", '"no penalty attached"', "NEAR((", "what is the capital of Peru"]
+
+
+def run_cli(settings, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = dict(os.environ, REPORTQA_EMBEDDER="fake", REPORTQA_CORPUS_DIR=str(settings.corpus_dir),
+               REPORTQA_INDEX_DIR=str(settings.index_dir), REPORTQA_CHUNK_TARGET_TOKENS="60",
+               REPORTQA_RERANK_WEIGHTS_PATH=str(settings.rerank_weights_path))
+    result = subprocess.run([sys.executable, "-m", "reportqa.cli", *args], capture_output=True, text=True,
+                            env=env, timeout=120)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture
+def batch_file(tmp_path: Path) -> Path:
+    path = tmp_path / "queries.txt"
+    path.write_text("\n".join(QUERIES) + "\n\n", encoding="utf-8")
+    return path
+
+
+def test_search_batch_contract(fake_built, batch_file: Path) -> None:
+    out = run_cli(fake_built, "search", "--batch", str(batch_file), "--k", "3", "--json").stdout
+    lines = out.strip().split("\n")
+    assert len(lines) == len(QUERIES)
+    for query, line in zip(QUERIES, lines):
+        obj = json.loads(line)
+        assert set(obj) == {"query", "results"} and obj["query"] == query
+        assert len(obj["results"]) <= 3
+        for rank, r in enumerate(obj["results"], start=1):
+            assert set(r) == {"rank", "passage_id", "doc_id", "doc_title", "section", "page", "text", "score",
+                              "highlights"}
+            assert r["rank"] == rank
+            assert isinstance(r["passage_id"], str) and isinstance(r["doc_id"], str)
+            assert isinstance(r["doc_title"], str) and isinstance(r["section"], str)
+            assert r["page"] is None or isinstance(r["page"], int)
+            assert isinstance(r["text"], str) and isinstance(r["score"], float)
+            assert all(isinstance(s, int) and isinstance(e, int) and 0 <= s < e <= len(r["text"])
+                       for s, e in r["highlights"])
+        scores = [r["score"] for r in obj["results"]]
+        assert scores == sorted(scores, reverse=True)
+
+
+def test_ask_batch_contract(fake_built, batch_file: Path) -> None:
+    out = run_cli(fake_built, "ask", "--batch", str(batch_file), "--json").stdout
+    lines = out.strip().split("\n")
+    assert len(lines) == len(QUERIES)
+    for query, line in zip(QUERIES, lines):
+        obj = json.loads(line)
+        assert set(obj) == {"query", "abstained", "answer", "sentences", "citations"} and obj["query"] == query
+        assert isinstance(obj["abstained"], bool) and isinstance(obj["answer"], str)
+        numbers = {c["n"] for c in obj["citations"]}
+        for c in obj["citations"]:
+            assert set(c) == {"n", "passage_id", "doc_id", "doc_title", "section", "page", "text"}
+        for s in obj["sentences"]:
+            assert set(s) == {"text", "citation"} and s["citation"] in numbers
+            cited = next(c for c in obj["citations"] if c["n"] == s["citation"])
+            assert s["text"] in cited["text"]
+        if obj["abstained"]:
+            assert obj["sentences"] == [] and obj["citations"] == []
+    assert json.loads(lines[0])["abstained"] is False
+
+
+def test_search_builds_a_missing_index_and_keeps_stdout_clean(tmp_path: Path, corpus_copy: Path) -> None:
+    from conftest import fake_settings
+
+    settings = fake_settings(corpus_copy, tmp_path / "fresh-index")
+    result = run_cli(settings, "search", "hotel guests", "--json")
+    assert json.loads(result.stdout)["results"]
+    assert "Building the index" in result.stderr
+
+
+def test_index_command_summary_and_check(fake_built) -> None:
+    result = run_cli(fake_built, "index")
+    assert "up to date" in result.stdout and "skipped: none" in result.stdout
+    assert "OK" in run_cli(fake_built, "index", "--check").stdout
+    (fake_built.corpus_dir / "alpha-review.txt").write_text("Now different.\n", encoding="utf-8")
+    failed = run_cli(fake_built, "index", "--check", check=False)
+    assert failed.returncode == 1 and "changed file alpha-review.txt" in failed.stderr
+
+
+def test_query_text_is_not_logged(fake_built) -> None:
+    secret = "Jane Doe 14 Acacia Avenue"
+    result = run_cli(fake_built, "search", secret)
+    assert secret not in result.stderr

@@ -1,0 +1,175 @@
+"""The evaluation harness: metrics agree with ir-measures, spans exist, qrels, judgements, reports."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import ir_measures
+import pytest
+from ir_measures import RR, R, Success, nDCG
+
+from eval.evaluate import evaluate, qrels_for
+from eval.judgements import Judgement, JudgementError, append_judgement, judgement_qrels, load_judgements
+from eval.metrics import aggregate, first_relevant_rank, per_query, percentile
+from eval.qrels import span_passages
+from eval.questions import QuestionSetError, check_evidence, load_questions, locate
+from eval.report import write_reports
+from eval.runner import AskResult, ConfigResult
+from reportqa.records import Passage
+from reportqa.settings import PROJECT_ROOT
+
+QUESTIONS = PROJECT_ROOT / "eval" / "questions.jsonl"
+
+QRELS = {"q1": {"a": 1, "b": 1}, "q2": {"c": 1}, "q3": {"x": 1}}
+RUN = {"q1": {"a": 3.0, "z": 2.0, "b": 1.0}, "q2": {"d": 2.0, "c": 1.0}}
+
+
+# --- metrics --------------------------------------------------------------------------------------------
+def test_metrics_known_answers() -> None:
+    values = per_query(QRELS, RUN)
+    assert values["q1"]["Hit@1"] == 1.0 and values["q2"]["Hit@1"] == 0.0 and values["q3"]["Hit@10"] == 0.0
+    assert values["q2"]["MRR@10"] == pytest.approx(0.5)
+    assert values["q1"]["R@5"] == 1.0 and values["q3"]["R@5"] == 0.0
+    overall = aggregate(values)
+    assert overall["Hit@1"] == pytest.approx(1 / 3)
+    assert overall["Hit@3"] == pytest.approx(2 / 3)
+    assert overall["MRR@10"] == pytest.approx((1 + 0.5 + 0) / 3)
+
+
+def test_metrics_agree_with_ir_measures() -> None:
+    ours = aggregate(per_query(QRELS, RUN))
+    theirs = ir_measures.calc_aggregate([Success @ 1, Success @ 3, R @ 5, RR @ 10, nDCG @ 10], QRELS, RUN)
+    assert ours["Hit@1"] == pytest.approx(theirs[Success @ 1])
+    assert ours["Hit@3"] == pytest.approx(theirs[Success @ 3])
+    assert ours["R@5"] == pytest.approx(theirs[R @ 5])
+    assert ours["MRR@10"] == pytest.approx(theirs[RR @ 10])
+    assert ours["nDCG@10"] == pytest.approx(theirs[nDCG @ 10])
+
+
+def test_rank_and_percentile_helpers() -> None:
+    assert first_relevant_rank({"b": 1}, ["a", "b"]) == 2
+    assert first_relevant_rank({"b": 0}, ["a", "b"]) is None
+    assert percentile([5.0, 1.0, 3.0, 2.0, 4.0], 50) == 3.0
+    assert percentile(list(map(float, range(1, 101))), 95) == 95.0
+
+
+# --- question set and qrels --------------------------------------------------------------------------------
+def test_every_evidence_span_exists_in_the_corpus(real_documents) -> None:
+    questions = load_questions(QUESTIONS)
+    assert check_evidence(questions, {k: d.text for k, d in real_documents.items()}) == []
+
+
+def test_question_set_shape() -> None:
+    questions = load_questions(QUESTIONS)
+    assert len(questions) >= 150
+    assert sum(1 for q in questions if q.persona == "unanswerable") >= 20
+    assert {q.split for q in questions} == {"dev", "heldout"}
+    for persona in ("frontline", "trainer", "facts", "unanswerable"):
+        assert sum(1 for q in questions if q.persona == persona and q.split == "heldout") >= 5
+    assert len(load_questions(QUESTIONS, "dev")) + len(load_questions(QUESTIONS, "heldout")) == len(questions)
+
+
+def test_invalid_question_lines_are_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "q.jsonl"
+    path.write_text(json.dumps({"id": "x", "split": "train", "persona": "facts", "tags": [], "question": "q",
+                                "answer": "", "evidence": []}) + "\n", encoding="utf-8")
+    with pytest.raises(QuestionSetError, match="q.jsonl:1: split"):
+        load_questions(path)
+
+
+def test_locate_and_span_credit() -> None:
+    text = "First sentence here. The quick brown\nfox jumps over-the lazy dog. End."
+    assert locate("quick brown fox jumps over the lazy dog", text) == [(25, 64)]
+    passages = [Passage("p1", "d", "text", (), 0, 40, ""), Passage("p2", "d", "text", (), 30, 70, ""),
+                Passage("p3", "d", "text", (), 20, 70, "")]
+    assert span_passages((25, 64), passages) == ["p3"]
+    assert span_passages((25, 64), passages[:2]) == ["p2"]  # none holds it all: the one with most of it
+
+
+def test_run_over_fake_index_gives_expected_numbers(fake_retriever, tmp_path: Path) -> None:
+    questions = tmp_path / "q.jsonl"
+    rows = [
+        {"id": "a1", "question": "Operation Lantern issued notices",
+         "quote": "Operation Lantern issued 220 notices over four years"},
+        {"id": "a2", "question": "zebra xylophone quasar",
+         "quote": "Image hashing lets platforms find and remove known images quickly"},
+    ]
+    with questions.open("w", encoding="utf-8") as fh:
+        for r in rows:
+            fh.write(json.dumps({"id": r["id"], "split": "dev", "persona": "facts", "tags": ["number"],
+                                 "question": r["question"], "answer": "", "evidence": [
+                                     {"doc_id": "alpha-review", "quote": r["quote"]}]}) + "\n")
+        fh.write(json.dumps({"id": "u1", "split": "dev", "persona": "unanswerable", "tags": [],
+                             "question": "What is the capital of Peru?", "answer": "", "evidence": []}) + "\n")
+    outcome = evaluate(fake_retriever, questions, "dev", ["bm25"], tmp_path / "reports")
+    result = outcome.results[0]
+    assert result.overall["Hit@1"] == pytest.approx(0.5)
+    assert result.overall["MRR@10"] == pytest.approx(0.5)
+    assert [f["id"] for f in result.failing] == ["a2"]
+    assert outcome.ask.unanswerable == 1 and outcome.ask.abstention_recall == 1.0
+    names = {p.name for p in outcome.written}
+    day = next(iter(names))[:10]
+    assert {f"{day}-bm25.md", f"{day}-bm25.json", f"{day}-summary.md", f"{day}-recall.png"} <= names
+
+
+def test_report_writer_produces_files(tmp_path: Path) -> None:
+    overall = {m: 0.5 for m in ("Hit@1", "Hit@3", "Hit@5", "Hit@10", "R@5", "R@10", "MRR@10", "nDCG@10")}
+    result = ConfigResult("hybrid", overall, {"facts": overall}, {"table": overall}, 10.0, 20.0,
+                          [{"id": "q9", "persona": "facts", "question": "where?", "first_rank": 7}], {})
+    ask = AskResult(10, 2, 1.0, 0.5, 0.1, 0.9, 12.0, 30.0, [])
+    written = write_reports(tmp_path, [result], ask, "dev", 12, day="2026-01-01")
+    md = (tmp_path / "2026-01-01-hybrid.md").read_text(encoding="utf-8")
+    assert "![Hit@k curves](2026-01-01-recall.png)" in md and "q9 (facts) first relevant rank: 7" in md
+    assert (tmp_path / "2026-01-01-recall.png").read_bytes()[:4] == b"\x89PNG"
+    summary = json.loads((tmp_path / "2026-01-01-summary.json").read_text(encoding="utf-8"))
+    assert summary["configs"]["hybrid"]["overall"]["Hit@5"] == 0.5 and summary["ask"]["abstention_recall"] == 0.5
+    assert len(written) == 5
+
+
+# --- judgements ----------------------------------------------------------------------------------------------
+def test_judgements_round_trip_and_become_qrels(tmp_path: Path) -> None:
+    path = tmp_path / "judgements.jsonl"
+    append_judgement(path, Judgement("How long is a review?", "p1", True, "eval-1", "2026-01-01T10:00:00+00:00"))
+    append_judgement(path, Judgement("how long is a review", "p1", False, "eval-2", "2026-01-02T10:00:00+00:00"))
+    append_judgement(path, Judgement("Unrelated?", "p2", True, "eval-1", "2026-01-01T10:00:00+00:00"))
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("{not json\n")
+    records = load_judgements(path)
+    assert len(records) == 3
+    assert set(json.loads(path.read_text(encoding="utf-8").splitlines()[0])) == {
+        "query", "passage_id", "relevant", "who", "when"}
+    assert judgement_qrels(records, {"q1": "How long is a review?"}) == {"q1": {"p1": 0}}
+
+
+def test_invalid_judgements_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(JudgementError):
+        append_judgement(tmp_path / "j.jsonl", Judgement("", "p1", True, "me", "2026-01-01T00:00:00"))
+    with pytest.raises(JudgementError):
+        append_judgement(tmp_path / "j.jsonl", Judgement("q", "p1", True, "me", "yesterday"))
+    assert not (tmp_path / "j.jsonl").exists()
+
+
+def test_concurrent_appends_lose_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "judgements.jsonl"
+
+    def worker(n: int) -> None:
+        for k in range(25):
+            append_judgement(path, Judgement.now(f"query {n} {k} " + "x" * 500, f"p{k}", bool(k % 2), f"w{n}"))
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 200 and all(json.loads(line) for line in lines)
+
+
+def test_judgements_feed_eval_qrels(fake_retriever, tmp_path: Path) -> None:
+    questions = load_questions(QUESTIONS)[:3]
+    path = tmp_path / "j.jsonl"
+    pid = fake_retriever.reader.passages[0].passage_id
+    append_judgement(path, Judgement.now(questions[0].question, pid, True, "tester"))
+    assert qrels_for(fake_retriever, questions, path)[questions[0].id][pid] == 1

@@ -1,0 +1,188 @@
+"""Search and answering behaviour on the fixture corpus (fake embedder) and the real one."""
+
+from __future__ import annotations
+
+import pytest
+
+from reportqa.records import Passage
+from retriever.acronyms import AcronymExpander
+from retriever.dedup import collapse, overlap_share
+from retriever.fusion import convex, fuse, rrf
+from retriever.highlight import ScoredSentence, evidence_spans
+from retriever.query import fts_or, parse_query
+from retriever.rerank import Candidate, extract_features
+from retriever.retriever import PIPELINES, SearchFilters
+
+HOSTILE = ['"', '"unbalanced', "*", "NEAR(", "NEAR(orders notices", "-", "- orders", "AND", "OR OR",
+           "orders AND", ":", "text: orders", "(", ")", "((orders", "orders)", "^start", "col:*", "'",
+           "\x00", "💥", "NOT", "a\u202eb"]
+
+
+# --- fusion -------------------------------------------------------------------------------------------
+def test_rrf_on_fixed_lists() -> None:
+    fused = rrf([[(1, 0.9), (2, 0.8)], [(2, 5.0), (3, 4.0)]], k=60)
+    assert [i for i, _ in fused] == [2, 1, 3]
+    assert fused[0][1] == pytest.approx(1 / 62 + 1 / 61)
+    assert fused[1][1] == pytest.approx(1 / 61)
+    assert all(a[1] > b[1] for a, b in zip(fused, fused[1:]))
+
+
+def test_rrf_ties_become_strictly_decreasing() -> None:
+    fused = rrf([[(5, 1.0)], [(4, 1.0)]], k=60)
+    assert [i for i, _ in fused] == [4, 5] and fused[0][1] > fused[1][1]
+
+
+def test_convex_blend_on_fixed_lists() -> None:
+    fused = convex(dense=[(1, 0.9), (2, 0.5)], lexical=[(2, 10.0), (3, 2.0)], alpha=0.5)
+    scores = dict(fused)
+    assert scores[1] == pytest.approx(0.5)  # dense max, not in lexical
+    assert scores[2] == pytest.approx(0.5)  # dense min, lexical max
+    assert scores[3] < 0.5
+    with pytest.raises(ValueError):
+        fuse("nonsense", [], [])
+
+
+# --- query safety, phrases, filters ------------------------------------------------------------------------
+@pytest.mark.parametrize("query", HOSTILE)
+def test_hostile_fts_syntax_never_raises(fake_retriever, query: str) -> None:
+    hits = fake_retriever.search(query, k=5)
+    assert isinstance(hits, list)
+    fake_retriever.ask(query)
+
+
+def test_fts_expression_quotes_every_token() -> None:
+    expression = fts_or(parse_query('NEAR(orders "notices" AND -flags').words)
+    assert expression == '"near" OR "orders" OR "notices" OR "flags"'
+
+
+def test_phrase_search_is_exact(fake_retriever) -> None:
+    hits = fake_retriever.search('"no penalty attached to the breach"', k=5)
+    assert len(hits) == 1 and "no penalty attached to the breach" in hits[0].passage.text
+    assert fake_retriever.search('"breach attached penalty"', k=5) == []
+
+
+def test_filter_by_report(fake_retriever) -> None:
+    filters = SearchFilters(doc_ids=frozenset({"beta-survey"}))
+    hits = fake_retriever.search("orders notices breach", k=10, filters=filters)
+    assert hits and all(h.passage.doc_id == "beta-survey" for h in hits)
+
+
+def test_filter_by_section_prefix(fake_retriever) -> None:
+    hits = fake_retriever.search("notice", k=10, filters=SearchFilters(section_prefix="1.1"))
+    assert hits and all(any(t.startswith("1.1") for t in h.passage.section) for h in hits)
+    titled = fake_retriever.search("notice", k=10, filters=SearchFilters(section_prefix="appendix a"))
+    assert titled and all(h.passage.section[0].startswith("Appendix A") for h in titled)
+
+
+def test_empty_query_finds_nothing(fake_retriever) -> None:
+    assert fake_retriever.search("   ", k=5) == []
+    assert fake_retriever.ask("?!").abstained
+
+
+# --- acronyms --------------------------------------------------------------------------------------------------
+def test_acronym_expansion_both_ways() -> None:
+    expander = AcronymExpander([("SHPO", "sexual harm prevention order", 5),
+                                ("CAWN", "child abduction warning notice", 7), ("SET", "sexual exploitation team", 1)],
+                               lowercase_vocab={"set", "team"})
+    assert [e.added for e in expander.expand("what is an SHPO")] == ["sexual harm prevention order"]
+    assert [e.added for e in expander.expand("cawns for 17 year olds?")] == ["child abduction warning notice"]
+    assert [e.added for e in expander.expand("do child abduction warning notices work")] == ["CAWN"]
+    assert expander.expand("set up a meeting") == []  # an ordinary word, typed in lower case
+    assert [e.added for e in expander.expand("the SET team")] == ["sexual exploitation team"]
+
+
+def test_acronym_query_finds_the_long_form(fake_retriever) -> None:
+    hits = fake_retriever.search("CAWN", k=3)
+    assert any("child" in h.passage.text.lower() and "notice" in h.passage.text.lower() for h in hits)
+
+
+# --- duplicates ----------------------------------------------------------------------------------------------------
+def _p(pid: str, start: int, end: int, doc: str = "d") -> Passage:
+    return Passage(pid, doc, "text", ("S",), start, end, "x" * (end - start))
+
+
+def test_collapse_overlapping_and_similar_hits() -> None:
+    passages = {0: _p("a", 0, 100), 1: _p("b", 10, 90), 2: _p("c", 95, 200), 3: _p("d", 0, 100, doc="e"),
+                4: _p("f", 300, 400)}
+    similar = {(4, 0), (0, 4)}
+    kept = collapse([0, 1, 2, 3, 4], passages.__getitem__, lambda a, b: 0.99 if (a, b) in similar else 0.1)
+    assert kept == [0, 2, 3]  # 1 overlaps 0 entirely; 4 repeats 0's words
+    assert overlap_share(passages[0], passages[2]) == pytest.approx(5 / 100)
+
+
+def test_search_results_have_no_duplicates(fake_retriever) -> None:
+    hits = fake_retriever.search("licenced premises review period", k=10)
+    for i, a in enumerate(hits):
+        for b in hits[i + 1:]:
+            assert overlap_share(a.passage, b.passage) <= 0.5
+
+
+# --- highlighting and reranking features -------------------------------------------------------------------------------
+def test_evidence_spans_pick_best_sentences() -> None:
+    sentences = [ScoredSentence(0, 0, 10, 0.2, 0.0), ScoredSentence(0, 11, 30, 0.8, 0.5),
+                 ScoredSentence(0, 31, 50, 0.79, 0.5), ScoredSentence(0, 51, 60, 0.1, 0.0)]
+    assert evidence_spans(sentences) == [(11, 30), (31, 50)]
+    assert evidence_spans(sentences[:2]) == [(11, 30)]
+    assert evidence_spans([]) == []
+
+
+def test_highlights_fall_on_sentence_boundaries(fake_retriever) -> None:
+    reader = fake_retriever.reader
+    for query in ("hotel guests information", "breach of a notice", "who answered the survey in London"):
+        for hit in fake_retriever.search(query, k=5):
+            idx = reader.index_by_id[hit.passage.passage_id]
+            sentences = reader.sentence_spans(idx)
+            assert 1 <= len(hit.highlights) <= 2
+            for span in hit.highlights:
+                assert tuple(span) in sentences
+                s, e = span
+                assert 0 <= s < e <= len(hit.passage.text)
+
+
+def test_rerank_features_on_fixed_inputs() -> None:
+    row = Passage("r", "d", "table_row", ("Appendix A: Measures",), 0, 10,
+                  "Reviews of licenced premises; a 28-day review period may be called")
+    text = Passage("t", "d", "text", ("2. Orders",), 20, 90, "Orders are recorded on the PNC (Police National Computer).")
+    candidates = [Candidate(0, row, fused=0.03, dense=0.5, lexical=8.0,
+                            sentences=[ScoredSentence(0, 0, 10, 0.7, 1.0)]),
+                  Candidate(1, text, fused=0.015, dense=0.4, lexical=2.0, sentences=[])]
+    extract_features(candidates, terms={"review", "premis", "28"}, expansions=("Police National Computer",),
+                     numbers={"28"})
+    f0, f1 = candidates[0].features, candidates[1].features
+    assert f0["lexical"] == 1.0 and f1["lexical"] == pytest.approx(0.25)
+    assert f0["fused"] == 1.0 and f1["fused"] == pytest.approx(0.5)
+    assert f0["table_row"] == 1.0 and f0["row_coverage"] == f0["coverage"] > 0
+    assert f0["number_match"] == 1.0 and f1["number_match"] == 0.0
+    assert f0["acronym_match"] == 0.0 and f1["acronym_match"] == 1.0
+    assert f0["best_sentence"] == pytest.approx(0.7) and f1["best_sentence"] == pytest.approx(0.4)
+    assert f1["section_match"] == 0.0
+
+
+def test_pipelines_are_named() -> None:
+    assert {"bm25", "dense", "hybrid", "full"} <= set(PIPELINES)
+
+
+# --- ask ---------------------------------------------------------------------------------------------------------------
+def test_ask_sentences_are_verbatim_and_cited(fake_retriever) -> None:
+    answer = fake_retriever.ask("how long is the review period for licenced premises?")
+    assert not answer.abstained
+    assert 1 <= len(answer.sentences) <= 3
+    cited = {c.n: c.passage for c in answer.citations}
+    for sentence in answer.sentences:
+        assert sentence.text in cited[sentence.citation].text
+    for c in answer.citations:
+        assert fake_retriever.reader.passage(c.passage.passage_id) == c.passage
+    assert "28-day" in answer.text
+
+
+def test_ask_abstains_out_of_corpus(fake_retriever) -> None:
+    answer = fake_retriever.ask("What is the capital of Peru and its population?")
+    assert answer.abstained and answer.sentences == [] and answer.citations == []
+    assert "don't appear to cover" in answer.text
+    assert answer.hits, "the nearest passages are still listed"
+
+
+@pytest.mark.model
+def test_real_model_abstains_on_out_of_corpus_question(real_retriever) -> None:
+    assert real_retriever.ask("What is the best recipe for a Victoria sponge cake?").abstained
+    assert not real_retriever.ask("what is a child abduction warning notice").abstained

@@ -1,0 +1,101 @@
+"""The JSON API under /api (documented by OpenAPI at /docs)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+
+from eval.judgements import Judgement, JudgementError, append_judgement
+from retriever.contract import answer_dict, search_dict
+from web.deps import DocParam, QueryParam, RetrieverDep, SettingsDep, clean_query, filters_for
+from web.render import SAFE_ID
+from web.schemas import (
+    AskResponse,
+    DocumentModel,
+    HealthResponse,
+    JudgementIn,
+    JudgementOut,
+    PassageResponse,
+    SearchResponse,
+)
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+@router.get("/search", response_model=SearchResponse, summary="Find passages")
+def search(retriever: RetrieverDep, settings: SettingsDep, q: QueryParam = None,
+           k: Annotated[int, Query(ge=1, le=50, description="number of results")] = 10,
+           doc: DocParam = None) -> dict:
+    """Ranked passages with evidence highlights. A query in double quotes is an exact phrase."""
+    query = clean_query(q, settings)
+    return search_dict(query, retriever.search(query, k=k, filters=filters_for(retriever, doc)))
+
+
+@router.get("/ask", response_model=AskResponse, summary="Answer with citations")
+def ask(retriever: RetrieverDep, settings: SettingsDep, q: QueryParam = None, doc: DocParam = None) -> dict:
+    """Up to three verbatim sentences from the reports with numbered citations, or an abstention."""
+    query = clean_query(q, settings)
+    return answer_dict(retriever.ask(query, filters=filters_for(retriever, doc)))
+
+
+def passage_response(retriever, passage_id: str, request: Request) -> dict:
+    if not SAFE_ID.match(passage_id):
+        raise HTTPException(status_code=404, detail="No passage with that id.")
+    passage = retriever.reader.passage(passage_id)
+    if passage is None:
+        raise HTTPException(status_code=404, detail="No passage with that id.")
+    url = str(request.url_for("reader", doc_id=passage.doc_id)) + f"?p={passage.passage_id}#p-{passage.passage_id}"
+    return {
+        "passage_id": passage.passage_id, "doc_id": passage.doc_id, "doc_title": retriever.doc_title(passage.doc_id),
+        "kind": passage.kind, "section": passage.section_label, "page_start": passage.page_start,
+        "page_end": passage.page_end, "start": passage.start, "end": passage.end, "text": passage.text, "url": url,
+    }
+
+
+@router.get("/passages/{passage_id}", response_model=PassageResponse, summary="One passage")
+def get_passage(passage_id: str, retriever: RetrieverDep, request: Request) -> dict:
+    """A passage by id, with its place in the report and a link to read it in context."""
+    return passage_response(retriever, passage_id, request)
+
+
+@router.get("/documents", response_model=list[DocumentModel], summary="The reports")
+def documents(retriever: RetrieverDep) -> list[dict]:
+    counts: dict[str, int] = {}
+    for p in retriever.reader.passages:
+        counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
+    return [
+        {"doc_id": d.meta.doc_id, "title": d.meta.title, "short_title": d.meta.short_title,
+         "authors": d.meta.authors, "publisher": d.meta.publisher, "date": d.meta.date,
+         "attribution": d.meta.attribution, "passages": counts.get(d.meta.doc_id, 0)}
+        for d in retriever.documents.values()
+    ]
+
+
+@router.get("/health", response_model=HealthResponse, summary="Is the index loaded")
+def health(retriever: RetrieverDep) -> dict:
+    manifest = retriever.reader.manifest
+    return {"status": "ok", "index_loaded": True, "passages": len(retriever.reader.passages),
+            "documents": len(retriever.documents), "model": manifest["model"]["name"],
+            "build": str(manifest.get("build_id", ""))}
+
+
+@router.post("/judgements", response_model=JudgementOut, status_code=201, summary="Record a relevance judgement")
+def post_judgement(body: JudgementIn, retriever: RetrieverDep, settings: SettingsDep) -> dict:
+    """Append (query, passage, relevant, who, when) to the judgements file for eval.
+
+    Requires the evaluator switch (REPORTQA_EVALUATOR_MODE=true); 403 otherwise.
+    """
+    if not settings.evaluator_mode:
+        raise HTTPException(status_code=403, detail="Judgements are off: start the server with "
+                                                    "REPORTQA_EVALUATOR_MODE=true to record them.")
+    if retriever.reader.passage(body.passage_id) is None:
+        raise HTTPException(status_code=404, detail="No passage with that id.")
+    if not body.query.strip():
+        raise HTTPException(status_code=422, detail="The query is empty.")
+    judgement = Judgement.now(body.query.strip(), body.passage_id, body.relevant, body.who.strip() or "evaluator")
+    try:
+        append_judgement(settings.judgements_path, judgement)
+    except JudgementError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    return {"saved": True, **judgement.__dict__}

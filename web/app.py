@@ -1,0 +1,87 @@
+"""Wires the web app: routers, static files, middleware, error pages, and the retriever holder."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from reportqa import __version__
+from reportqa.settings import Settings
+from web import api, pages
+from web.holder import RetrieverHolder
+from web.security import (
+    AccessLogMiddleware,
+    BodySizeLimitMiddleware,
+    SecurityHeadersMiddleware,
+    TokenAuthMiddleware,
+)
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "static"
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith(("/api", "/docs", "/openapi", "/redoc"))
+
+
+def create_app(settings: Settings, holder: RetrieverHolder | None = None, load_on_startup: bool = True):
+    """The ASGI app. With ``load_on_startup`` the index is opened (and the model warmed up)
+    before the first request, so no user waits for it."""
+    holder = holder or RetrieverHolder(settings)
+
+    @asynccontextmanager
+    async def lifespan(app):
+        if load_on_startup and holder._retriever is None:
+            holder.load()
+        yield
+
+    app = FastAPIOffline(
+        title="ReportQA",
+        version=__version__,
+        description="Plain-language questions over CSA Centre research reports, answered with cited passages.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.holder = holder
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        if _wants_html(request):
+            return pages.TEMPLATES.TemplateResponse(
+                request, "error.html", {"status": exc.status_code, "detail": exc.detail, "documents": []},
+                status_code=exc.status_code)
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        problems = "; ".join(f"{'.'.join(str(x) for x in e.get('loc', []))}: {e.get('msg')}" for e in exc.errors())
+        detail = f"Invalid request: {problems}"
+        if _wants_html(request):
+            return pages.TEMPLATES.TemplateResponse(
+                request, "error.html", {"status": 422, "detail": detail, "documents": []}, status_code=422)
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception):  # pragma: no cover - a bug, logged without the query
+        log.exception("unexpected error on %s", request.url.path)
+        if _wants_html(request):
+            return HTMLResponse("<h1>Something went wrong</h1>", status_code=500)
+        return JSONResponse({"detail": "internal error"}, status_code=500)
+
+    # Added innermost first: the access log wraps everything, the token check sits closest to the routes.
+    app.add_middleware(TokenAuthMiddleware, token=settings.api_token.get_secret_value() if settings.api_token else None)
+    app.add_middleware(BodySizeLimitMiddleware, limit=settings.max_request_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(AccessLogMiddleware, log_queries=settings.log_queries)
+    return app

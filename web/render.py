@@ -1,0 +1,153 @@
+"""HTML fragments the templates need: highlighted passages, the report reader, citations.
+
+All text is escaped here before any markup is added, so report and query text can never
+become markup (Jinja2 autoescaping covers everything else).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+from indexer.store import StoredDocument
+from reportqa.records import Passage
+
+
+def highlighted(text: str, spans: list[tuple[int, int]] | list[list[int]]) -> Markup:
+    """``text`` escaped, with each [start, end) span wrapped in <mark>."""
+    out, pos = [], 0
+    for s, e in sorted((int(a), int(b)) for a, b in spans):
+        if s < pos or e > len(text) or s >= e:
+            continue
+        out += [escape(text[pos:s]), Markup('<mark class="evidence">'), escape(text[s:e]), Markup("</mark>")]
+        pos = e
+    out.append(escape(text[pos:]))
+    return Markup("").join(out)
+
+
+def citation_text(passage: Passage, title: str, publisher: str, year: str, url: str) -> str:
+    """A reference a trainer can paste: report, publisher, year, section, page, link."""
+    publisher_short = "CSA Centre" if "CSA Centre" in publisher else (publisher.split(",")[0] or "")
+    parts = [title.rstrip("."), publisher_short, year]
+    head = ". ".join(p for p in parts if p) + "."
+    page = ""
+    if passage.page_start:
+        page = f" p. {passage.page_start}" + (f"–{passage.page_end}" if passage.page_end and
+                                               passage.page_end != passage.page_start else "") + "."
+    return f"{head} Section: {passage.section_label}.{page} {url}"
+
+
+@dataclass
+class Heading:
+    anchor: str
+    title: str
+    level: int
+
+
+def _slug(n: int) -> str:
+    return f"s-{n}"
+
+
+class ReaderRenderer:
+    """Renders a stored document as HTML: headings with anchors, paragraphs, lists, tables and
+    figures; an anchor at the start of every passage; the chosen passage highlighted."""
+
+    def __init__(self, doc: StoredDocument, passages: list[Passage], focus: Passage | None) -> None:
+        self.doc = doc
+        self.text = doc.text
+        self.focus = focus
+        self.anchors: dict[int, list[str]] = {}
+        for p in passages:
+            self.anchors.setdefault(p.start, []).append(p.passage_id)
+        self.headings: list[Heading] = []
+        self._focus_anchor_done = False
+
+    def _segment(self, start: int, end: int) -> Markup:
+        """Escaped text[start:end] with passage anchors and the focus highlight inserted."""
+        cuts = {start, end} | {o for o in self.anchors if start <= o < end}
+        if self.focus is not None:
+            cuts |= {o for o in (self.focus.start, self.focus.end) if start < o < end}
+        pieces: list[Markup] = []
+        points = sorted(cuts)
+        for a, b in zip(points, points[1:]):
+            for pid in self.anchors.get(a, []):
+                pieces.append(Markup('<span class="anchor" id="p-%s"></span>') % pid)
+            chunk = escape(self.text[a:b])
+            if self.focus is not None and self.focus.start <= a and b <= self.focus.end:
+                first = not self._focus_anchor_done
+                self._focus_anchor_done = True
+                attrs = Markup(' id="focus" tabindex="-1"') if first else Markup("")
+                chunk = Markup('<mark class="passage"%s>') % attrs + chunk + Markup("</mark>")
+            pieces.append(chunk)
+        return Markup("").join(pieces)
+
+    def render(self) -> Markup:
+        parts: list[Markup] = []
+        in_list = False
+        for n, block in enumerate(self.doc.structure):
+            kind, start, end = block["kind"], block["start"], block["end"]
+            if kind != "list_item" and in_list:
+                parts.append(Markup("</ul>"))
+                in_list = False
+            if kind == "heading":
+                level = min(len(block["section"]), 4)
+                anchor = _slug(n)
+                self.headings.append(Heading(anchor, self.text[start:end], level))
+                tag = f"h{level + 1}"
+                parts.append(Markup(f'<{tag} id="{anchor}">') + self._segment(start, end) + Markup(f"</{tag}>"))
+            elif kind == "list_item":
+                if not in_list:
+                    parts.append(Markup("<ul>"))
+                    in_list = True
+                text_start = start + 2 if self.text[start:start + 2] == "• " else start
+                parts.append(Markup("<li>") + self._segment(text_start, end) + Markup("</li>"))
+            elif kind == "table":
+                parts.append(self._table(block))
+            elif kind == "figure":
+                parts.append(Markup('<figure class="figure"><figcaption>') + self._segment(start, end).replace(
+                    "\n", Markup("<br>")) + Markup("</figcaption></figure>"))
+            else:
+                parts.append(Markup("<p>") + self._segment(start, end) + Markup("</p>"))
+        if in_list:
+            parts.append(Markup("</ul>"))
+        return Markup("\n").join(parts)
+
+    def _table(self, block: dict) -> Markup:
+        start, end, rows = block["start"], block["end"], block["rows"]
+        first_row = rows[0][0] if rows else end
+        head_text = self.text[start:first_row].rstrip("\n")
+        lines = head_text.split("\n") if head_text else []
+        caption_lines, header = (lines[:-1], lines[-1]) if lines else ([], "")
+        top = Markup("").join(Markup('<span class="anchor" id="p-%s"></span>') % pid
+                              for pid in self.anchors.get(start, []) if not rows or start != rows[0][0])
+        out = [top, Markup('<div class="table-wrap"><table>')]
+        if caption_lines:
+            out.append(Markup("<caption>") + escape(" ".join(caption_lines)) + Markup("</caption>"))
+        if header:
+            out.append(Markup("<thead><tr>") + Markup("").join(
+                Markup("<th scope=\"col\">") + escape(c) + Markup("</th>") for c in header.split("\t"))
+                + Markup("</tr></thead>"))
+        out.append(Markup("<tbody>"))
+        for s, e in rows:
+            focused = self.focus is not None and self.focus.start <= s and e <= self.focus.end
+            cls = Markup(' class="passage-row"') if focused else Markup("")
+            anchor_ids = self.anchors.get(s, [])
+            anchors = Markup("").join(Markup('<span class="anchor" id="p-%s"></span>') % pid for pid in anchor_ids)
+            if focused and not self._focus_anchor_done:
+                anchors += Markup('<span id="focus" tabindex="-1"></span>')
+                self._focus_anchor_done = True
+            cells = self.text[s:e].split("\t")
+            out.append(Markup("<tr%s>") % cls + Markup("").join(
+                Markup("<td>") + (anchors if k == 0 else Markup("")) + escape(c) + Markup("</td>")
+                for k, c in enumerate(cells)) + Markup("</tr>"))
+        out.append(Markup("</tbody></table></div>"))
+        notes_start = rows[-1][1] if rows else start
+        notes = self.text[notes_start:end].strip()
+        if notes:
+            out.append(Markup('<p class="note">') + escape(notes) + Markup("</p>"))
+        return Markup("").join(out)
+
+
+SAFE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")

@@ -1,0 +1,96 @@
+"""Pydantic models at the API edge. Search and ask responses have the same fields as the CLI's
+``--json`` output (``retriever.contract``)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class SearchResult(BaseModel):
+    rank: int
+    passage_id: str
+    doc_id: str
+    doc_title: str
+    section: str
+    page: int | None
+    text: str
+    score: float
+    highlights: list[list[int]] = Field(description="[start, end) character spans of the evidence sentences")
+
+
+class SearchResponse(BaseModel):
+    query: str
+    results: list[SearchResult]
+
+
+class AnswerSentenceModel(BaseModel):
+    text: str
+    citation: int
+
+
+class CitationModel(BaseModel):
+    n: int
+    passage_id: str
+    doc_id: str
+    doc_title: str
+    section: str
+    page: int | None
+    text: str
+
+
+class AskResponse(BaseModel):
+    query: str
+    abstained: bool
+    answer: str
+    sentences: list[AnswerSentenceModel]
+    citations: list[CitationModel]
+
+
+class PassageResponse(BaseModel):
+    passage_id: str
+    doc_id: str
+    doc_title: str
+    kind: str
+    section: str
+    page_start: int | None
+    page_end: int | None
+    start: int
+    end: int
+    text: str
+    url: str
+
+
+class DocumentModel(BaseModel):
+    doc_id: str
+    title: str
+    short_title: str
+    authors: str
+    publisher: str
+    date: str
+    attribution: str
+    passages: int
+
+
+class HealthResponse(BaseModel):
+    status: str
+    index_loaded: bool
+    passages: int
+    documents: int
+    model: str
+    build: str
+
+
+class JudgementIn(BaseModel):
+    query: str = Field(min_length=1, max_length=1000)
+    passage_id: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.-]+$")
+    relevant: bool
+    who: str = Field(default="evaluator", min_length=1, max_length=200)
+
+
+class JudgementOut(BaseModel):
+    saved: bool
+    query: str
+    passage_id: str
+    relevant: bool
+    who: str
+    when: str

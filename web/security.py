@@ -1,0 +1,177 @@
+"""ASGI middleware for the web app: security headers, request size limits, an optional API
+token on every route, and an access log that leaves query text out unless asked to."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import time
+from urllib.parse import parse_qsl, urlencode
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("reportqa.access")
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+# The API docs page (Swagger UI, served from local files) starts itself with an inline script.
+DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+    (b"cache-control", b"no-store"),
+]
+TOKEN_COOKIE = "reportqa_token"
+
+
+class SecurityHeadersMiddleware:
+    """Adds a Content-Security-Policy and the usual hardening headers to every response.
+
+    Responses are not cached (queries may hold case details), except static files.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        csp = DOCS_CSP if path in ("/docs", "/redoc") else CSP
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control"
+                           or path.startswith("/static/")]
+                extra = [h for h in HEADERS if not (h[0] == b"cache-control" and path.startswith("/static/"))]
+                message["headers"] = headers + extra + [(b"content-security-policy", csp.encode())]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BodySizeLimitMiddleware:
+    """Refuses request bodies over ``limit`` bytes with 413, whether or not Content-Length is sent."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for key, value in scope.get("headers", []):
+            if key == b"content-length" and value.isdigit() and int(value) > self.limit:
+                await _json(send, 413, {"detail": f"request body too large (limit {self.limit} bytes)"})
+                return
+        received = 0
+        too_big = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, too_big
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    too_big = True
+                    raise _TooLarge()
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _TooLarge:
+            await _json(send, 413, {"detail": f"request body too large (limit {self.limit} bytes)"})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class TokenAuthMiddleware:
+    """When a token is configured, every route needs it: as 'Authorization: Bearer …', an
+    'X-API-Token' header, or the cookie set after opening any page with '?token=…'."""
+
+    def __init__(self, app: ASGIApp, token: str | None) -> None:
+        self.app = app
+        self.token = token.encode() if token else None
+
+    def _given(self, scope: Scope) -> tuple[bytes | None, bool]:
+        headers = dict(scope.get("headers", []))
+        auth = headers.get(b"authorization", b"")
+        if auth.lower().startswith(b"bearer "):
+            return auth[7:].strip(), False
+        if b"x-api-token" in headers:
+            return headers[b"x-api-token"].strip(), False
+        for part in headers.get(b"cookie", b"").split(b";"):
+            name, _, value = part.strip().partition(b"=")
+            if name == TOKEN_COOKIE.encode():
+                return value, False
+        for name, value in parse_qsl(scope.get("query_string", b"").decode("latin-1")):
+            if name == "token":
+                return value.encode("latin-1", "replace"), True
+        return None, False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.token is None or scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given, from_query = self._given(scope)
+        if given is None or not hmac.compare_digest(given, self.token):
+            await _json(send, 401, {"detail": "an API token is required (Authorization: Bearer <token>)"},
+                        [(b"www-authenticate", b"Bearer")])
+            return
+        if from_query:
+            # Trade the token in the URL for a cookie, and drop it from the address bar.
+            rest = [(k, v) for k, v in parse_qsl(scope.get("query_string", b"").decode()) if k != "token"]
+            location = scope.get("path", "/") + (f"?{urlencode(rest)}" if rest else "")
+            cookie = f"{TOKEN_COOKIE}={self.token.decode()}; HttpOnly; SameSite=Strict; Path=/"
+            await send({"type": "http.response.start", "status": 303,
+                        "headers": [(b"location", location.encode()), (b"set-cookie", cookie.encode())]})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await self.app(scope, receive, send)
+
+
+class AccessLogMiddleware:
+    """Logs method, path, status and time. The query string is left out unless ``log_queries``."""
+
+    def __init__(self, app: ASGIApp, log_queries: bool = False) -> None:
+        self.app = app
+        self.log_queries = log_queries
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            target = scope.get("path", "")
+            if self.log_queries and scope.get("query_string"):
+                target += "?" + scope["query_string"].decode("latin-1")
+            log.info("%s %s %s %.1fms", scope.get("method"), target, status, (time.perf_counter() - started) * 1000)
+
+
+async def _json(send: Send, status: int, body: dict, headers: list | None = None) -> None:
+    data = json.dumps(body).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
+                + HEADERS + [(b"content-security-policy", CSP.encode())] + (headers or [])})
+    await send({"type": "http.response.body", "body": data})

@@ -1,0 +1,40 @@
+"""Run the web app with uvicorn (`reportqa serve`)."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import uvicorn
+
+from reportqa.settings import Settings
+
+ENV_PREFIX = "REPORTQA_"
+
+
+def app_factory():
+    """Builds the app from the environment (used by uvicorn workers, which start fresh processes)."""
+    from web.app import create_app
+
+    return create_app(Settings())
+
+
+def serve(settings: Settings) -> int:
+    """Serve until interrupted. Several workers each load the model and index once."""
+    logging.getLogger("reportqa.access").setLevel(logging.INFO)
+    if settings.workers > 1:
+        # Workers are separate processes: hand them the settings through the environment.
+        for name, value in settings.model_dump().items():
+            if value is not None and name != "api_token":
+                os.environ[ENV_PREFIX + name.upper()] = str(value)
+        if settings.api_token:
+            os.environ[ENV_PREFIX + "API_TOKEN"] = settings.api_token.get_secret_value()
+        uvicorn.run("web.serve:app_factory", factory=True, host=settings.host, port=settings.port,
+                    workers=settings.workers, access_log=False, log_level="warning")
+        return 0
+    from web.app import create_app
+
+    print(f"ReportQA: serving on http://{settings.host}:{settings.port}/ (Ctrl+C to stop)", flush=True)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, access_log=False,
+                log_level="warning")
+    return 0
