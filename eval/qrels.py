@@ -7,8 +7,8 @@ Qrels use the standard shape {query_id: {passage_id: relevance}}.
 
 from __future__ import annotations
 
-from reportqa.records import Passage
 from eval.questions import Question, locate
+from reportqa.records import Passage
 
 Qrels = dict[str, dict[str, int]]
 MIN_COVER = 0.5

@@ -87,7 +87,8 @@ def _accept(short: str, long: str | None) -> bool:
     if not long:
         return False
     words = long.split()
-    return (len(words) >= 2 and not re.search(r"[.!?\"“”]", long) and len(long) > len(short) and long.lower() != short.lower()
+    return (len(words) >= 2 and not re.search(r"[.!?\"“”]", long) and len(long) > len(short)
+            and long.lower() != short.lower()
             and words[0][0].lower() == short[0].lower() and not any(w.isupper() and len(w) > 1 and
                                                                      w == short for w in words))
 

@@ -322,7 +322,8 @@ class IndexReader:
             self.faiss = faiss.read_index(str(build / PASSAGE_VECTORS))
             self.sentence_vectors = np.load(build / SENTENCE_VECTORS, mmap_mode="r")
         except Exception as exc:
-            raise IndexCorruptError(f"vector files in {build} are damaged ({exc}); run `reportqa index --rebuild`") from exc
+            raise IndexCorruptError(
+                f"vector files in {build} are damaged ({exc}); run `reportqa index --rebuild`") from exc
         if self.faiss.ntotal != len(self.passages) or len(self.sentence_vectors) != len(sent):
             raise IndexCorruptError(
                 f"{build}: vector counts do not match the passages; run `reportqa index --rebuild`")

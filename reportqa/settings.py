@@ -51,10 +51,12 @@ class Settings(BaseSettings):
 
     # --- answering ----------------------------------------------------------------------------
     acronym_expansion: bool = True
-    acronym_weight: float = Field(0.5, description="bm25 weight of expansion terms vs the query")
+    acronym_weight: float = Field(0.5, description="bm25 weight of acronym expansions vs the query")
+    colloquial_weight: float = Field(0.3, description="bm25 weight of everyday-word equivalents vs the query")
+    colloquial_path: Path = PROJECT_ROOT / "retriever" / "colloquial.toml"
     rerank: bool = True
     rerank_depth: int = 40
-    rerank_weights_path: Path = PROJECT_ROOT / "retriever" / "rerank_weights.json"
+    weights_path: Path = PROJECT_ROOT / "retriever" / "weights.json"
     dedup_overlap: float = Field(0.5, description="overlap share above which two hits collapse")
     dedup_similarity: float = Field(0.92, description="cosine above which two hits collapse")
     answer_max_sentences: int = 3

@@ -7,7 +7,6 @@ same cited hits; none is included.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -37,27 +36,6 @@ class AnswerComposer(Protocol):
     def compose(self, evidence: Evidence) -> Answer: ...
 
 
-def confidence_signals(hits: list[Hit], sentences: dict[str, list[ScoredSentence]], oov: float,
-                       n_terms: int) -> dict[str, float]:
-    """Signals the abstention model combines (all from the top hits; none is a lone threshold)."""
-    if not hits:
-        return {"top_score": -5.0, "top_dense": 0.0, "top_best_sentence": 0.0, "top_coverage": 0.0,
-                "max_coverage": 0.0, "margin": 0.0, "oov": oov, "log_terms": math.log1p(n_terms)}
-    top = hits[0].features
-    second = hits[1].score if len(hits) > 1 else hits[0].score - 1.0
-    best_sentence = max((s.cosine for s in sentences.get(hits[0].passage.passage_id, [])), default=0.0)
-    return {
-        "top_score": hits[0].score,
-        "top_dense": top.get("dense", 0.0),
-        "top_best_sentence": best_sentence,
-        "top_coverage": top.get("coverage", 0.0),
-        "max_coverage": max(h.features.get("coverage", 0.0) for h in hits[:5]),
-        "margin": hits[0].score - second,
-        "oov": oov,
-        "log_terms": math.log1p(n_terms),
-    }
-
-
 def _similar(a: str, b: str) -> bool:
     ka, kb = match_key(a), match_key(b)
     if not ka or not kb:
@@ -77,7 +55,7 @@ class ExtractiveComposer:
 
     def compose(self, evidence: Evidence) -> Answer:
         confidence = self.abstain.probability(evidence.signals)
-        if not evidence.hits or confidence < self.abstain.threshold:
+        if not evidence.hits or not self.abstain.answers(evidence.signals):
             return Answer(evidence.query, True, [], [], evidence.hits, confidence)
         pool: list[tuple[float, int, ScoredSentence]] = []
         for rank, hit in enumerate(evidence.hits[:SOURCE_HITS]):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from indexer.store import IndexReader
+from reportqa.text import words
 from retriever.query import fts_or, fts_phrase
 
 Scored = list[tuple[int, float]]
@@ -33,18 +34,21 @@ class LexicalSearcher:
             return []
         return [(int(r), float(s)) for r, s in rows]
 
-    def search(self, tokens: tuple[str, ...], expansions: tuple[str, ...] = (), expansion_weight: float = 0.5,
+    def search(self, tokens: tuple[str, ...], expansions: list[tuple[tuple[str, ...], float]] | None = None,
                limit: int = 50, allowed: set[int] | None = None) -> Scored:
-        """Passages matching any query token; acronym expansions add ``expansion_weight`` times
-        their own bm25 score. With ``allowed``, only those passage indexes are returned."""
+        """Passages matching any query token. Each expansion group (acronym long forms,
+        everyday-word equivalents) adds its weight times its own bm25 score. With ``allowed``,
+        only those passage indexes are returned."""
         scores: dict[int, float] = {}
         fetch = limit if allowed is None else max(limit * 4, 400)
         for idx, score in self._match(fts_or(tokens), fetch):
             scores[idx] = score
-        if expansions and expansion_weight > 0:
-            exp_tokens = tuple(t for e in expansions for t in e.split())
+        for texts, weight in expansions or []:
+            if not texts or weight <= 0:
+                continue
+            exp_tokens = tuple(t for text in texts for t in words(text))
             for idx, score in self._match(fts_or(exp_tokens), fetch):
-                scores[idx] = scores.get(idx, 0.0) + expansion_weight * score
+                scores[idx] = scores.get(idx, 0.0) + weight * score
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
         if allowed is not None:
             ranked = [(i, s) for i, s in ranked if i in allowed]

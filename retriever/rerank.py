@@ -22,6 +22,7 @@ FEATURES = (
     "coverage",       # share of query terms in the passage
     "section_match",  # share of query terms in the section trail
     "acronym_match",  # the passage spells an acronym (or long form) the query used
+    "colloquial_match",  # share of the query's everyday words whose report terms the passage has
     "table_row",      # passage is one table row …
     "row_coverage",   # … times its term coverage
     "table",          # passage is a whole table
@@ -48,11 +49,12 @@ class Candidate:
 
 
 def extract_features(candidates: list[Candidate], terms: set[str], expansions: tuple[str, ...],
-                     numbers: set[str]) -> None:
+                     numbers: set[str], colloquial: tuple[str, ...] = ()) -> None:
     """Fill ``candidate.features`` for every candidate (depends on the whole candidate set)."""
     best_lex = max((c.lexical for c in candidates), default=0.0) or 1.0
     best_fused = max((c.fused for c in candidates), default=0.0) or 1.0
     expansion_keys = [match_key(e) for e in expansions if match_key(e)]
+    colloquial_groups = [stemmed_set(c) for c in colloquial]
     for c in candidates:
         p = c.passage
         words = stemmed_set(p.text)
@@ -67,6 +69,8 @@ def extract_features(candidates: list[Candidate], terms: set[str], expansions: t
             "coverage": cov,
             "section_match": len(terms & section_words) / len(terms) if terms else 0.0,
             "acronym_match": float(any(k in key for k in expansion_keys)),
+            "colloquial_match": (sum(1 for g in colloquial_groups if g & words) / len(colloquial_groups)
+                                 if colloquial_groups else 0.0),
             "table_row": float(p.kind == "table_row"),
             "row_coverage": cov if p.kind == "table_row" else 0.0,
             "table": float(p.kind == "table"),
@@ -97,11 +101,21 @@ DEFAULT_RERANK = LinearModel({"fused": 1.0, "best_sentence": 0.5, "coverage": 0.
 
 @dataclass
 class AbstainModel:
-    """Logistic model over answer-confidence signals; answer when p(answerable) ≥ threshold."""
+    """Logistic model over answer-confidence signals; answer when p(answerable) ≥ threshold.
+
+    A guard sits outside the fitted model: when more than ``max_oov`` of the query's content
+    words never occur in the reports, the reports cannot cover it, whatever the model says
+    (the dev questions are all on-topic, so the model never learns this).
+    """
 
     weights: dict[str, float]
     bias: float
     threshold: float
+    max_oov: float = 0.5
+
+    def answers(self, signals: dict[str, float]) -> bool:
+        """True when the evidence is strong enough to answer."""
+        return signals.get("oov", 0.0) <= self.max_oov and self.probability(signals) >= self.threshold
 
     def probability(self, signals: dict[str, float]) -> float:
         z = self.bias + sum(w * signals.get(n, 0.0) for n, w in self.weights.items())
@@ -133,7 +147,8 @@ def load_weights(path: Path) -> FittedWeights:
         rerank = LinearModel({k: float(v) for k, v in data["rerank"]["weights"].items()},
                              float(data["rerank"]["bias"]))
         abstain = AbstainModel({k: float(v) for k, v in data["abstain"]["weights"].items()},
-                               float(data["abstain"]["bias"]), float(data["abstain"]["threshold"]))
+                               float(data["abstain"]["bias"]), float(data["abstain"]["threshold"]),
+                               float(data["abstain"].get("max_oov", 0.5)))
         enabled = bool(data["rerank"].get("enabled", True))
     except (KeyError, TypeError, ValueError, json.JSONDecodeError) as exc:
         raise ValueError(f"{path} is not a valid weights file ({exc}); re-run `python -m eval.fit`") from exc

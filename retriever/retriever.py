@@ -22,7 +22,9 @@ from reportqa.records import Answer, Hit, Passage
 from reportqa.settings import Settings
 from reportqa.text import STOPWORDS, match_key, stem, words
 from retriever.acronyms import AcronymExpander, Expansion
-from retriever.answer import Evidence, ExtractiveComposer, confidence_signals
+from retriever.answer import Evidence, ExtractiveComposer
+from retriever.colloquial import ColloquialExpander
+from retriever.confidence import confidence_signals, document_frequencies
 from retriever.dedup import collapse
 from retriever.dense import DenseSearcher
 from retriever.fusion import fuse
@@ -39,15 +41,17 @@ class Pipeline:
     lexical: bool = True
     dense: bool = True
     acronyms: bool = True
+    colloquial: bool = True
     rerank: bool = True
     dedup: bool = True
 
 
 PIPELINES: dict[str, Pipeline] = {
-    "bm25": Pipeline(lexical=True, dense=False, acronyms=False, rerank=False, dedup=False),
-    "dense": Pipeline(lexical=False, dense=True, acronyms=False, rerank=False, dedup=False),
-    "hybrid": Pipeline(acronyms=False, rerank=False, dedup=False),
-    "hybrid+acronyms": Pipeline(rerank=False, dedup=False),
+    "bm25": Pipeline(lexical=True, dense=False, acronyms=False, colloquial=False, rerank=False, dedup=False),
+    "dense": Pipeline(lexical=False, dense=True, acronyms=False, colloquial=False, rerank=False, dedup=False),
+    "hybrid": Pipeline(acronyms=False, colloquial=False, rerank=False, dedup=False),
+    "hybrid+acronyms": Pipeline(colloquial=False, rerank=False, dedup=False),
+    "hybrid+expansions": Pipeline(rerank=False, dedup=False),
     "fusion": Pipeline(rerank=False),
     "full": Pipeline(),
 }
@@ -83,16 +87,15 @@ class Retriever:
         self.reader = reader
         self.embedder = embedder
         self.settings = settings
-        self.weights = weights or load_weights(settings.rerank_weights_path)
+        self.weights = weights or load_weights(settings.weights_path)
         self.lexical = LexicalSearcher(reader, settings.lexical_section_weight)
         self.dense = DenseSearcher(reader, settings.hnsw_ef_search)
         vocab_lower: set[str] = set()
-        self.vocabulary: set[str] = set()
         for p in reader.passages:
-            for w in re.findall(r"[a-z][a-z'’-]*", p.text):
-                vocab_lower.add(w)
-            self.vocabulary.update(stem(w) for w in words(p.text))
+            vocab_lower.update(re.findall(r"[a-z][a-z'’-]*", p.text))
+        self.idf, self.default_idf = document_frequencies([p.text for p in reader.passages])
         self.expander = AcronymExpander(reader.acronyms, vocab_lower)
+        self.colloquial = ColloquialExpander.load(settings.colloquial_path)
         self.composer = ExtractiveComposer(self.weights.abstain, settings.answer_max_sentences)
         self._keys: list[str] | None = None
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -100,7 +103,8 @@ class Retriever:
 
     # --- opening ------------------------------------------------------------------------------
     @classmethod
-    def open(cls, settings: Settings, embedder: Embedder | None = None, check_corpus: bool = True) -> Retriever:
+    def open(cls, settings: Settings, embedder: Embedder | None = None, check_corpus: bool = True,
+             weights: FittedWeights | None = None) -> Retriever:
         """Open the live index for ``settings``.
 
         Raises IndexMissingError, IndexMismatchError or IndexCorruptError (see indexer.store),
@@ -113,7 +117,7 @@ class Retriever:
                 raise IndexStaleError(
                     f"the index in {settings.index_dir} is out of date ({'; '.join(changes)}); "
                     "run `reportqa index`")
-        return cls(reader, embedder or create_embedder(settings.embedder), settings)
+        return cls(reader, embedder or create_embedder(settings.embedder), settings, weights)
 
     @property
     def documents(self):
@@ -165,33 +169,45 @@ class Retriever:
             return []
         return self.expander.expand(query.raw)
 
-    def retrieve(self, raw_query: str, k: int = 10, filters: SearchFilters | None = None,
-                 pipeline: Pipeline | None = None) -> tuple[list[Hit], Evidence]:
-        """Ranked hits and the evidence behind them (sentences, confidence signals)."""
+    def featurized(self, raw_query: str, filters: SearchFilters | None = None,
+                   pipeline: Pipeline | None = None, depth: int | None = None) -> tuple[list[Candidate], dict]:
+        """First-stage candidates with their reranking features (before reranking and
+        collapsing), and the query context. Used by ``retrieve`` and by the weight fitting."""
         pipeline = pipeline or self.default_pipeline()
         query = parse_query(raw_query)
-        empty = Evidence(raw_query, [], {}, confidence_signals([], {}, 1.0, 0))
+        context = {"query": query, "added": (), "colloquial": ()}
         if not query.words:
-            return [], empty
+            return [], context
         allowed = self._allowed(query, filters)
         if allowed is not None and not allowed:
-            return [], empty
-        expansions = self._expansions(query, pipeline)
-        added = tuple(e.added for e in expansions)
+            return [], context
+        added = tuple(e.added for e in self._expansions(query, pipeline))
+        colloquial = tuple(self.colloquial.expand(query.raw)) if pipeline.colloquial else ()
+        context.update(added=added, colloquial=colloquial)
         dense_text = query.text + (" (" + "; ".join(added) + ")" if added else "")
         vector = self.encode(dense_text)
-        depth = max(k, self.settings.rerank_depth)
-        lexical = self.lexical.search(query.words, added, self.settings.acronym_weight,
-                                      self.settings.lexical_candidates, allowed) if pipeline.lexical else []
+        groups = [(added, self.settings.acronym_weight), (colloquial, self.settings.colloquial_weight)]
+        lexical = self.lexical.search(query.words, groups, self.settings.lexical_candidates,
+                                      allowed) if pipeline.lexical else []
         dense = self.dense.search(vector, self.settings.dense_candidates, allowed) if pipeline.dense else []
         if pipeline.lexical and pipeline.dense:
             fused = fuse(self.settings.fusion, dense, lexical, self.settings.rrf_k, self.settings.convex_alpha)
         else:
             fused = lexical or dense
-        fused = fused[:depth]
+        fused = fused[: depth or self.settings.rerank_depth]
         terms = set(query.terms) | {stem(w) for a in added for w in words(a) if w not in STOPWORDS}
         candidates = self._candidates(fused, dense, lexical, vector, terms)
-        extract_features(candidates, terms, added, query_numbers(query.text))
+        extract_features(candidates, terms, added, query_numbers(query.text), colloquial)
+        context["oov"] = self._oov(query, added + colloquial)
+        return candidates, context
+
+    def retrieve(self, raw_query: str, k: int = 10, filters: SearchFilters | None = None,
+                 pipeline: Pipeline | None = None) -> tuple[list[Hit], Evidence]:
+        """Ranked hits and the evidence behind them (sentences, confidence signals)."""
+        pipeline = pipeline or self.default_pipeline()
+        candidates, context = self.featurized(raw_query, filters, pipeline, max(k, self.settings.rerank_depth))
+        if not candidates:
+            return [], Evidence(raw_query, [], {}, confidence_signals(raw_query, [], {}, 1.0, {}, 0.0))
         use_rerank = pipeline.rerank and self.settings.rerank and self.weights.rerank_enabled
         for c in candidates:
             c.score = self.weights.rerank.score(c.features) if use_rerank else c.fused
@@ -201,15 +217,14 @@ class Retriever:
             order = collapse(order, lambda i: self.reader.passages[i], self._similarity(candidates),
                              self.settings.dedup_overlap, self.settings.dedup_similarity)
         by_idx = {c.idx: c for c in candidates}
-        hits = []
-        for rank, idx in enumerate(order[:max(k, 5)], start=1):
-            c = by_idx[idx]
-            hits.append(Hit(c.passage, self.doc_title(c.passage.doc_id), float(c.score), rank,
-                            evidence_spans(c.sentences), dict(c.features or {})))
-        hits = _strictly_decreasing(hits)
-        sentences = {by_idx[i].passage.passage_id: by_idx[i].sentences for i in order[:max(k, 5)]}
-        oov = self._oov(query, added)
-        signals = confidence_signals(hits, sentences, oov, len(query.terms))
+        shown = order[:max(k, 5)]
+        hits = _strictly_decreasing([
+            Hit(by_idx[i].passage, self.doc_title(by_idx[i].passage.doc_id), float(by_idx[i].score), rank,
+                evidence_spans(by_idx[i].sentences), dict(by_idx[i].features or {}))
+            for rank, i in enumerate(shown, start=1)])
+        sentences = {by_idx[i].passage.passage_id: by_idx[i].sentences for i in shown}
+        known = {stem(w) for w in words(" ".join(self.colloquial.keys_in(raw_query)))}
+        signals = confidence_signals(raw_query, hits, sentences, context["oov"], self.idf, self.default_idf, known)
         return hits[:k], Evidence(raw_query, hits, sentences, signals)
 
     def search(self, query: str, k: int = 10, filters: SearchFilters | None = None,
@@ -248,12 +263,14 @@ class Retriever:
         vectors = {i: self.dense.index.reconstruct(int(i)) for i in idxs}
         return lambda a, b: float(np.dot(vectors[a], vectors[b]))
 
-    def _oov(self, query: ParsedQuery, added: tuple[str, ...]) -> float:
-        """Share of the query's content terms that never occur in the corpus."""
+    def _oov(self, query: ParsedQuery, expansions: tuple[str, ...]) -> float:
+        """Share of the query's content terms that never occur in the corpus (an everyday word
+        or acronym we can translate does not count as unknown)."""
         if not query.terms:
             return 0.0
-        known_expansions = {stem(w) for a in added for w in words(a)}
-        unknown = [t for t in query.terms if t not in self.vocabulary and t not in known_expansions]
+        translated = {stem(w) for w in words(" ".join(self.colloquial.keys_in(query.raw)))}
+        known = {stem(w) for a in expansions for w in words(a)} | translated
+        unknown = [t for t in query.terms if t not in self.idf and t not in known]
         return len(unknown) / len(query.terms)
 
 

@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 
-QUERIES = ["how long is the review period for licenced premises?", '"no penalty attached"', "NEAR((", "what is the capital of Peru"]
+QUERIES = ["how long is the review period for licenced premises?", '"no penalty attached"', "NEAR((",
+           "what is the capital of Peru"]
 
 
 def run_cli(settings, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     env = dict(os.environ, REPORTQA_EMBEDDER="fake", REPORTQA_CORPUS_DIR=str(settings.corpus_dir),
                REPORTQA_INDEX_DIR=str(settings.index_dir), REPORTQA_CHUNK_TARGET_TOKENS="60",
-               REPORTQA_RERANK_WEIGHTS_PATH=str(settings.rerank_weights_path))
+               REPORTQA_WEIGHTS_PATH=str(settings.weights_path))
     result = subprocess.run([sys.executable, "-m", "reportqa.cli", *args], capture_output=True, text=True,
                             env=env, timeout=120)
     if check:

@@ -8,7 +8,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import fake_settings
 
 from indexer.build import build_index, is_up_to_date
 from indexer.embedding import FakeEmbedder

@@ -18,7 +18,7 @@ HOSTILE = ['"', '"unbalanced', "*", "NEAR(", "NEAR(orders notices", "-", "- orde
            "\x00", "💥", "NOT", "a\u202eb"]
 
 
-# --- fusion -------------------------------------------------------------------------------------------
+# --- fusion ----------------------------------------------------------------------------------------
 def test_rrf_on_fixed_lists() -> None:
     fused = rrf([[(1, 0.9), (2, 0.8)], [(2, 5.0), (3, 4.0)]], k=60)
     assert [i for i, _ in fused] == [2, 1, 3]
@@ -42,7 +42,7 @@ def test_convex_blend_on_fixed_lists() -> None:
         fuse("nonsense", [], [])
 
 
-# --- query safety, phrases, filters ------------------------------------------------------------------------
+# --- query safety, phrases, filters ----------------------------------------------------------------
 @pytest.mark.parametrize("query", HOSTILE)
 def test_hostile_fts_syntax_never_raises(fake_retriever, query: str) -> None:
     hits = fake_retriever.search(query, k=5)
@@ -79,7 +79,7 @@ def test_empty_query_finds_nothing(fake_retriever) -> None:
     assert fake_retriever.ask("?!").abstained
 
 
-# --- acronyms --------------------------------------------------------------------------------------------------
+# --- acronyms --------------------------------------------------------------------------------------
 def test_acronym_expansion_both_ways() -> None:
     expander = AcronymExpander([("SHPO", "sexual harm prevention order", 5),
                                 ("CAWN", "child abduction warning notice", 7), ("SET", "sexual exploitation team", 1)],
@@ -96,7 +96,7 @@ def test_acronym_query_finds_the_long_form(fake_retriever) -> None:
     assert any("child" in h.passage.text.lower() and "notice" in h.passage.text.lower() for h in hits)
 
 
-# --- duplicates ----------------------------------------------------------------------------------------------------
+# --- duplicates ------------------------------------------------------------------------------------
 def _p(pid: str, start: int, end: int, doc: str = "d") -> Passage:
     return Passage(pid, doc, "text", ("S",), start, end, "x" * (end - start))
 
@@ -117,7 +117,7 @@ def test_search_results_have_no_duplicates(fake_retriever) -> None:
             assert overlap_share(a.passage, b.passage) <= 0.5
 
 
-# --- highlighting and reranking features -------------------------------------------------------------------------------
+# --- highlighting and reranking features -----------------------------------------------------------
 def test_evidence_spans_pick_best_sentences() -> None:
     sentences = [ScoredSentence(0, 0, 10, 0.2, 0.0), ScoredSentence(0, 11, 30, 0.8, 0.5),
                  ScoredSentence(0, 31, 50, 0.79, 0.5), ScoredSentence(0, 51, 60, 0.1, 0.0)]
@@ -142,7 +142,8 @@ def test_highlights_fall_on_sentence_boundaries(fake_retriever) -> None:
 def test_rerank_features_on_fixed_inputs() -> None:
     row = Passage("r", "d", "table_row", ("Appendix A: Measures",), 0, 10,
                   "Reviews of licenced premises; a 28-day review period may be called")
-    text = Passage("t", "d", "text", ("2. Orders",), 20, 90, "Orders are recorded on the PNC (Police National Computer).")
+    text = Passage("t", "d", "text", ("2. Orders",), 20, 90,
+                   "Orders are recorded on the PNC (Police National Computer).")
     candidates = [Candidate(0, row, fused=0.03, dense=0.5, lexical=8.0,
                             sentences=[ScoredSentence(0, 0, 10, 0.7, 1.0)]),
                   Candidate(1, text, fused=0.015, dense=0.4, lexical=2.0, sentences=[])]
@@ -162,7 +163,7 @@ def test_pipelines_are_named() -> None:
     assert {"bm25", "dense", "hybrid", "full"} <= set(PIPELINES)
 
 
-# --- ask ---------------------------------------------------------------------------------------------------------------
+# --- ask -------------------------------------------------------------------------------------------
 def test_ask_sentences_are_verbatim_and_cited(fake_retriever) -> None:
     answer = fake_retriever.ask("how long is the review period for licenced premises?")
     assert not answer.abstained

@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 
 from reportqa.records import Hit
 from web.deps import DocParam, QueryParam, RetrieverDep, SettingsDep, clean_query, filters_for
-from web.render import SAFE_ID, ReaderRenderer, citation_text, highlighted
+from web.render import SAFE_ID, ReaderRenderer, citation_text, display_sentence, highlighted, table_card
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 EXAMPLES = [
@@ -39,7 +39,9 @@ def _card(request: Request, retriever, hit: Hit) -> dict:
         page = f"p. {p.page_start}" + (f"–{p.page_end}" if p.page_end and p.page_end != p.page_start else "")
     return {
         "id": p.passage_id, "doc_id": p.doc_id, "short_title": doc.meta.short_title, "section": p.section_label,
-        "page": page, "html": highlighted(p.text, hit.highlights), "url": url,
+        "page": page, "url": url,
+        "html": table_card(p.text, hit.highlights) if p.kind == "table" else highlighted(p.text, hit.highlights),
+        "is_table": p.kind == "table",
         "citation": citation_text(p, doc.meta.title, doc.meta.publisher, doc.meta.year, url),
     }
 
@@ -70,7 +72,7 @@ def home(request: Request, retriever: RetrieverDep, settings: SettingsDep, q: Qu
         context["cards"] = cards + extra
         context["answer"] = {
             "abstained": answer.abstained,
-            "sentences": [{"text": s.text, "n": s.citation,
+            "sentences": [{"text": display_sentence(s.text), "n": s.citation,
                            "target": next(c.passage.passage_id for c in answer.citations if c.n == s.citation)}
                           for s in answer.sentences],
             "citations": [{"n": c.n, "id": c.passage.passage_id, "short_title":

@@ -27,6 +27,38 @@ def highlighted(text: str, spans: list[tuple[int, int]] | list[list[int]]) -> Ma
     return Markup("").join(out)
 
 
+def table_card(text: str, spans: list[tuple[int, int]] | list[list[int]]) -> Markup:
+    """A table passage (caption line(s), then tab-separated rows) as a small HTML table, with
+    the rows that hold evidence highlighted."""
+    marked = [(int(a), int(b)) for a, b in spans]
+    caption: list[str] = []
+    rows: list[tuple[list[str], bool]] = []
+    pos = 0
+    for line in text.split("\n"):
+        start, end = pos, pos + len(line)
+        pos = end + 1
+        if "\t" not in line and not rows:
+            caption.append(line)
+            continue
+        hit = any(s < end and e > start for s, e in marked)
+        rows.append((line.split("\t"), hit))
+    out = [Markup('<div class="table-wrap"><table class="card-table">')]
+    if caption:
+        out.append(Markup("<caption>") + escape(" ".join(caption)) + Markup("</caption>"))
+    for k, (cells, hit) in enumerate(rows):
+        tag = "th" if k == 0 else "td"
+        cls = Markup(' class="evidence-row"') if hit else Markup("")
+        out.append(Markup("<tr%s>") % cls + Markup("").join(
+            Markup(f"<{tag}>") + escape(c) + Markup(f"</{tag}>") for c in cells) + Markup("</tr>"))
+    out.append(Markup("</table></div>"))
+    return Markup("").join(out)
+
+
+def display_sentence(text: str) -> str:
+    """An answer sentence for reading: a table line's cells separated by ' · '."""
+    return " · ".join(part.strip() for part in text.split("\t")) if "\t" in text else text
+
+
 def citation_text(passage: Passage, title: str, publisher: str, year: str, url: str) -> str:
     """A reference a trainer can paste: report, publisher, year, section, page, link."""
     publisher_short = "CSA Centre" if "CSA Centre" in publisher else (publisher.split(",")[0] or "")

@@ -1,0 +1,167 @@
+"""Fit the reranker and the abstention model on the dev questions; write retriever/weights.json.
+
+    python -m eval.fit [--index DIR] [--out retriever/weights.json]
+
+Reranker: logistic regression on first-stage candidates (relevant vs not), features from
+``retriever.rerank.FEATURES``; C is chosen by 5-fold cross-validation grouped by question, on
+MRR@10 of the reranked lists. Abstention: logistic regression over confidence signals of the
+reranked top hits (answerable vs unanswerable), with the threshold chosen on dev to abstain
+on as many unanswerable questions as possible while abstaining on at most 10% of answerable
+ones. Only the dev split is read; heldout stays unseen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from eval.evaluate import qrels_for
+from eval.questions import Question, load_questions
+from reportqa.settings import Settings
+from retriever.rerank import FEATURES, AbstainModel, FittedWeights, LinearModel
+from retriever.retriever import PIPELINES, Retriever
+
+SIGNALS = ("idf_coverage", "type_match", "year_match", "missing_specific", "margin")
+C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
+MAX_FALSE_ABSTAIN = 0.10
+ABSTAIN_C = 1.0
+FIRST_STAGE = "fusion"
+
+
+@dataclass
+class QuestionCandidates:
+    qid: str
+    features: np.ndarray  # candidates × features
+    labels: np.ndarray
+    fused: np.ndarray
+
+
+def collect(retriever: Retriever, questions: list[Question], qrels: dict) -> list[QuestionCandidates]:
+    out = []
+    for q in questions:
+        if not q.answerable or not qrels.get(q.id):
+            continue
+        candidates, _ = retriever.featurized(q.question, pipeline=PIPELINES[FIRST_STAGE])
+        if not candidates:
+            continue
+        feats = np.array([[c.features[f] for f in FEATURES] for c in candidates], dtype=np.float64)
+        labels = np.array([qrels[q.id].get(c.passage.passage_id, 0) > 0 for c in candidates], dtype=int)
+        out.append(QuestionCandidates(q.id, feats, labels, np.array([c.fused for c in candidates])))
+    return out
+
+
+def mrr(groups: list[QuestionCandidates], scores: list[np.ndarray], k: int = 10) -> tuple[float, float]:
+    """(MRR@k, Hit@5) over the candidate lists ranked by ``scores`` (0 when nothing relevant)."""
+    rr, hit5 = [], []
+    for g, s in zip(groups, scores):
+        order = np.argsort(-s, kind="stable")
+        ranks = [r for r, i in enumerate(order[:k], start=1) if g.labels[i]]
+        rr.append(1.0 / ranks[0] if ranks else 0.0)
+        hit5.append(1.0 if ranks and ranks[0] <= 5 else 0.0)
+    return float(np.mean(rr)), float(np.mean(hit5))
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, c: float):
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=c, class_weight="balanced", max_iter=2000)
+    model.fit(x, y)
+    return model
+
+
+def fit_reranker(groups: list[QuestionCandidates], seed: int = 7) -> tuple[LinearModel, dict]:
+    """Choose C by grouped cross-validation, then fit on all dev candidates."""
+    order = list(range(len(groups)))
+    random.Random(seed).shuffle(order)
+    folds = [order[i::5] for i in range(5)]
+    baseline = mrr(groups, [g.fused for g in groups])
+    report: dict = {"first_stage_dev": {"MRR@10": baseline[0], "Hit@5": baseline[1]}, "cv": {}}
+    best_c, best = C_GRID[0], -1.0
+    for c in C_GRID:
+        scores: list[np.ndarray | None] = [None] * len(groups)
+        for fold in folds:
+            train = [groups[i] for i in range(len(groups)) if i not in fold]
+            model = fit_logistic(np.vstack([g.features for g in train]), np.concatenate([g.labels for g in train]), c)
+            for i in fold:
+                scores[i] = model.decision_function(groups[i].features)
+        value = mrr(groups, scores)  # type: ignore[arg-type]
+        report["cv"][str(c)] = {"MRR@10": value[0], "Hit@5": value[1]}
+        if value[0] > best:
+            best_c, best = c, value[0]
+    model = fit_logistic(np.vstack([g.features for g in groups]), np.concatenate([g.labels for g in groups]), best_c)
+    weights = {f: round(float(w), 6) for f, w in zip(FEATURES, model.coef_[0])}
+    report["chosen_C"] = best_c
+    report["enabled"] = best > baseline[0]
+    return LinearModel(weights, round(float(model.intercept_[0]), 6)), report
+
+
+def fit_abstention(retriever: Retriever, questions: list[Question]) -> tuple[AbstainModel, dict]:
+    """Logistic model on confidence signals; threshold chosen under the false-abstention cap."""
+    rows, labels = [], []
+    for q in questions:
+        _, evidence = retriever.retrieve(q.question, k=5)
+        rows.append([evidence.signals.get(s, 0.0) for s in SIGNALS])
+        labels.append(int(q.answerable))
+    x, y = np.array(rows), np.array(labels)
+    # Out-of-fold probabilities choose the threshold, so it is not tuned on the same fit.
+    order = list(range(len(y)))
+    random.Random(11).shuffle(order)
+    prob = np.zeros(len(y))
+    for k in range(5):
+        fold = order[k::5]
+        train = [i for i in order if i not in fold]
+        prob[fold] = fit_logistic(x[train], y[train], ABSTAIN_C).predict_proba(x[fold])[:, 1]
+    best = None
+    for threshold in sorted(set(np.round(prob, 4))) + [1.0]:
+        abstain = prob < threshold
+        false_abstain = float(np.mean(abstain[y == 1])) if (y == 1).any() else 0.0
+        recall = float(np.mean(abstain[y == 0])) if (y == 0).any() else 0.0
+        key = (false_abstain <= MAX_FALSE_ABSTAIN, recall - false_abstain if false_abstain > MAX_FALSE_ABSTAIN
+               else recall, -false_abstain)
+        if best is None or key > best[0]:
+            best = (key, float(threshold), recall, false_abstain)
+    _, threshold, recall, false_abstain = best
+    model = fit_logistic(x, y, ABSTAIN_C)
+    weights = {s: round(float(w), 6) for s, w in zip(SIGNALS, model.coef_[0])}
+    report = {"cv_abstention_recall": recall, "cv_false_abstention": false_abstain, "threshold": threshold}
+    return AbstainModel(weights, round(float(model.intercept_[0]), 6), threshold), report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index", type=Path, help="index folder (default: settings)")
+    parser.add_argument("--questions", type=Path, help="question set (default eval/questions.jsonl)")
+    parser.add_argument("--out", type=Path, help="weights file (default: settings.weights_path)")
+    args = parser.parse_args(argv)
+    settings = Settings(**({"index_dir": args.index} if args.index else {}))
+    out = args.out or settings.weights_path
+    questions = load_questions(args.questions or settings.eval_dir / "questions.jsonl", "dev")
+    defaults = FittedWeights(LinearModel({}), AbstainModel({}, 0.0, 0.5), rerank_enabled=False)
+    retriever = Retriever.open(settings, weights=defaults)
+    qrels = qrels_for(retriever, questions, settings.judgements_path)
+
+    rerank, rerank_report = fit_reranker(collect(retriever, questions, qrels))
+    retriever.weights = FittedWeights(rerank, defaults.abstain, rerank_enabled=rerank_report["enabled"])
+    abstain, abstain_report = fit_abstention(retriever, questions)
+    data = {
+        "fitted_on": "dev", "date": date.today().isoformat(), "first_stage": FIRST_STAGE,
+        "rerank": {"enabled": rerank_report["enabled"], "weights": rerank.weights, "bias": rerank.bias,
+                   "report": rerank_report},
+        "abstain": {"weights": abstain.weights, "bias": abstain.bias, "threshold": abstain.threshold,
+                    "max_oov": abstain.max_oov,
+                    "report": abstain_report},
+    }
+    out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps({"rerank": rerank_report, "abstain": abstain_report}, indent=2))
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,153 @@
+"""End to end in a real headless Chromium: the real server over the real bundled index.
+
+Needs Debian's chromium (/usr/bin/chromium) and the playwright package; Playwright's own
+browser download is not used. Screenshots go to test-artifacts/. Set REPORTQA_REQUIRE_BROWSER=1
+(as CI does) to fail rather than skip when Chromium is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from reportqa.settings import PROJECT_ROOT
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+pytestmark = [pytest.mark.browser, pytest.mark.model]
+
+
+def _require_browser() -> None:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("REPORTQA_REQUIRE_BROWSER") == "1":
+            pytest.fail("Chromium is required: apt-get install chromium")
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(real_settings):
+    _require_browser()
+    port = _free_port()
+    env = dict(os.environ, REPORTQA_INDEX_DIR=str(real_settings.index_dir),
+               REPORTQA_CORPUS_DIR=str(real_settings.corpus_dir), HF_HUB_OFFLINE="1")
+    process = subprocess.Popen([sys.executable, "-m", "reportqa.cli", "serve", "--port", str(port)],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"server exited: {process.stdout.read() if process.stdout else ''}")
+        try:
+            with urllib.request.urlopen(base + "/api/health", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        process.kill()
+        pytest.fail("server did not start within 120 s")
+    yield base
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+def test_ask_read_in_context_copy_and_glossary(server, browser) -> None:
+    from playwright.sync_api import expect
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+    page = context.new_page()
+    page.goto(server + "/")
+    page.get_by_label("Ask a question or type some words").fill("how long does a licence review of a pub take")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_selector("[data-testid=answer]")
+    answer = page.locator("[data-testid=answer]")
+    assert "Answer from the reports" in answer.inner_text()
+    assert "28-day review period" in answer.inner_text()
+    assert answer.locator("a.cite").count() >= 1
+    first_card = page.locator("article.card").first
+    assert first_card.locator("mark.evidence, tr.evidence-row").count() >= 1
+    page.screenshot(path=str(ARTIFACTS / "search-desktop.png"), full_page=True)
+
+    # Copy citation: the clipboard gets report, CSA Centre, year, section and a link.
+    first_card.get_by_role("button", name="Copy citation").click()
+    expect(first_card.locator(".copy-status")).to_have_text("Citation copied.")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert "CSA Centre" in copied and "2021" in copied and "Section:" in copied and "/doc/" in copied
+
+    # Open in context: the reader shows the passage highlighted and scrolled into view.
+    first_card.get_by_role("link", name="Open in context").click()
+    page.wait_for_url("**/doc/**")
+    page.locator("#focus").wait_for(state="attached")
+    highlighted = page.locator("mark.passage, tr.passage-row").first
+    highlighted.wait_for()
+    box = highlighted.bounding_box()
+    assert box is not None and 0 <= box["y"] <= page.viewport_size["height"]
+    page.screenshot(path=str(ARTIFACTS / "reader-desktop.png"))
+
+    # Glossary: acronyms link to a search.
+    page.goto(server + "/glossary")
+    assert page.get_by_role("link", name="CAWN").count() == 1
+    page.get_by_role("link", name="CAWN").click()
+    page.wait_for_selector("article.card")
+    assert "q=CAWN" in page.url
+    context.close()
+
+
+def test_phone_width_and_abstention(server, browser) -> None:
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
+    page = context.new_page()
+    page.goto(server + "/?q=" + urllib.request.quote("What is the best recipe for a Victoria sponge cake?"))
+    answer = page.locator("[data-testid=answer]")
+    assert "don't appear to cover this" in answer.inner_text()
+    assert page.locator("article.card").count() >= 1  # nearest passages still shown
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360, "the page must not scroll sideways on a phone"
+    page.screenshot(path=str(ARTIFACTS / "search-phone.png"), full_page=True)
+    page.goto(server + "/?q=" + urllib.request.quote("same car keeps turning up outside the school, can we flag it?"))
+    page.screenshot(path=str(ARTIFACTS / "answer-phone.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    context.close()
+
+
+def test_search_works_with_javascript_off(server, browser) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(server + "/")
+    page.fill("#q", '"relentless disruption"')
+    page.press("#q", "Enter")
+    page.wait_for_selector("article.card")
+    assert "relentless disruption" in page.locator("article.card").first.inner_text().lower()
+    context.close()

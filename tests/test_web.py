@@ -1,0 +1,213 @@
+"""The web app and JSON API, on the fixture index injected through a dependency override."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from web.app import create_app
+from web.deps import get_retriever
+from web.holder import RetrieverHolder
+
+
+def make_client(settings, retriever) -> TestClient:
+    holder = RetrieverHolder(settings)
+    holder.set(retriever)
+    app = create_app(settings, holder=holder, load_on_startup=False)
+    app.dependency_overrides[get_retriever] = lambda: retriever
+    return TestClient(app)
+
+
+@pytest.fixture
+def web_settings(fake_retriever, tmp_path: Path):
+    return fake_retriever.settings.model_copy(update={
+        "evaluator_mode": True, "judgements_path": tmp_path / "judgements.jsonl", "eval_dir": tmp_path / "eval"})
+
+
+@pytest.fixture
+def client(web_settings, fake_retriever) -> TestClient:
+    return make_client(web_settings, fake_retriever)
+
+
+# --- API ------------------------------------------------------------------------------------------------
+def test_api_search_has_the_cli_fields(client) -> None:
+    body = client.get("/api/search", params={"q": "licenced premises review", "k": 3}).json()
+    assert body["query"] == "licenced premises review"
+    first = body["results"][0]
+    assert set(first) == {"rank", "passage_id", "doc_id", "doc_title", "section", "page", "text", "score", "highlights"}
+    assert "28-day" in first["text"]
+
+
+def test_api_ask(client) -> None:
+    body = client.get("/api/ask", params={"q": "how long is the review period for licenced premises?"}).json()
+    assert body["abstained"] is False and body["citations"] and "28-day" in body["answer"]
+
+
+@pytest.mark.parametrize("q", ["", "   ", "\t\n", "x" * 1001])
+def test_bad_queries_get_422_with_a_message(client, q: str) -> None:
+    for path in ("/api/search", "/api/ask"):
+        response = client.get(path, params={"q": q})
+        assert response.status_code == 422
+        assert "query" in response.json()["detail"].lower()
+
+
+def test_missing_query_and_bad_k_are_422(client) -> None:
+    assert client.get("/api/search").status_code == 422
+    assert client.get("/api/search", params={"q": "orders", "k": 0}).status_code == 422
+    assert client.get("/api/search", params={"q": "orders", "k": "many"}).status_code == 422
+
+
+def test_unknown_document_and_passage_are_404(client) -> None:
+    assert client.get("/api/search", params={"q": "orders", "doc": "nope"}).status_code == 404
+    assert client.get("/api/passages/nope-123").status_code == 404
+    assert client.get("/doc/nope").status_code == 404
+    assert client.get("/api/passages/..%2F..%2Fetc%2Fpasswd").status_code == 404
+    assert client.get("/doc/..%2F..%2Fetc%2Fpasswd").status_code == 404
+
+
+def test_passage_documents_and_health(client, fake_retriever) -> None:
+    pid = fake_retriever.reader.passages[2].passage_id
+    passage = client.get(f"/api/passages/{pid}").json()
+    assert passage["passage_id"] == pid and passage["url"].endswith(f"?p={pid}#p-{pid}")
+    docs = client.get("/api/documents").json()
+    assert {d["doc_id"] for d in docs} == {"alpha-review", "beta-survey"}
+    health = client.get("/api/health").json()
+    assert health["index_loaded"] and health["passages"] == len(fake_retriever.reader.passages)
+
+
+def test_openapi_and_docs_are_served_offline(client) -> None:
+    schema = client.get("/openapi.json").json()
+    assert {"/api/search", "/api/ask", "/api/passages/{passage_id}", "/api/documents", "/api/health",
+            "/api/judgements"} <= set(schema["paths"])
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "cdn.jsdelivr" not in docs.text
+
+
+# --- judgements --------------------------------------------------------------------------------------------
+def test_judgement_is_appended(client, web_settings, fake_retriever) -> None:
+    pid = fake_retriever.reader.passages[0].passage_id
+    response = client.post("/api/judgements", json={"query": "hotel guests", "passage_id": pid, "relevant": True})
+    assert response.status_code == 201 and response.json()["saved"]
+    record = json.loads(web_settings.judgements_path.read_text(encoding="utf-8").splitlines()[0])
+    assert record["query"] == "hotel guests" and record["passage_id"] == pid and record["relevant"] is True
+
+
+def test_judgements_need_the_evaluator_switch(web_settings, fake_retriever) -> None:
+    client = make_client(web_settings.model_copy(update={"evaluator_mode": False}), fake_retriever)
+    pid = fake_retriever.reader.passages[0].passage_id
+    assert client.post("/api/judgements", json={"query": "q", "passage_id": pid, "relevant": True}).status_code == 403
+
+
+def test_bad_judgements_are_refused(client) -> None:
+    def post(passage_id: str) -> int:
+        body = {"query": "q", "passage_id": passage_id, "relevant": True}
+        return client.post("/api/judgements", json=body).status_code
+
+    assert post("no-such") == 404
+    assert post("x/../y") == 422
+    assert client.post("/api/judgements", content=b"{not json", headers={"content-type": "application/json"}
+                       ).status_code == 422
+
+
+# --- pages --------------------------------------------------------------------------------------------------
+def test_search_page_works_without_javascript(client) -> None:
+    page = client.get("/", params={"q": "how long is the review period for licenced premises?"}).text
+    assert '<form class="search" method="get"' in page
+    assert "Answer from the reports" in page and "28-day" in page
+    assert '<mark class="evidence">' in page or 'class="evidence-row"' in page
+    assert "Open in context" in page and 'data-citation="' in page
+    assert "Relevant" in page  # evaluator mode is on in these tests
+
+
+def test_abstention_page_lists_nearest_passages(client) -> None:
+    page = client.get("/", params={"q": "What is the capital of Peru and its population?"}).text
+    assert "The reports don&#39;t appear to cover this" in page or "The reports don't appear to cover this" in page
+    assert "Nearest passages" in page
+
+
+def test_script_in_query_renders_inert(client) -> None:
+    payloads = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "' onmouseover='alert(1)"]
+    for payload in payloads:
+        page = client.get("/", params={"q": payload}).text
+        assert payload not in page
+        assert "<script>alert" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in client.get("/", params={"q": payloads[0]}).text
+
+
+def test_reader_highlights_the_passage(client, fake_retriever) -> None:
+    passage = next(p for p in fake_retriever.reader.passages if "Operation Lantern" in p.text)
+    page = client.get(f"/doc/{passage.doc_id}", params={"p": passage.passage_id}).text
+    assert f'id="p-{passage.passage_id}"' in page
+    assert '<mark class="passage" id="focus"' in page
+    assert "Operation Lantern" in page and 'href="#s-' in page
+    assert client.get(f"/doc/{passage.doc_id}", params={"p": "beta-survey-0000000000"}).status_code == 404
+
+
+def test_glossary_about_and_evaluator(client) -> None:
+    glossary = client.get("/glossary").text
+    assert "CAWN" in glossary and "?q=CAWN" in glossary
+    about = client.get("/about").text
+    assert "Alpha Review of Disruption Measures" in about and "never writes its own text" in about
+    assert "No evaluation has been run yet" in client.get("/evaluator").text
+
+
+def test_eval_report_files_are_served_safely(client, web_settings) -> None:
+    reports = web_settings.eval_dir / "reports"
+    reports.mkdir(parents=True)
+    (reports / "2026-01-01-recall.png").write_bytes(b"\x89PNG")
+    assert client.get("/eval-reports/2026-01-01-recall.png").status_code == 200
+    assert client.get("/eval-reports/..%2Fquestions.jsonl").status_code == 404
+
+
+# --- security and privacy -------------------------------------------------------------------------------------
+def test_security_headers(client) -> None:
+    for path in ("/", "/api/health", "/doc/alpha-review"):
+        headers = client.get(path).headers
+        assert "default-src 'self'" in headers["content-security-policy"]
+        assert "script-src 'self';" in headers["content-security-policy"]
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["x-frame-options"] == "DENY"
+        assert headers["referrer-policy"] == "no-referrer"
+        assert headers["cache-control"] == "no-store"
+
+
+def test_request_body_limit(client, fake_retriever) -> None:
+    big = {"query": "q" * 900, "passage_id": fake_retriever.reader.passages[0].passage_id, "relevant": True,
+           "who": "w" * 100, "pad": "x" * 20_000}
+    assert client.post("/api/judgements", json=big).status_code == 413
+
+
+def test_api_token_guards_every_route(web_settings, fake_retriever) -> None:
+    settings = web_settings.model_copy(update={"api_token": SecretStr("s3cret-token")})
+    client = make_client(settings, fake_retriever)
+    for path in ("/", "/api/health", "/api/search?q=orders", "/doc/alpha-review", "/docs", "/openapi.json",
+                 "/static/style.css", "/glossary"):
+        assert client.get(path).status_code == 401, path
+        assert client.get(path, headers={"Authorization": "Bearer wrong"}).status_code == 401, path
+        assert client.get(path, headers={"Authorization": "Bearer s3cret-token"}).status_code == 200, path
+    first = client.get("/?token=s3cret-token&q=orders", follow_redirects=False)
+    assert first.status_code == 303 and "token" not in first.headers["location"]
+    assert client.get(first.headers["location"]).status_code == 200  # the cookie now carries the token
+
+
+def test_query_text_is_not_logged_by_default(client, caplog) -> None:
+    secret = "Jane Doe 14 Acacia Avenue"
+    with caplog.at_level(logging.DEBUG):
+        client.get("/", params={"q": secret})
+        client.get("/api/search", params={"q": secret})
+    # everything the server side logged (the test's own HTTP client logs its URLs; that is not the server)
+    text = " ".join(r.getMessage() for r in caplog.records if not r.name.startswith("httpx"))
+    assert "GET /api/search 200" in text
+    assert "Jane" not in text and "Acacia" not in text
+
+
+def test_query_logging_can_be_switched_on(web_settings, fake_retriever, caplog) -> None:
+    client = make_client(web_settings.model_copy(update={"log_queries": True}), fake_retriever)
+    with caplog.at_level(logging.INFO):
+        client.get("/api/search", params={"q": "acacia"})
+    assert "acacia" in " ".join(r.getMessage() for r in caplog.records)
