@@ -14,7 +14,7 @@ from indexer.sentences import split_sentences
 from indexer.tables import render_row
 from reportqa.records import Passage, PassageKind
 
-CHUNKER_VERSION = 3
+CHUNKER_VERSION = 4
 PROSE_KINDS = ("paragraph", "list_item")
 
 TokenCounter = Callable[[list[str]], list[int]]
@@ -221,11 +221,12 @@ class Chunker:
             text = render_row(block.header, cells, context)
             yield ("table_row", block, s, e, text, [(0, len(text))])
 
-    # --- ids and embed texts ---------------------------------------------------------------------
+    # --- ids, embed texts and the window guarantee ----------------------------------------------------
     def _finish(self, doc: CleanDocument, drafts) -> list[ChunkedPassage]:
         taken: set[str] = set()
         out: list[ChunkedPassage] = []
-        for kind, block, start, end, text, spans in drafts:
+        fitted = [piece for draft in drafts for piece in self._fit_window(draft)]
+        for kind, block, start, end, text, spans in fitted:
             page_start, page_end = doc.pages_of(block)
             passage = Passage(
                 passage_id=passage_id(doc.meta.doc_id, kind, text, taken),
@@ -238,34 +239,41 @@ class Chunker:
                 page_start=page_start,
                 page_end=page_end,
             )
-            prefix = section_prefix(block.section) if self.config.section_titles else ""
-            embed_text = f"{prefix}\n{text}" if prefix else text
-            out.append(ChunkedPassage(passage, embed_text, spans))
-        self._enforce_window(out)
+            out.append(ChunkedPassage(passage, self._embed_text(block.section, text), spans))
         return out
 
-    def _enforce_window(self, passages: list[ChunkedPassage]) -> None:
-        """Guarantee: no embedded text exceeds the model window (cut rows of a table or
-        trailing sentences until it fits; this only triggers on pathological input)."""
-        limit = self.config.max_tokens
-        counts = self.count_tokens([p.embed_text for p in passages])
-        for p, n in zip(passages, counts):
-            while n > limit and len(p.sentences) > 1:
-                keep = p.sentences[:-1]
-                cut = keep[-1][1]
-                text = p.passage.text[:cut]
-                prefix_len = len(p.embed_text) - len(p.passage.text)
-                p.embed_text = p.embed_text[:prefix_len] + text
-                p.passage = _with_text(p.passage, text)
-                p.sentences = keep
-                n = self.count_tokens([p.embed_text])[0]
-            if n > limit:
-                raise ValueError(f"passage {p.passage.passage_id} cannot fit the model window")
+    def _embed_text(self, section: tuple[str, ...], text: str) -> str:
+        prefix = section_prefix(section) if self.config.section_titles else ""
+        return f"{prefix}\n{text}" if prefix else text
 
-
-def _with_text(p: Passage, text: str) -> Passage:
-    end = p.start + len(text) if p.kind == "text" else p.end
-    return Passage(p.passage_id, p.doc_id, p.kind, p.section, p.start, end, text, p.page_start, p.page_end)
+    def _fit_window(self, draft) -> list:
+        """Guarantee: no embedded text is longer than the model window, so nothing is silently
+        truncated. A passage that is too long (a huge table row, a run-on figure) is split in
+        two, between sentences when it has several, else between words, until every part fits."""
+        kind, block, start, end, text, spans = draft
+        if self.count_tokens([self._embed_text(block.section, text)])[0] <= self.config.max_tokens:
+            return [draft]
+        exact = kind == "text"  # prose passages are slices of the cleaned text; keep offsets exact
+        if len(spans) > 1:
+            mid = len(spans) // 2
+            parts = [spans[:mid], spans[mid:]]
+        else:
+            s, e = spans[0] if spans else (0, len(text))
+            cut = text.rfind(" ", s, s + (e - s) // 2 + 1)
+            cut = cut if cut > s else s + (e - s) // 2
+            parts = [[(s, cut)], [(cut, e)]]
+        pieces = []
+        for group in parts:
+            a, b = group[0][0], group[-1][1]
+            while a < b and text[a].isspace():
+                a += 1
+            piece = text[a:b].rstrip()
+            if not piece:
+                continue
+            rel = [(max(0, x - a), min(len(piece), y - a)) for x, y in group if min(len(piece), y - a) > max(0, x - a)]
+            new_start, new_end = (start + a, start + a + len(piece)) if exact else (start, end)
+            pieces.extend(self._fit_window((kind, block, new_start, new_end, piece, rel)))
+        return pieces
 
 
 def _merged(first: PlacedBlock, last: PlacedBlock) -> PlacedBlock:

@@ -185,3 +185,17 @@ def test_schwartz_hearst_long_form() -> None:
 
 def test_evidence_matching_key_ignores_layout() -> None:
     assert match_key("extra-\nfamilial  Child") == match_key("extrafamilial child")
+
+
+def test_every_passage_fits_a_small_window(real_documents) -> None:
+    """Even with a tiny window, over-long rows and figures are split rather than truncated."""
+    embedder = FakeEmbedder(max_tokens=40)
+    for doc in real_documents.values():
+        passages = Chunker(ChunkingConfig(30, 40), embedder.count_tokens).chunk(doc)
+        assert max(embedder.count_tokens([p.embed_text for p in passages])) <= 40
+        for p in passages:
+            if p.passage.kind == "text":
+                assert doc.text[p.passage.start:p.passage.end] == p.passage.text
+        if doc.meta.doc_id == "survey-report":
+            rows = " ".join(p.passage.text for p in passages if p.passage.kind == "table_row")
+            assert "28-day review period may be called" in rows
