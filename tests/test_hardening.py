@@ -19,7 +19,8 @@ import pytest
 import schemathesis
 from conftest import FIXTURE_CORPUS, REAL_CORPUS, fake_settings
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_e2e_browser import _free_port
 from test_loaders import make_pdf
 
