@@ -44,7 +44,9 @@ def evaluate(retriever: Retriever, questions_path: Path, split: str, configs: li
     qrels = qrels_for(retriever, questions, judgements_path)
     results = [run_config(retriever, name, questions, qrels) for name in configs]
     ask = run_ask(retriever, questions, qrels) if with_ask else None
-    written = write_reports(out_dir, results, ask, split, len(questions))
+    # dev reports go straight into eval/reports/; other splits into a sub-folder named after them
+    target = out_dir if split == "dev" else out_dir / split
+    written = write_reports(target, results, ask, split, len(questions))
     return EvalOutcome(results, ask, written, len(questions))
 
 

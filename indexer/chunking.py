@@ -14,8 +14,11 @@ from indexer.sentences import split_sentences
 from indexer.tables import render_row
 from reportqa.records import Passage, PassageKind
 
-CHUNKER_VERSION = 4
+CHUNKER_VERSION = 5
 PROSE_KINDS = ("paragraph", "list_item")
+# A numbered note ('4. Most other forms of child sexual abuse are dealt with by …') interrupts
+# the body it sits in; it becomes a passage of its own rather than the tail of another.
+FOOTNOTE_RE = re.compile(r"^\d{1,2}\.\s+[A-Z\"“]")
 
 TokenCounter = Callable[[list[str]], list[int]]
 
@@ -77,7 +80,9 @@ class Chunker:
         drafts: list[tuple[PassageKind, PlacedBlock, int, int, str, list[tuple[int, int]]]] = []
         run: list[PlacedBlock] = []
         for block in doc.blocks + [None]:  # type: ignore[list-item]
-            if block is not None and block.kind in PROSE_KINDS and (not run or run[-1].section == block.section):
+            joins = (block is not None and block.kind in PROSE_KINDS and not _is_footnote(doc, block)
+                     and (not run or (run[-1].section == block.section and not _is_footnote(doc, run[-1]))))
+            if joins:
                 run.append(block)
                 continue
             if run:
@@ -274,6 +279,10 @@ class Chunker:
             new_start, new_end = (start + a, start + a + len(piece)) if exact else (start, end)
             pieces.extend(self._fit_window((kind, block, new_start, new_end, piece, rel)))
         return pieces
+
+
+def _is_footnote(doc: CleanDocument, block: PlacedBlock) -> bool:
+    return block.kind == "paragraph" and bool(FOOTNOTE_RE.match(doc.text[block.start:block.start + 8]))
 
 
 def _merged(first: PlacedBlock, last: PlacedBlock) -> PlacedBlock:

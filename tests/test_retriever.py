@@ -187,3 +187,31 @@ def test_ask_abstains_out_of_corpus(fake_retriever) -> None:
 def test_real_model_abstains_on_out_of_corpus_question(real_retriever) -> None:
     assert real_retriever.ask("What is the best recipe for a Victoria sponge cake?").abstained
     assert not real_retriever.ask("what is a child abduction warning notice").abstained
+
+
+# --- everyday words and confidence signals ------------------------------------------------------------
+def test_colloquial_expansion_finds_phrases_and_words() -> None:
+    from retriever.colloquial import ColloquialExpander
+
+    expander = ColloquialExpander({"pub": "licensed premises", "shut down": "closure", "shut": "close", "kid": "child"})
+    assert expander.expand("can we shut down the pub where the kid drinks?") == [
+        "closure", "licensed premises", "child"]
+    assert expander.keys_in("Shut it") == ["shut"]
+    assert expander.expand("nothing to see") == []
+    assert ColloquialExpander.load().expand("takeaway")  # the shipped table loads
+
+
+def test_answer_type_signals() -> None:
+    from retriever.confidence import answer_type, missing_specific, type_matches, year_match
+
+    assert answer_type("how many CAWNs were issued?") == "quantity"
+    assert answer_type("how long does a licence review take") == "duration"
+    assert answer_type("how much does an ANPR camera cost") == "money"
+    assert answer_type("what is the maximum sentence") == "extreme"
+    assert answer_type("what is a CAWN") == "other"
+    assert type_matches("duration", "a 28-day review period") and not type_matches("duration", "a review")
+    assert type_matches("quantity", "two-thirds of respondents") and not type_matches("money", "the camera")
+    assert year_match("figures for 2017", ["in 2017, 41% of referrals"]) == 1.0
+    assert year_match("how many last year", ["in 2017"]) == 0.0
+    assert year_match("what is a CAWN", []) == 1.0
+    assert missing_specific({"scotland": 6.0, "cawn": 4.0, "child": 0.5}, ["CAWNs were issued"], set()) == 1.0

@@ -162,6 +162,12 @@ def test_eval_report_files_are_served_safely(client, web_settings) -> None:
     (reports / "2026-01-01-recall.png").write_bytes(b"\x89PNG")
     assert client.get("/eval-reports/2026-01-01-recall.png").status_code == 200
     assert client.get("/eval-reports/..%2Fquestions.jsonl").status_code == 404
+    assert client.get("/eval-reports/../questions.jsonl").status_code == 404
+    (reports / "2026-01-01-summary.json").write_text(json.dumps({
+        "date": "2026-01-01", "split": "dev", "questions": 3, "measures": ["Hit@5"],
+        "configs": {"full": {"overall": {"Hit@5": 0.5}, "latency_p95_ms": 9.0}}, "ask": None}), encoding="utf-8")
+    page = client.get("/evaluator").text
+    assert "Latest evaluation on the dev split" in page and "2026-01-01-recall.png" in page
 
 
 # --- security and privacy -------------------------------------------------------------------------------------

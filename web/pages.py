@@ -24,7 +24,7 @@ EXAMPLES = [
     "what is a CAWN and what happens if it is breached?",
     '"relentless disruption"',
 ]
-REPORT_FILE = re.compile(r"^\d{4}-\d{2}-\d{2}-[A-Za-z0-9+_.-]+\.(png|md|json)$")
+REPORT_FILE = re.compile(r"^(?:(?:heldout|all)/)?\d{4}-\d{2}-\d{2}-[A-Za-z0-9+_.-]+\.(png|md|json)$")
 RESULTS_SHOWN = 6
 
 router = APIRouter(include_in_schema=False)
@@ -113,25 +113,29 @@ def about(request: Request, retriever: RetrieverDep) -> HTMLResponse:
         "manifest": retriever.reader.manifest})
 
 
-def latest_summary(reports_dir: Path) -> tuple[dict | None, str | None]:
-    """The newest eval summary (JSON) and the name of its plot, if any."""
-    summaries = sorted(reports_dir.glob("*-summary.json")) if reports_dir.is_dir() else []
-    if not summaries:
-        return None, None
-    data = json.loads(summaries[-1].read_text(encoding="utf-8"))
-    plot = f"{data.get('date', '')}-recall.png"
-    return data, plot if (reports_dir / plot).exists() else None
+def latest_summaries(reports_dir: Path) -> list[tuple[dict, str | None]]:
+    """The newest eval summary of each split (dev in reports/, others in reports/<split>/), with
+    the path of its plot relative to reports/ (or None)."""
+    found = []
+    for folder in [reports_dir] + (sorted(p for p in reports_dir.iterdir() if p.is_dir())
+                                   if reports_dir.is_dir() else []):
+        summaries = sorted(folder.glob("*-summary.json"))
+        if not summaries:
+            continue
+        data = json.loads(summaries[-1].read_text(encoding="utf-8"))
+        plot = folder / f"{data.get('date', '')}-recall.png"
+        found.append((data, str(plot.relative_to(reports_dir)) if plot.exists() else None))
+    return found
 
 
 @router.get("/evaluator", response_class=HTMLResponse, name="evaluator")
 def evaluator(request: Request, retriever: RetrieverDep, settings: SettingsDep) -> HTMLResponse:
-    summary, plot = latest_summary(settings.eval_dir / "reports")
     return TEMPLATES.TemplateResponse(request, "evaluator.html", {
-        "summary": summary, "plot": plot, "evaluator": settings.evaluator_mode,
+        "summaries": latest_summaries(settings.eval_dir / "reports"), "evaluator": settings.evaluator_mode,
         "documents": _documents(retriever)})
 
 
-@router.get("/eval-reports/{name}", name="eval_report")
+@router.get("/eval-reports/{name:path}", name="eval_report")
 def eval_report(name: str, settings: SettingsDep) -> FileResponse:
     path = settings.eval_dir / "reports" / name
     if not REPORT_FILE.match(name) or not path.is_file():
