@@ -17,7 +17,6 @@ against the manifest and refuse an index built with another format, model or chu
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -30,6 +29,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from indexer.corpus import sha256_file
 from reportqa.records import DocumentMeta, Passage
 
 FORMAT_VERSION = 1
@@ -80,14 +80,6 @@ class IndexCorruptError(IndexStoreError):
 
 class IndexStaleError(IndexStoreError):
     pass
-
-
-def sha256_path(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @dataclass
@@ -198,7 +190,7 @@ def write_index(index_dir: Path, bundle: WriteBundle) -> Path:
         manifest["build_id"] = build_id
         manifest["faiss"] = {"kind": bundle.faiss_kind, "m": bundle.hnsw_m}
         manifest["files"] = {
-            name: {"bytes": (tmp / name).stat().st_size, "sha256": sha256_path(tmp / name)} for name in INDEX_FILES
+            name: {"bytes": (tmp / name).stat().st_size, "sha256": sha256_file(tmp / name)} for name in INDEX_FILES
         }
         _write_atomic(tmp / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
         _fsync_dir(tmp)
@@ -382,7 +374,7 @@ def verify_files(build: Path, manifest: dict, hashes: bool = True) -> None:
             raise IndexCorruptError(
                 f"{path} is truncated or damaged ({size} bytes, expected {expected['bytes']}); "
                 "run `reportqa index --rebuild`")
-        if hashes and sha256_path(path) != expected["sha256"]:
+        if hashes and sha256_file(path) != expected["sha256"]:
             raise IndexCorruptError(f"{path} does not match its checksum; run `reportqa index --rebuild`")
 
 

@@ -6,14 +6,19 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 
-class SearchResult(BaseModel):
-    rank: int
+class PassageFields(BaseModel):
+    """Fields shared by a search result and a citation."""
+
     passage_id: str
     doc_id: str
     doc_title: str
     section: str
     page: int | None
     text: str
+
+
+class SearchResult(PassageFields):
+    rank: int
     score: float
     highlights: list[list[int]] = Field(description="[start, end) character spans of the evidence sentences")
 
@@ -28,14 +33,8 @@ class AnswerSentenceModel(BaseModel):
     citation: int
 
 
-class CitationModel(BaseModel):
+class CitationModel(PassageFields):
     n: int
-    passage_id: str
-    doc_id: str
-    doc_title: str
-    section: str
-    page: int | None
-    text: str
 
 
 class AskResponse(BaseModel):
