@@ -34,8 +34,10 @@ def coverage(terms: set[str], text: str) -> float:
     return len(terms & stemmed_set(text)) / len(terms) if terms else 0.0
 
 
-def score_sentences(reader: IndexReader, idx: int, query_vector: np.ndarray, terms: set[str]) -> list[ScoredSentence]:
-    """Every sentence of passage ``idx``, scored (in passage order)."""
+def score_sentences(reader: IndexReader, idx: int, query_vector: np.ndarray, terms: set[str],
+                    sentence_terms=None) -> list[ScoredSentence]:
+    """Every sentence of passage ``idx``, scored (in passage order). ``sentence_terms(idx, start,
+    end)`` may supply cached stemmed word sets."""
     first, count = int(reader.sentences.first[idx]), int(reader.sentences.count[idx])
     if count == 0:
         return []
@@ -45,7 +47,11 @@ def score_sentences(reader: IndexReader, idx: int, query_vector: np.ndarray, ter
     out = []
     for k in range(count):
         s, e = int(reader.sentences.start[first + k]), int(reader.sentences.end[first + k])
-        out.append(ScoredSentence(idx, s, e, float(cosines[k]), coverage(terms, text[s:e])))
+        if sentence_terms is not None and terms:
+            share = len(terms & sentence_terms(idx, s, e)) / len(terms)
+        else:
+            share = coverage(terms, text[s:e])
+        out.append(ScoredSentence(idx, s, e, float(cosines[k]), share))
     return out
 
 

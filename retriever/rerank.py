@@ -46,6 +46,9 @@ class Candidate:
     sentences: list[ScoredSentence]
     features: dict[str, float] | None = None
     score: float = 0.0
+    terms: frozenset[str] | None = None  # cached stemmed words of the passage, when available
+    section_terms: frozenset[str] | None = None
+    key: str | None = None
 
 
 def extract_features(candidates: list[Candidate], terms: set[str], expansions: tuple[str, ...],
@@ -57,10 +60,10 @@ def extract_features(candidates: list[Candidate], terms: set[str], expansions: t
     colloquial_groups = [stemmed_set(c) for c in colloquial]
     for c in candidates:
         p = c.passage
-        words = stemmed_set(p.text)
-        section_words = stemmed_set(" ".join(p.section))
+        words = c.terms if c.terms is not None else stemmed_set(p.text)
+        section_words = c.section_terms if c.section_terms is not None else stemmed_set(" ".join(p.section))
         cov = len(terms & words) / len(terms) if terms else 0.0
-        key = match_key(p.text) if expansion_keys or numbers else ""
+        key = (c.key if c.key is not None else match_key(p.text)) if expansion_keys or numbers else ""
         c.features = {
             "dense": c.dense,
             "lexical": c.lexical / best_lex,

@@ -20,7 +20,7 @@ from indexer.embedding import Embedder, create_embedder
 from indexer.store import IndexReader, IndexStaleError, open_index
 from reportqa.records import Answer, Hit, Passage
 from reportqa.settings import Settings
-from reportqa.text import STOPWORDS, match_key, stem, words
+from reportqa.text import STOPWORDS, stem, words
 from retriever.acronyms import AcronymExpander, Expansion
 from retriever.answer import Evidence, ExtractiveComposer
 from retriever.colloquial import ColloquialExpander
@@ -32,6 +32,7 @@ from retriever.highlight import evidence_spans, score_sentences
 from retriever.lexical import LexicalSearcher
 from retriever.query import ParsedQuery, parse_query
 from retriever.rerank import Candidate, FittedWeights, extract_features, load_weights, query_numbers
+from retriever.terms import TermCache
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ class Retriever:
         self.expander = AcronymExpander(reader.acronyms, vocab_lower)
         self.colloquial = ColloquialExpander.load(settings.colloquial_path)
         self.composer = ExtractiveComposer(self.weights.abstain, settings.answer_max_sentences)
-        self._keys: list[str] | None = None
+        self.terms = TermCache(reader)
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = Lock()
 
@@ -157,10 +158,8 @@ class Retriever:
         if filters is not None and filters.active:
             allowed = {i for i, p in enumerate(self.reader.passages) if filters.admits(p)}
         if query.is_phrase_search:
-            if self._keys is None:
-                self._keys = [match_key(p.text) for p in self.reader.passages]
             found = self.lexical.phrase_matches(query.phrases)
-            exact = {i for i in found if all(k in self._keys[i] for k in query.phrase_keys)}
+            exact = {i for i in found if all(k in self.terms.passage_key(i) for k in query.phrase_keys)}
             allowed = exact if allowed is None else allowed & exact
         return allowed
 
@@ -251,9 +250,10 @@ class Retriever:
         lexical_scores = dict(lexical)
         out = []
         for idx, score in fused:
-            sentences = score_sentences(self.reader, idx, vector, terms)
+            sentences = score_sentences(self.reader, idx, vector, terms, self.terms.sentence_terms)
             out.append(Candidate(idx, self.reader.passages[idx], score, dense_scores.get(idx, 0.0),
-                                 lexical_scores.get(idx, 0.0), sentences))
+                                 lexical_scores.get(idx, 0.0), sentences, terms=self.terms.passage_terms(idx),
+                                 section_terms=self.terms.section_terms(idx), key=self.terms.passage_key(idx)))
         return out
 
     def _similarity(self, candidates: list[Candidate]):

@@ -1,0 +1,189 @@
+"""Search throughput over HTTP with 1, 8 and 32 concurrent clients, for 1 and 2 server workers.
+
+Each (workers, clients) level gets a freshly started `reportqa serve` (so its query-vector cache starts
+empty) and a bounded number of GET /api/search requests, queries cycled from the question set; each
+client thread stops when the requests run out or the level's time limit passes.
+
+    python -m bench.throughput [--index /tmp/bench-index] [--workers 1 2] [--clients 1 8 32] [--requests 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from bench.common import (
+    Server,
+    add_index_arg,
+    ensure_bench_index,
+    load_queries,
+    md_table,
+    ms,
+    replace_section,
+    section_stamp,
+    start_server,
+    stop_server,
+    summarize,
+)
+
+TARGET_RPS = 50.0
+TARGET_CLIENTS = 8
+WARM_UP = 5
+
+
+@dataclass
+class Level:
+    """The outcome of one (workers, clients) level."""
+
+    workers: int
+    clients: int
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    seconds: float = 0.0
+    rss: dict[int, float] = field(default_factory=dict)
+    peak: dict[int, float] = field(default_factory=dict)
+
+    @property
+    def done(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def rps(self) -> float:
+        return self.done / self.seconds if self.seconds else 0.0
+
+    @property
+    def met(self) -> bool:
+        return self.rps >= TARGET_RPS and self.errors == 0
+
+
+class Feeder:
+    """Hands out request numbers until ``total`` are taken or the deadline passes."""
+
+    def __init__(self, total: int, deadline: float) -> None:
+        self.total, self.deadline = total, deadline
+        self.taken = 0
+        self.lock = threading.Lock()
+
+    def next(self) -> int | None:
+        with self.lock:
+            if self.taken >= self.total or time.monotonic() >= self.deadline:
+                return None
+            self.taken += 1
+            return self.taken - 1
+
+
+def client_loop(base_url: str, queries: list[str], feeder: Feeder, level: Level, lock: threading.Lock) -> None:
+    """One client: sequential requests on its own keep-alive connection."""
+    with httpx.Client(base_url=base_url, timeout=60.0) as client:
+        while (n := feeder.next()) is not None:
+            started = time.perf_counter()
+            try:
+                ok = client.get("/api/search", params={"q": queries[n % len(queries)], "k": "10"}).status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            elapsed = time.perf_counter() - started
+            with lock:
+                level.latencies.append(elapsed)
+                level.errors += 0 if ok else 1
+
+
+def warm_up(server: Server) -> None:
+    """A few requests with a query outside the set (each worker also warms up when it loads)."""
+    with httpx.Client(base_url=server.base_url, timeout=60.0) as client:
+        for _ in range(WARM_UP * server.workers):
+            client.get("/api/search", params={"q": "warm up the search", "k": "10"})
+
+
+def run_level(index_dir: Path, workers: int, clients: int, queries: list[str], requests: int,
+              max_seconds: float) -> Level:
+    """Start a server, drive it with ``clients`` threads for ``requests`` requests, stop it."""
+    level = Level(workers, clients)
+    server = start_server(index_dir, workers=workers)
+    try:
+        warm_up(server)
+        feeder, lock = Feeder(requests, time.monotonic() + max_seconds), threading.Lock()
+        threads = [threading.Thread(target=client_loop, args=(server.base_url, queries, feeder, level, lock))
+                   for _ in range(clients)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=max_seconds + 90)
+        level.seconds = time.perf_counter() - started
+        level.rss, level.peak = server.rss(), server.peak_rss()
+    finally:
+        stop_server(server)
+    return level
+
+
+def _rss_text(level: Level) -> str:
+    big = {pid: mb for pid, mb in level.rss.items() if mb >= 50}
+    parts = " + ".join(f"{mb:.0f}" for mb in big.values())
+    return f"{sum(level.rss.values()):.0f} ({parts})" if len(big) > 1 else f"{sum(level.rss.values()):.0f}"
+
+
+def report(levels: list[Level], requests: int, distinct: int) -> str:
+    """The Markdown section (also printed)."""
+    rows = []
+    for lv in levels:
+        stats = summarize(lv.latencies)
+        rows.append([lv.workers, lv.clients, lv.done, f"{lv.rps:.1f}", f"{ms(stats['p50']):.1f}",
+                     f"{ms(stats['p95']):.1f}", lv.errors, _rss_text(lv), f"{max(lv.peak.values(), default=0):.0f}"])
+    fresh = min(requests, distinct) / requests
+    lines = [section_stamp(), "",
+             f"GET /api/search?k=10, {requests} requests per level (queries cycled from {distinct} distinct "
+             f"questions, so about {fresh:.0%} of a level's requests carry a query the server has not encoded "
+             "yet; the rest hit its query-vector cache). A fresh server per level; client threads with "
+             "httpx on the same machine, so the clients compete with the server for the same cores.", "",
+             md_table(["workers", "clients", "requests", "req/s", "p50 ms", "p95 ms", "errors",
+                       "server RSS MB after (per process)", "largest peak RSS MB"], rows), ""]
+    for workers in sorted({lv.workers for lv in levels}):
+        target = [lv for lv in levels if lv.workers == workers and lv.clients == TARGET_CLIENTS]
+        if target:
+            lv = target[0]
+            lines.append(f"- {workers} worker(s): {lv.rps:.1f} searches/s at {TARGET_CLIENTS} clients, "
+                         f"{lv.errors} errors → target ≥ {TARGET_RPS:.0f}/s with 0 errors "
+                         f"{'met' if lv.met else 'NOT met'}")
+    met = sorted({lv.workers for lv in levels if lv.clients == TARGET_CLIENTS and lv.met})
+    lines.append(f"- met the target: {', '.join(f'{w} worker(s)' for w in met) if met else 'none'}")
+    if any(lv.workers > 1 for lv in levels):
+        lines.append("- With `--workers` above 1, uvicorn binds the listening socket itself without `IPPROTO_TCP`, so "
+                     "asyncio does not set `TCP_NODELAY` on accepted connections: on a keep-alive connection every "
+                     "response after the first waits about 40 ms for the client's delayed ACK (uvicorn issue #3149). "
+                     "It costs no CPU, so it shows as latency (the 1-client row) rather than lost throughput.")
+    lines.append("- RSS is summed over the server's processes (with several workers: the uvicorn supervisor, "
+                 "its helper and each worker, every worker holding its own model and index).")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_index_arg(parser)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], metavar="N",
+                        help="server worker counts to run (default 1 2)")
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 8, 32], metavar="C")
+    parser.add_argument("--requests", type=int, default=300, help="requests per level (default 300)")
+    parser.add_argument("--max-seconds", type=float, default=120.0, help="time limit per level (default 120)")
+    args = parser.parse_args(argv)
+    ensure_bench_index(args.index)
+    queries = load_queries()
+    levels = []
+    for workers in args.workers:
+        for clients in args.clients:
+            level = run_level(args.index, workers, clients, queries, args.requests, args.max_seconds)
+            print(f"workers {workers} clients {clients}: {level.done} requests, {level.rps:.1f} req/s, "
+                  f"{level.errors} errors", flush=True)
+            levels.append(level)
+    text = report(levels, args.requests, len(queries))
+    print(text)
+    replace_section("Throughput", text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
