@@ -152,10 +152,10 @@ def report(levels: list[Level], requests: int, distinct: int) -> str:
     met = sorted({lv.workers for lv in levels if lv.clients == TARGET_CLIENTS and lv.met})
     lines.append(f"- met the target: {', '.join(f'{w} worker(s)' for w in met) if met else 'none'}")
     if any(lv.workers > 1 for lv in levels):
-        lines.append("- With `--workers` above 1, uvicorn binds the listening socket itself without `IPPROTO_TCP`, so "
-                     "asyncio does not set `TCP_NODELAY` on accepted connections: on a keep-alive connection every "
-                     "response after the first waits about 40 ms for the client's delayed ACK (uvicorn issue #3149). "
-                     "It costs no CPU, so it shows as latency (the 1-client row) rather than lost throughput.")
+        lines.append("- With `--workers` above 1, `reportqa serve` creates the shared listening socket itself as "
+                     "`IPPROTO_TCP` (web/serve.py), so accepted connections keep `TCP_NODELAY`; uvicorn's own socket "
+                     "would add ~40 ms to every keep-alive response after the first (uvicorn issue #3149). Compare "
+                     "the 1-client rows of 1 and 2 workers.")
     lines.append("- RSS is summed over the server's processes (with several workers: the uvicorn supervisor, "
                  "its helper and each worker, every worker holding its own model and index).")
     return "\n".join(lines)

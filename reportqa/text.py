@@ -27,6 +27,8 @@ STOPWORDS = frozenset(
 
 def fold(text: str) -> str:
     """Case-fold and strip accents, keeping letters, digits and spacing."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 

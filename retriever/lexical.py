@@ -47,6 +47,8 @@ class LexicalSearcher:
             if not texts or weight <= 0:
                 continue
             exp_tokens = tuple(t for text in texts for t in words(text))
+            if not exp_tokens:
+                continue
             for idx, score in self._match(fts_or(exp_tokens), fetch):
                 scores[idx] = scores.get(idx, 0.0) + weight * score
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))

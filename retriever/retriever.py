@@ -185,8 +185,9 @@ class Retriever:
         context.update(added=added, colloquial=colloquial)
         dense_text = query.text + (" (" + "; ".join(added) + ")" if added else "")
         vector = self.encode(dense_text)
-        groups = [(added, self.settings.acronym_weight), (colloquial, self.settings.colloquial_weight)]
-        lexical = self.lexical.search(query.words, groups, self.settings.lexical_candidates,
+        groups = [(self._selective(tuple(words(" ".join(added))), keep=0), self.settings.acronym_weight),
+                  (self._selective(tuple(words(" ".join(colloquial))), keep=0), self.settings.colloquial_weight)]
+        lexical = self.lexical.search(self._selective(query.words), groups, self.settings.lexical_candidates,
                                       allowed) if pipeline.lexical else []
         dense = self.dense.search(vector, self.settings.dense_candidates, allowed) if pipeline.dense else []
         if pipeline.lexical and pipeline.dense:
@@ -262,6 +263,19 @@ class Retriever:
             return lambda a, b: 0.0
         vectors = {i: self.dense.index.reconstruct(int(i)) for i in idxs}
         return lambda a, b: float(np.dot(vectors[a], vectors[b]))
+
+    def _selective(self, tokens: tuple[str, ...], keep: int = 2) -> tuple[str, ...]:
+        """Query tokens worth a bm25 lookup: words found in most passages ('child', 'abuse')
+        add almost nothing to bm25 but make FTS5 score every row they match, so they are left
+        out (keeping at least the ``keep`` rarest tokens)."""
+        floor = self.settings.lexical_min_idf
+        if floor <= 0 or len(tokens) <= keep:
+            return tokens
+        idf = {t: self.idf.get(stem(t), self.default_idf) for t in tokens}
+        kept = tuple(t for t in tokens if idf[t] >= floor)
+        if len(kept) >= keep:
+            return kept
+        return tuple(sorted(tokens, key=lambda t: -idf[t])[:keep])
 
     def _oov(self, query: ParsedQuery, expansions: tuple[str, ...]) -> float:
         """Share of the query's content terms that never occur in the corpus (an everyday word
