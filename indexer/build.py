@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,10 +23,9 @@ from indexer.loaders import LoadError, load
 from indexer.store import (
     FORMAT_VERSION,
     BuildSpec,
-    IndexStoreError,
     WriteBundle,
     current_manifest,
-    open_index,
+    read_embedding_cache,
     write_index,
 )
 from reportqa.records import DocumentMeta
@@ -229,12 +227,8 @@ class IndexBuilder:
         keys = [cache_key(name, t) for t in texts]
         cached: dict[str, np.ndarray] = {}
         if use_cache:
-            try:
-                previous = open_index(self.settings.index_dir, verify_hashes=True)
-                if previous.manifest.get("model", {}).get("name") == name:
-                    cached = previous.cached_embeddings(sorted(set(keys)))
-            except (IndexStoreError, sqlite3.DatabaseError) as exc:
-                log.info("not reusing embeddings from the previous index: %s", exc)
+            cached = read_embedding_cache(self.settings.index_dir, sorted(set(keys)))
+            cached = {k: v for k, v in cached.items() if len(v) == self.embedder.dim}
         missing = sorted({k: t for k, t in zip(keys, texts) if k not in cached}.items())
         if missing:
             fresh = self.embedder.embed([t for _, t in missing], batch_size=self.settings.embed_batch_size,

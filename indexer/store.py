@@ -9,6 +9,7 @@ Layout of the index directory::
         index.sqlite          documents, passages (+ FTS5), sentences, acronyms, embedding cache
         passages.faiss        passage vectors (exact inner product, or HNSW for large corpora)
         sentences.npy         one vector per passage sentence, for evidence and reranking
+        bm25/                 bm25s term-weight matrix over passage text and section trail
 
 A build is written into a temporary directory and becomes live only when CURRENT is
 replaced, so a crash mid-build leaves the previous index in use. Readers verify every file
@@ -26,19 +27,22 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import bm25s
 import faiss
 import numpy as np
 
 from indexer.corpus import sha256_file
 from reportqa.records import DocumentMeta, Passage
+from reportqa.text import lexical_tokens
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT_FILE = "CURRENT"
 MANIFEST = "manifest.json"
 SQLITE = "index.sqlite"
 PASSAGE_VECTORS = "passages.faiss"
 SENTENCE_VECTORS = "sentences.npy"
-INDEX_FILES = (SQLITE, PASSAGE_VECTORS, SENTENCE_VECTORS)
+BM25_DIR = "bm25"
+INDEX_FILES = (SQLITE, PASSAGE_VECTORS, SENTENCE_VECTORS)  # always present; bm25/ files are listed in the manifest
 KEEP_BUILDS = 2
 
 SCHEMA = """
@@ -186,11 +190,14 @@ def write_index(index_dir: Path, bundle: WriteBundle) -> Path:
             str(tmp / PASSAGE_VECTORS),
         )
         np.save(tmp / SENTENCE_VECTORS, np.ascontiguousarray(bundle.sentence_vectors, dtype=np.float32))
+        build_bm25(bundle.passages).save(str(tmp / BM25_DIR), show_progress=False)
         manifest = dict(bundle.manifest)
         manifest["build_id"] = build_id
         manifest["faiss"] = {"kind": bundle.faiss_kind, "m": bundle.hnsw_m}
+        manifest["lexical"] = {"kind": "bm25s", "method": "lucene", "k1": 1.5, "b": 0.75}
+        names = list(INDEX_FILES) + sorted(f"{BM25_DIR}/{f.name}" for f in (tmp / BM25_DIR).iterdir())
         manifest["files"] = {
-            name: {"bytes": (tmp / name).stat().st_size, "sha256": sha256_file(tmp / name)} for name in INDEX_FILES
+            name: {"bytes": (tmp / name).stat().st_size, "sha256": sha256_file(tmp / name)} for name in names
         }
         _write_atomic(tmp / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
         _fsync_dir(tmp)
@@ -202,6 +209,15 @@ def write_index(index_dir: Path, bundle: WriteBundle) -> Path:
         raise
     prune_builds(index_dir)
     return final
+
+
+def build_bm25(passages: list[Passage]) -> bm25s.BM25:
+    """A bm25s index over each passage's text and section trail (FTS5 stays for phrase queries)."""
+    model = bm25s.BM25(method="lucene", k1=1.5, b=0.75)
+    corpus = [lexical_tokens(f"{p.text} {p.section_label}") or ["∅"] for p in passages]
+    if corpus:
+        model.index(corpus, show_progress=False)
+    return model
 
 
 def prune_builds(index_dir: Path) -> None:
@@ -313,6 +329,8 @@ class IndexReader:
         try:
             self.faiss = faiss.read_index(str(build / PASSAGE_VECTORS))
             self.sentence_vectors = np.load(build / SENTENCE_VECTORS, mmap_mode="r")
+            self.bm25 = bm25s.BM25.load(str(build / BM25_DIR), show_progress=False, verbosity=0) \
+                if self.passages else None
         except Exception as exc:
             raise IndexCorruptError(
                 f"vector files in {build} are damaged ({exc}); run `reportqa index --rebuild`") from exc
@@ -341,16 +359,33 @@ class IndexReader:
         first, count = int(self.sentences.first[idx]), int(self.sentences.count[idx])
         return [(int(self.sentences.start[k]), int(self.sentences.end[k])) for k in range(first, first + count)]
 
-    def cached_embeddings(self, keys: list[str]) -> dict[str, np.ndarray]:
-        """Stored vectors for the given cache keys (those that exist)."""
-        con = self.connection()
-        found: dict[str, np.ndarray] = {}
-        for i in range(0, len(keys), 500):
-            chunk = keys[i:i + 500]
-            marks = ",".join("?" * len(chunk))
-            for key, blob in con.execute(f"SELECT key, vector FROM embedding_cache WHERE key IN ({marks})", chunk):
-                found[key] = np.frombuffer(blob, dtype=np.float32)
-        return found
+
+def read_embedding_cache(index_dir: Path, keys: list[str]) -> dict[str, np.ndarray]:
+    """Stored vectors for ``keys`` from the live build's cache table, whatever its format
+    version (so a format change does not force re-embedding), provided its SQLite file matches
+    the manifest checksum. Empty when there is no usable previous build."""
+    try:
+        build = live_build(index_dir)
+        if build is None:
+            return {}
+        manifest = read_manifest(build)
+        expected = manifest.get("files", {}).get(SQLITE, {})
+        if not expected or sha256_file(build / SQLITE) != expected.get("sha256"):
+            return {}
+        con = sqlite3.connect(f"file:{build / SQLITE}?mode=ro&immutable=1", uri=True)
+        try:
+            found: dict[str, np.ndarray] = {}
+            for i in range(0, len(keys), 500):
+                chunk = keys[i:i + 500]
+                marks = ",".join("?" * len(chunk))
+                for key, blob in con.execute(f"SELECT key, vector FROM embedding_cache WHERE key IN ({marks})",
+                                             chunk):
+                    found[key] = np.frombuffer(blob, dtype=np.float32)
+            return found
+        finally:
+            con.close()
+    except (IndexStoreError, OSError, sqlite3.DatabaseError):
+        return {}
 
 
 def _passage_from_row(row: tuple) -> Passage:
@@ -364,7 +399,7 @@ def verify_files(build: Path, manifest: dict, hashes: bool = True) -> None:
     Raises IndexCorruptError naming the first bad file.
     """
     files = manifest.get("files", {})
-    for name in INDEX_FILES:
+    for name in list(INDEX_FILES) + sorted(set(files) - set(INDEX_FILES)):
         path = build / name
         expected = files.get(name)
         if expected is None or not path.exists():

@@ -47,7 +47,6 @@ class Settings(BaseSettings):
     fusion: Literal["rrf", "convex"] = "rrf"
     rrf_k: int = 60
     convex_alpha: float = Field(0.5, description="weight of the dense score in the convex blend")
-    lexical_section_weight: float = Field(0.4, description="bm25 weight of the section column")
     lexical_min_idf: float = Field(0.8, description="query words rarer than this (IDF) go to bm25; 0 keeps all")
 
     # --- answering ----------------------------------------------------------------------------

@@ -75,3 +75,8 @@ def stem(word: str) -> str:
 def content_words(text: str) -> list[str]:
     """Non-stopword tokens of ``text``, stemmed, in order."""
     return [stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1]
+
+
+def lexical_tokens(text: str) -> list[str]:
+    """The terms bm25 indexes and matches: stemmed words, stopwords removed."""
+    return [stem(w) for w in words(text) if w not in STOPWORDS]

@@ -1,7 +1,7 @@
 """Parse a user's query: quoted phrases, words and content terms, and safe FTS5 expressions.
 
-User text never reaches FTS5 as syntax: every token is quoted, so '"', '*', 'NEAR(', '-',
-'AND', ':' and unbalanced brackets are just words (or nothing).
+User text never reaches FTS5 as syntax: a phrase is rebuilt from its word tokens inside one
+quoted string, so '"', '*', 'NEAR(', '-', 'AND', ':' and unbalanced brackets are just words (or nothing).
 """
 
 from __future__ import annotations
@@ -42,19 +42,6 @@ def parse_query(raw: str) -> ParsedQuery:
     text = re.sub(r"\s+", " ", text).strip()
     toks = tuple(words(text))
     return ParsedQuery(raw=raw, text=text, phrases=phrases, words=toks, terms=tuple(content_words(text)))
-
-
-def fts_token(token: str) -> str:
-    """One token as an FTS5 string literal (quotes doubled)."""
-    return '"' + token.replace('"', '""') + '"'
-
-
-def fts_or(tokens: list[str] | tuple[str, ...]) -> str:
-    """An OR of quoted tokens, or '' when there are none. Stopwords are dropped unless that
-    would leave nothing."""
-    kept = [t for t in tokens if t not in STOPWORDS] or list(tokens)
-    unique = list(dict.fromkeys(t for t in kept if t))
-    return " OR ".join(fts_token(t) for t in unique)
 
 
 def fts_phrase(phrase: str) -> str:

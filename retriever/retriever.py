@@ -89,7 +89,7 @@ class Retriever:
         self.embedder = embedder
         self.settings = settings
         self.weights = weights or load_weights(settings.weights_path)
-        self.lexical = LexicalSearcher(reader, settings.lexical_section_weight)
+        self.lexical = LexicalSearcher(reader)
         self.dense = DenseSearcher(reader, settings.hnsw_ef_search)
         vocab_lower: set[str] = set()
         for p in reader.passages:

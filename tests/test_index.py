@@ -31,7 +31,9 @@ def passage_ids(settings) -> list[str]:
 def test_build_writes_a_complete_index(fake_built) -> None:
     reader = open_index(fake_built.index_dir)
     manifest = reader.manifest
-    assert manifest["format_version"] == 1
+    assert manifest["format_version"] == 2
+    assert manifest["lexical"]["kind"] == "bm25s"
+    assert any(name.startswith("bm25/") for name in manifest["files"])
     assert manifest["model"] == {"name": "fake-hash", "dim": 64}
     assert manifest["chunker"]["target_tokens"] == 60
     assert set(manifest["sources"]) == {"alpha-review.txt", "beta-survey.md"}
@@ -137,6 +139,26 @@ def test_corrupted_sqlite_is_detected(fake_built) -> None:
     with pytest.raises(IndexCorruptError, match="checksum"):
         open_index(fake_built.index_dir)
     assert check_index(fake_built)
+
+
+def test_damaged_bm25_file_is_detected(fake_built) -> None:
+    build = live_build(fake_built.index_dir)
+    target = sorted((build / "bm25").glob("*.npy"))[0]
+    target.write_bytes(target.read_bytes()[:-8] + b"\x00" * 8)
+    with pytest.raises(IndexCorruptError, match="bm25"):
+        open_index(fake_built.index_dir)
+
+
+def test_format_change_reuses_stored_embeddings(fake_built) -> None:
+    import json
+
+    build = live_build(fake_built.index_dir)
+    manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    manifest["format_version"] = 1  # as if built by an older version of ReportQA
+    (build / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    embedder = FakeEmbedder()
+    report = build_index(fake_built, embedder=embedder, progress=False)
+    assert not report.up_to_date and report.embedded == 0 and report.reused > 0
 
 
 def test_garbage_current_pointer_is_detected(fake_built) -> None:

@@ -9,7 +9,7 @@ from retriever.acronyms import AcronymExpander
 from retriever.dedup import collapse, overlap_share
 from retriever.fusion import convex, fuse, rrf
 from retriever.highlight import ScoredSentence, evidence_spans
-from retriever.query import fts_or, parse_query
+from retriever.query import fts_phrase, parse_query
 from retriever.rerank import Candidate, extract_features
 from retriever.retriever import PIPELINES, SearchFilters
 
@@ -50,9 +50,10 @@ def test_hostile_fts_syntax_never_raises(fake_retriever, query: str) -> None:
     fake_retriever.ask(query)
 
 
-def test_fts_expression_quotes_every_token() -> None:
-    expression = fts_or(parse_query('NEAR(orders "notices" AND -flags').words)
-    assert expression == '"near" OR "orders" OR "notices" OR "flags"'
+def test_fts_phrase_is_only_quoted_words() -> None:
+    assert fts_phrase('NEAR(orders "notices" AND -flags*') == '"near orders notices and flags"'
+    assert fts_phrase('"" :: ()') == ""
+    assert parse_query('find "no penalty attached" please').phrases == ("no penalty attached",)
 
 
 def test_phrase_search_is_exact(fake_retriever) -> None:
