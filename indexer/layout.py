@@ -32,7 +32,6 @@ class RawBlock:
 
     lines: list[str]
     page: int
-    first_on_page: bool = False
 
 
 def join_lines(lines: list[str], vocab: Vocabulary) -> str:
@@ -67,7 +66,6 @@ def split_raw_blocks(pages: list[str], drop_keys: set[str], title_key: str) -> l
     blocks: list[RawBlock] = []
     for page_no, page in enumerate(pages):
         current: list[str] = []
-        first = True
         for line in page.split("\n") + [""]:
             key = running_line_key(line)
             is_header = key in drop_keys or (
@@ -75,8 +73,7 @@ def split_raw_blocks(pages: list[str], drop_keys: set[str], title_key: str) -> l
             )
             if not line.strip() or is_header:
                 if current:
-                    blocks.append(RawBlock(current, page_no, first))
-                    first = False
+                    blocks.append(RawBlock(current, page_no))
                 current = []
                 continue
             current.append(line.rstrip())

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import sqlite3
 import sys
 from pathlib import Path
 
@@ -87,18 +86,18 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def ensure_index(settings: Settings, progress: bool = True) -> None:
-    """Build the index when it is missing, out of date, built differently, or damaged."""
+    """Build the index when it is missing, out of date, built differently, or damaged (every
+    file is checked against its manifest checksum; a damaged index is rebuilt from scratch)."""
     from indexer.build import build_index, is_up_to_date
-    from indexer.store import IndexCorruptError, IndexStoreError, open_index
+    from indexer.store import IndexStoreError, live_build, read_manifest, verify_files
 
     fresh, reasons = is_up_to_date(settings)
     damaged = ""
     if fresh:
         try:
-            open_index(settings.index_dir, verify_hashes=True)
-        except IndexCorruptError as exc:
-            damaged = str(exc)
-        except (IndexStoreError, sqlite3.DatabaseError) as exc:
+            build = live_build(settings.index_dir)
+            verify_files(build, read_manifest(build))
+        except IndexStoreError as exc:
             damaged = str(exc)
     if fresh and not damaged:
         return

@@ -56,7 +56,6 @@ def home(request: Request, retriever: RetrieverDep, settings: SettingsDep, q: Qu
          doc: DocParam = None) -> HTMLResponse:
     context = {"documents": _documents(retriever), "examples": EXAMPLES, "q": q or "", "doc": doc or "",
                "evaluator": settings.evaluator_mode, "answer": None, "cards": [], "error": None}
-    status = 200
     try:
         query = clean_query(q, settings, required=False)
         filters = filters_for(retriever, doc)
@@ -79,7 +78,7 @@ def home(request: Request, retriever: RetrieverDep, settings: SettingsDep, q: Qu
                            retriever.documents[c.passage.doc_id].meta.short_title,
                            "section": c.passage.section_label} for c in answer.citations],
         }
-    return TEMPLATES.TemplateResponse(request, "search.html", context, status_code=status)
+    return TEMPLATES.TemplateResponse(request, "search.html", context)
 
 
 @router.get("/doc/{doc_id}", response_class=HTMLResponse, name="reader")
