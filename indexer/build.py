@@ -144,7 +144,12 @@ class IndexBuilder:
                 meta = document_meta(source, raw.title_hint, fallback)
                 if meta.doc_id in seen_ids:
                     raise LoadError(source.path, f"its id {meta.doc_id!r} is already used by another file")
-                doc = build_document(raw, meta)
+                try:
+                    doc = build_document(raw, meta)
+                except Exception as exc:  # an odd layout must not stop the other reports from indexing
+                    log.debug("structuring %s failed", source.name, exc_info=True)
+                    raise LoadError(source.path, f"its text could not be structured ({type(exc).__name__}: {exc})"
+                                    ) from exc
                 if not doc.text.strip():
                     raise LoadError(source.path, "no text left after cleaning")
             except LoadError as exc:
@@ -170,7 +175,7 @@ class IndexBuilder:
                                     "passages": len(passages)}
             report.callouts_removed += doc.callouts_removed
 
-        passage_vectors, sentence_vectors = self._vectors(chunked, report, use_cache=not rebuild)
+        passage_vectors, sentence_vectors, cache = self._vectors(chunked, report, use_cache=not rebuild)
 
         acronyms = mine_acronyms([doc.text for _, doc in docs])
         faiss_kind = "hnsw" if len(chunked) >= settings.hnsw_threshold else "flat"
@@ -196,7 +201,7 @@ class IndexBuilder:
             sentences=[c.sentences for c in chunked],
             sentence_vectors=sentence_vectors,
             acronyms=[(a.short, a.long, a.count) for a in acronyms],
-            cache=self._new_cache,
+            cache=cache,
             manifest=manifest,
             faiss_kind=faiss_kind,
             hnsw_m=settings.hnsw_m,
@@ -207,20 +212,22 @@ class IndexBuilder:
         return report
 
     def _vectors(self, chunked: list[ChunkedPassage], report: BuildReport,
-                 use_cache: bool = True) -> tuple[np.ndarray, np.ndarray]:
-        """Passage vectors, and sentence vectors (a one-sentence passage reuses its own vector)."""
+                 use_cache: bool = True) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """Passage vectors, sentence vectors (a one-sentence passage reuses its own vector), and
+        the embedding cache to store with the new build."""
         own = [len(c.sentences) == 1 and c.sentences[0] == (0, len(c.passage.text)) for c in chunked]
         sentence_texts = [c.passage.text[s:e] for c, single in zip(chunked, own) if not single for s, e in c.sentences]
-        vectors = self._embed([c.embed_text for c in chunked] + sentence_texts, report, use_cache)
+        vectors, cache = self._embed([c.embed_text for c in chunked] + sentence_texts, report, use_cache)
         passage_vectors = vectors[: len(chunked)]
         extra = iter(vectors[len(chunked):])
         rows = []
         for c, single, vector in zip(chunked, own, passage_vectors):
             rows.extend([vector] if single else [next(extra) for _ in c.sentences])
         dim = passage_vectors.shape[1] if len(passage_vectors) else self.embedder.dim
-        return passage_vectors, (np.stack(rows) if rows else np.zeros((0, dim), np.float32))
+        return passage_vectors, (np.stack(rows) if rows else np.zeros((0, dim), np.float32)), cache
 
-    def _embed(self, texts: list[str], report: BuildReport, use_cache: bool = True) -> np.ndarray:
+    def _embed(self, texts: list[str], report: BuildReport,
+               use_cache: bool = True) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Vectors for ``texts``, taking unchanged ones from the previous build's cache
         (only from a build that verifies against its checksums)."""
         name = self.embedder.name
@@ -236,9 +243,9 @@ class IndexBuilder:
             cached.update({k: v for (k, _), v in zip(missing, fresh)})
         report.embedded = len(missing)
         report.reused = len(set(keys)) - len(missing)
-        self._new_cache = {k: cached[k] for k in set(keys)}
         dim = self.embedder.dim
-        return np.stack([cached[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, dim), np.float32)
+        vectors = np.stack([cached[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, dim), np.float32)
+        return vectors, {k: cached[k] for k in set(keys)}
 
 
 def structure_of(doc: CleanDocument) -> list:

@@ -189,3 +189,20 @@ def test_index_database_is_read_only_while_served(fake_built) -> None:
     assert os.access(reader.build / "index.sqlite", os.R_OK)
     shutil.rmtree(reader.build)  # a server keeps working from what it loaded
     assert reader.passages
+
+
+def test_a_file_that_cannot_be_structured_is_skipped(fake_built, monkeypatch) -> None:
+    import indexer.build as build_module
+
+    real = build_module.build_document
+
+    def fragile(raw, meta):
+        if meta.doc_id == "alpha-review":
+            raise IndexError("list index out of range")
+        return real(raw, meta)
+
+    monkeypatch.setattr(build_module, "build_document", fragile)
+    report = build_index(fake_built, embedder=FakeEmbedder(), rebuild=True, progress=False)
+    assert report.skipped == [("alpha-review.txt", "its text could not be structured (IndexError: list index out "
+                                                   "of range)")]
+    assert report.documents == 1
