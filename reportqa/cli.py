@@ -262,7 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     from indexer.store import IndexStoreError
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    logging.getLogger("faiss").setLevel(logging.ERROR)
+    for noisy in ("faiss", "bm25s"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
