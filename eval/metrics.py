@@ -21,7 +21,7 @@ from ir_measures import RR, R, Success, nDCG
 
 MEASURES = {
     "Hit@1": Success @ 1, "Hit@3": Success @ 3, "Hit@5": Success @ 5, "Hit@10": Success @ 10,
-    "R@5": R @ 5, "R@10": R @ 10, "MRR@10": RR @ 10, "nDCG@10": nDCG @ 10,
+    "R@1": R @ 1, "R@3": R @ 3, "R@5": R @ 5, "R@10": R @ 10, "MRR@10": RR @ 10, "nDCG@10": nDCG @ 10,
 }
 Qrels = dict[str, dict[str, int]]
 Run = dict[str, dict[str, float]]

@@ -115,7 +115,8 @@ def test_run_over_fake_index_gives_expected_numbers(fake_retriever, tmp_path: Pa
 
 
 def test_report_writer_produces_files(tmp_path: Path) -> None:
-    overall = {m: 0.5 for m in ("Hit@1", "Hit@3", "Hit@5", "Hit@10", "R@5", "R@10", "MRR@10", "nDCG@10")}
+    overall = {m: 0.5 for m in ("Hit@1", "Hit@3", "Hit@5", "Hit@10", "R@1", "R@3", "R@5", "R@10", "MRR@10",
+                                "nDCG@10")}
     result = ConfigResult("hybrid", overall, {"facts": overall}, {"table": overall}, 10.0, 20.0,
                           [{"id": "q9", "persona": "facts", "question": "where?", "first_rank": 7}], {})
     ask = AskResult(10, 2, 1.0, 0.5, 0.1, 0.9, 12.0, 30.0, [])

@@ -216,3 +216,11 @@ def test_answer_type_signals() -> None:
     assert year_match("how many last year", ["in 2017"]) == 0.0
     assert year_match("what is a CAWN", []) == 1.0
     assert missing_specific({"scotland": 6.0, "cawn": 4.0, "child": 0.5}, ["CAWNs were issued"], set()) == 1.0
+
+
+@pytest.mark.model
+def test_real_model_finds_table_rows_and_answers_in_everyday_words(real_retriever) -> None:
+    hits = real_retriever.search("how long does a licence review of a pub take", k=5)
+    assert any(h.passage.kind in ("table_row", "table") and "28-day review period" in h.passage.text for h in hits)
+    hits = real_retriever.search("SHPO", k=3)
+    assert any("sexual harm prevention order" in h.passage.text.lower() for h in hits)
