@@ -49,10 +49,6 @@ class Question:
     def answerable(self) -> bool:
         return self.persona != "unanswerable"
 
-    @property
-    def section_tag(self) -> str:
-        return next((t for t in self.tags if t.startswith("sec:")), "sec:none")
-
 
 def parse_question(data: dict, where: str) -> Question:
     """One question from its JSON object. Raises QuestionSetError."""

@@ -28,7 +28,6 @@ class Block:
     page: int = 0
     page_end: int = 0
     number: tuple[int, ...] | None = None
-    level_hint: int | None = None
     rows: list[list[str]] = field(default_factory=list)
     caption: str = ""
     notes: list[str] = field(default_factory=list)

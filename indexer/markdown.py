@@ -68,7 +68,7 @@ def parse_markdown(text: str) -> tuple[list[Block], list[str]]:
                 blocks.append(Block("caption", title))
             elif title:
                 number, _ = heading_number(title)
-                blocks.append(Block("heading", title, number=number, level_hint=len(heading.group(1))))
+                blocks.append(Block("heading", title, number=number))
             continue
         if line.lstrip().startswith(">"):
             flush()
