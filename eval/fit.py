@@ -7,7 +7,8 @@ Reranker: logistic regression on first-stage candidates (relevant vs not), featu
 MRR@10 of the reranked lists. Abstention: logistic regression over confidence signals of the
 reranked top hits (answerable vs unanswerable), with the threshold chosen on dev to abstain
 on as many unanswerable questions as possible while abstaining on at most 10% of answerable
-ones. Only the dev split is read; heldout stays unseen.
+ones, with or without the constraint veto (whichever abstains more under that cap). Only the
+dev split is read; heldout stays unseen.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import numpy as np
 from eval.evaluate import qrels_for
 from eval.questions import Question, load_questions
 from reportqa.settings import Settings
-from retriever.rerank import FEATURES, AbstainModel, FittedWeights, LinearModel
+from retriever.rerank import FEATURES, AbstainModel, FittedWeights, LinearModel, constraints_met
 from retriever.retriever import PIPELINES, Retriever
 
 SIGNALS = ("idf_coverage", "type_match", "year_match", "missing_specific", "margin")
@@ -101,14 +102,34 @@ def fit_reranker(groups: list[QuestionCandidates], seed: int = 7) -> tuple[Linea
     return LinearModel(weights, round(float(model.intercept_[0]), 6)), report
 
 
+def choose_threshold(prob: np.ndarray, y: np.ndarray, vetoed: np.ndarray) -> tuple[float, float, float]:
+    """(threshold, recall on unanswerable, false-abstention rate): abstain on as many
+    unanswerable questions as possible with at most MAX_FALSE_ABSTAIN on answerable ones,
+    counting the questions ``vetoed`` outside the model as abstentions."""
+    best = None
+    for threshold in sorted(set(np.round(prob, 4))) + [1.0]:
+        abstain = (prob < threshold) | vetoed
+        false_abstain = float(np.mean(abstain[y == 1])) if (y == 1).any() else 0.0
+        recall = float(np.mean(abstain[y == 0])) if (y == 0).any() else 0.0
+        key = (false_abstain <= MAX_FALSE_ABSTAIN, recall - false_abstain if false_abstain > MAX_FALSE_ABSTAIN
+               else recall, -false_abstain)
+        if best is None or key > best[0]:
+            best = (key, float(threshold), recall, false_abstain)
+    return best[1], best[2], best[3]
+
+
 def fit_abstention(retriever: Retriever, questions: list[Question]) -> tuple[AbstainModel, dict]:
-    """Logistic model on confidence signals; threshold chosen under the false-abstention cap."""
-    rows, labels = [], []
+    """Logistic model on confidence signals; threshold chosen under the false-abstention cap.
+
+    The constraint veto (a name, year or count the top passages leave unmet) is kept only when,
+    with it, cross-validation abstains on more unanswerable questions under the same cap."""
+    rows, labels, unmet = [], [], []
     for q in questions:
         _, evidence = retriever.retrieve(q.question, k=5)
         rows.append([evidence.signals.get(s, 0.0) for s in SIGNALS])
         labels.append(int(q.answerable))
-    x, y = np.array(rows), np.array(labels)
+        unmet.append(not constraints_met(evidence.signals))
+    x, y, vetoed = np.array(rows), np.array(labels), np.array(unmet)
     # Out-of-fold probabilities choose the threshold, so it is not tuned on the same fit.
     order = list(range(len(y)))
     random.Random(11).shuffle(order)
@@ -117,20 +138,18 @@ def fit_abstention(retriever: Retriever, questions: list[Question]) -> tuple[Abs
         fold = order[k::5]
         train = [i for i in order if i not in fold]
         prob[fold] = fit_logistic(x[train], y[train], ABSTAIN_C).predict_proba(x[fold])[:, 1]
-    best = None
-    for threshold in sorted(set(np.round(prob, 4))) + [1.0]:
-        abstain = prob < threshold
-        false_abstain = float(np.mean(abstain[y == 1])) if (y == 1).any() else 0.0
-        recall = float(np.mean(abstain[y == 0])) if (y == 0).any() else 0.0
-        key = (false_abstain <= MAX_FALSE_ABSTAIN, recall - false_abstain if false_abstain > MAX_FALSE_ABSTAIN
-               else recall, -false_abstain)
-        if best is None or key > best[0]:
-            best = (key, float(threshold), recall, false_abstain)
-    _, threshold, recall, false_abstain = best
+    without = choose_threshold(prob, y, np.zeros_like(vetoed))
+    with_veto = choose_threshold(prob, y, vetoed)
+    use_veto = with_veto[1] > without[1]
+    threshold, recall, false_abstain = with_veto if use_veto else without
     model = fit_logistic(x, y, ABSTAIN_C)
     weights = {s: round(float(w), 6) for s, w in zip(SIGNALS, model.coef_[0])}
-    report = {"cv_abstention_recall": recall, "cv_false_abstention": false_abstain, "threshold": threshold}
-    return AbstainModel(weights, round(float(model.intercept_[0]), 6), threshold), report
+    report = {"cv_abstention_recall": recall, "cv_false_abstention": false_abstain, "threshold": threshold,
+              "veto_unmet": use_veto,
+              "cv_without_veto": {"recall": without[1], "false_abstention": without[2]},
+              "cv_with_veto": {"recall": with_veto[1], "false_abstention": with_veto[2]},
+              "vetoed": {"unanswerable": float(vetoed[y == 0].mean()), "answerable": float(vetoed[y == 1].mean())}}
+    return AbstainModel(weights, round(float(model.intercept_[0]), 6), threshold, veto_unmet=use_veto), report
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         "rerank": {"enabled": rerank_report["enabled"], "weights": rerank.weights, "bias": rerank.bias,
                    "report": rerank_report},
         "abstain": {"weights": abstain.weights, "bias": abstain.bias, "threshold": abstain.threshold,
-                    "max_oov": abstain.max_oov,
+                    "max_oov": abstain.max_oov, "veto_unmet": abstain.veto_unmet,
                     "report": abstain_report},
     }
     out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")

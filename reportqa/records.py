@@ -100,6 +100,7 @@ class Answer:
     citations: list[Citation]
     hits: list[Hit]
     confidence: float = 0.0
+    reasons: list[str] = field(default_factory=list)  # why it abstained, when a constraint was unmet
 
     @property
     def text(self) -> str:

@@ -7,11 +7,12 @@ same cited hits; none is included.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from reportqa.records import Answer, AnswerSentence, Citation, Hit
 from reportqa.text import match_key, words
+from retriever.constraints import ConstraintCheck
 from retriever.highlight import ScoredSentence
 from retriever.rerank import AbstainModel
 
@@ -28,6 +29,7 @@ class Evidence:
     hits: list[Hit]
     sentences: dict[str, list[ScoredSentence]]  # by passage id
     signals: dict[str, float]
+    check: ConstraintCheck = field(default_factory=ConstraintCheck)
 
 
 class AnswerComposer(Protocol):
@@ -47,7 +49,9 @@ def _similar(a: str, b: str) -> bool:
 
 
 class ExtractiveComposer:
-    """Picks the best-scoring sentences of the top hits; abstains when the model says so."""
+    """Picks the best-scoring sentences of the top hits; abstains when the model says so, or
+    when the top hits leave one of the question's constraints unmet (a name, a year, a count),
+    and then says which."""
 
     def __init__(self, abstain: AbstainModel, max_sentences: int = 3) -> None:
         self.abstain = abstain
@@ -56,7 +60,8 @@ class ExtractiveComposer:
     def compose(self, evidence: Evidence) -> Answer:
         confidence = self.abstain.probability(evidence.signals)
         if not evidence.hits or not self.abstain.answers(evidence.signals):
-            return Answer(evidence.query, True, [], [], evidence.hits, confidence)
+            reasons = evidence.check.reasons() if self.abstain.veto_unmet else []
+            return Answer(evidence.query, True, [], [], evidence.hits, confidence, reasons)
         pool: list[tuple[float, int, ScoredSentence]] = []
         for rank, hit in enumerate(evidence.hits[:SOURCE_HITS]):
             for s in evidence.sentences.get(hit.passage.passage_id, []):

@@ -13,6 +13,7 @@ import re
 
 from reportqa.records import Hit
 from reportqa.text import STOPWORDS, stem, words
+from retriever.constraints import ConstraintCheck
 from retriever.highlight import ScoredSentence
 
 MONEY_Q = re.compile(r"\b(cost|costs|price|how much (?:does|do|did|would|will) .{0,40}(?:cost|pay|spend|charge)|"
@@ -37,10 +38,9 @@ FRAMING = frozenset(
     "explain list name named which what where when who why how does do did".split()
 )
 SPECIFIC_IDF = 3.0  # a term in fewer than about one passage in twenty
-YEAR_Q = re.compile(r"\b(?:19|20)\d{2}\b|\b(?:last|this|next) year\b", re.IGNORECASE)
 NO_HITS = {"top_score": -5.0, "top_dense": 0.0, "top_best_sentence": 0.0, "top_coverage": 0.0,
            "max_coverage": 0.0, "margin": 0.0, "idf_coverage": 0.0, "idf_sentence": 0.0, "type_match": 0.0,
-           "year_match": 0.0, "missing_specific": 3.0}
+           "year_match": 0.0, "missing_specific": 3.0, "missing_names": 1.0, "count_met": 0.0}
 
 
 def answer_type(query: str) -> str:
@@ -69,16 +69,6 @@ def type_matches(kind: str, text: str) -> bool:
     return True
 
 
-def year_match(query: str, texts: list[str]) -> float:
-    """1 when the query names no year, or a year that the texts contain; 0 for 'last year' or a
-    year they lack (the reports cannot know what happened 'last year')."""
-    asked = YEAR_Q.findall(query)
-    if not asked:
-        return 1.0
-    joined = " ".join(texts)
-    return float(all(a.isdigit() and a in joined for a in asked))
-
-
 def idf_coverage(weights: dict[str, float], text: str) -> float:
     """IDF-weighted share of the query's terms found in ``text``."""
     total = sum(weights.values())
@@ -103,7 +93,8 @@ def missing_specific(weights: dict[str, float], texts: list[str], known: set[str
 
 
 def confidence_signals(query: str, hits: list[Hit], sentences: dict[str, list[ScoredSentence]], oov: float,
-                       idf: dict[str, float], default_idf: float, known: set[str] | None = None) -> dict[str, float]:
+                       idf: dict[str, float], default_idf: float, known: set[str] | None = None,
+                       check: ConstraintCheck | None = None) -> dict[str, float]:
     """The signals for ``query`` given its ranked hits and their scored sentences."""
     if not hits:
         return dict(NO_HITS, oov=oov)
@@ -132,8 +123,8 @@ def confidence_signals(query: str, hits: list[Hit], sentences: dict[str, list[Sc
         "idf_coverage": max(idf_coverage(weights, h.passage.text) for h in hits[:3]),
         "idf_sentence": best_idf_sentence,
         "type_match": type_match,
-        "year_match": year_match(query, best_texts),
         "missing_specific": missing_specific(weights, best_texts, known or set()),
+        **(check or ConstraintCheck()).signals(),
     }
 
 

@@ -106,23 +106,36 @@ DEFAULT_RERANK = LinearModel({"fused": 1.0, "best_sentence": 0.5, "coverage": 0.
 class AbstainModel:
     """Logistic model over answer-confidence signals; answer when p(answerable) ≥ threshold.
 
-    A guard sits outside the fitted model: when more than ``max_oov`` of the query's content
+    Two guards sit outside the fitted model. When more than ``max_oov`` of the query's content
     words never occur in the reports, the reports cannot cover it, whatever the model says
-    (the dev questions are all on-topic, so the model never learns this).
+    (the dev questions are all on-topic, so the model never learns this). With ``veto_unmet``,
+    a question whose name, year or count the top passages leave unmet is not answered
+    (see ``retriever.constraints``).
     """
 
     weights: dict[str, float]
     bias: float
     threshold: float
     max_oov: float = 0.5
+    veto_unmet: bool = False
 
     def answers(self, signals: dict[str, float]) -> bool:
         """True when the evidence is strong enough to answer."""
-        return signals.get("oov", 0.0) <= self.max_oov and self.probability(signals) >= self.threshold
+        if signals.get("oov", 0.0) > self.max_oov:
+            return False
+        if self.veto_unmet and not constraints_met(signals):
+            return False
+        return self.probability(signals) >= self.threshold
 
     def probability(self, signals: dict[str, float]) -> float:
         z = self.bias + sum(w * signals.get(n, 0.0) for n, w in self.weights.items())
         return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+
+def constraints_met(signals: dict[str, float]) -> bool:
+    """False when the top passages miss a name, a year or a count the question asks about."""
+    return (signals.get("missing_names", 0.0) == 0 and signals.get("year_match", 1.0) >= 1
+            and signals.get("count_met", 1.0) >= 1)
 
 
 DEFAULT_ABSTAIN = AbstainModel({"top_best_sentence": 10.0, "top_coverage": 3.0}, bias=-7.0, threshold=0.5)
@@ -151,7 +164,8 @@ def load_weights(path: Path) -> FittedWeights:
                              float(data["rerank"]["bias"]))
         abstain = AbstainModel({k: float(v) for k, v in data["abstain"]["weights"].items()},
                                float(data["abstain"]["bias"]), float(data["abstain"]["threshold"]),
-                               float(data["abstain"].get("max_oov", 0.5)))
+                               float(data["abstain"].get("max_oov", 0.5)),
+                               bool(data["abstain"].get("veto_unmet", False)))
         enabled = bool(data["rerank"].get("enabled", True))
     except (KeyError, TypeError, ValueError, json.JSONDecodeError) as exc:
         raise ValueError(f"{path} is not a valid weights file ({exc}); re-run `python -m eval.fit`") from exc

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from threading import Lock
@@ -22,9 +21,10 @@ from reportqa.records import Answer, Hit, Passage
 from reportqa.settings import Settings
 from reportqa.text import STOPWORDS, stem, words
 from retriever.acronyms import AcronymExpander, Expansion
-from retriever.answer import Evidence, ExtractiveComposer
+from retriever.answer import SOURCE_HITS, Evidence, ExtractiveComposer
 from retriever.colloquial import ColloquialExpander
 from retriever.confidence import confidence_signals, document_frequencies
+from retriever.constraints import Constraints, NameProfile
 from retriever.dedup import collapse
 from retriever.dense import DenseSearcher
 from retriever.fusion import fuse
@@ -91,11 +91,9 @@ class Retriever:
         self.weights = weights or load_weights(settings.weights_path)
         self.lexical = LexicalSearcher(reader)
         self.dense = DenseSearcher(reader, settings.hnsw_ef_search)
-        vocab_lower: set[str] = set()
-        for p in reader.passages:
-            vocab_lower.update(re.findall(r"[a-z][a-z'’-]*", p.text))
+        self.names = NameProfile.from_texts(p.text for p in reader.passages)
         self.idf, self.default_idf = document_frequencies([p.text for p in reader.passages])
-        self.expander = AcronymExpander(reader.acronyms, vocab_lower)
+        self.expander = AcronymExpander(reader.acronyms, self.names.lowercase_vocab)
         self.colloquial = ColloquialExpander.load(settings.colloquial_path)
         self.composer = ExtractiveComposer(self.weights.abstain, settings.answer_max_sentences)
         self.terms = TermCache(reader)
@@ -224,8 +222,10 @@ class Retriever:
             for rank, i in enumerate(shown, start=1)])
         sentences = {by_idx[i].passage.passage_id: by_idx[i].sentences for i in shown}
         known = {stem(w) for w in words(" ".join(self.colloquial.keys_in(raw_query)))}
-        signals = confidence_signals(raw_query, hits, sentences, context["oov"], self.idf, self.default_idf, known)
-        return hits[:k], Evidence(raw_query, hits, sentences, signals)
+        check = self.constraints(raw_query).check([h.passage.text for h in hits[:SOURCE_HITS]])
+        signals = confidence_signals(raw_query, hits, sentences, context["oov"], self.idf, self.default_idf, known,
+                                     check)
+        return hits[:k], Evidence(raw_query, hits, sentences, signals, check)
 
     def search(self, query: str, k: int = 10, filters: SearchFilters | None = None,
                pipeline: Pipeline | None = None) -> list[Hit]:
@@ -238,6 +238,13 @@ class Retriever:
         answer = self.composer.compose(evidence)
         answer.hits = hits[:k]
         return answer
+
+    def constraints(self, query: str) -> Constraints:
+        """The names, years and count the query pins its answer to, with the acronym (or
+        everyday-word) equivalents of each name."""
+        pairs = [(e.short, e.long) for e in self.expander.expand(query)]
+        pairs += [(key, self.colloquial.table[key]) for key in self.colloquial.keys_in(query)]
+        return Constraints.of(query, self.names, pairs)
 
     def default_pipeline(self) -> Pipeline:
         return PIPELINES["full"]

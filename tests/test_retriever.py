@@ -203,7 +203,7 @@ def test_colloquial_expansion_finds_phrases_and_words() -> None:
 
 
 def test_answer_type_signals() -> None:
-    from retriever.confidence import answer_type, missing_specific, type_matches, year_match
+    from retriever.confidence import answer_type, missing_specific, type_matches
 
     assert answer_type("how many CAWNs were issued?") == "quantity"
     assert answer_type("how long does a licence review take") == "duration"
@@ -212,9 +212,6 @@ def test_answer_type_signals() -> None:
     assert answer_type("what is a CAWN") == "other"
     assert type_matches("duration", "a 28-day review period") and not type_matches("duration", "a review")
     assert type_matches("quantity", "two-thirds of respondents") and not type_matches("money", "the camera")
-    assert year_match("figures for 2017", ["in 2017, 41% of referrals"]) == 1.0
-    assert year_match("how many last year", ["in 2017"]) == 0.0
-    assert year_match("what is a CAWN", []) == 1.0
     assert missing_specific({"scotland": 6.0, "cawn": 4.0, "child": 0.5}, ["CAWNs were issued"], set()) == 1.0
 
 

@@ -71,6 +71,7 @@ def home(request: Request, retriever: RetrieverDep, settings: SettingsDep, q: Qu
         context["cards"] = cards + extra
         context["answer"] = {
             "abstained": answer.abstained,
+            "reasons": answer.reasons,
             "sentences": [{"text": display_sentence(s.text), "n": s.citation,
                            "target": next(c.passage.passage_id for c in answer.citations if c.n == s.citation)}
                           for s in answer.sentences],

@@ -1,0 +1,217 @@
+"""What a question pins its answer to, and whether the best passages satisfy it.
+
+Tempting unanswerable questions share the reports' vocabulary ("How many CAWNs did Kent Police
+issue?"), so similarity and term coverage cannot tell them apart from answerable ones. What
+gives them away is a *specific* constraint the passages do not meet:
+
+- a **name** (place, force, organisation, operation, acronym) that the best passages never
+  mention: "Kent", "MARAC", "Netherlands";
+- a **year** they do not mention, or "last year" (the reports cannot know);
+- a **count** ("how many arrests…") with no number next to the thing counted in the best
+  passages.
+
+The names are recognised with the corpus's own capitalisation: a word the reports write with a
+capital in mid-sentence ("Rotherham", "Barnardo's") is a name even when a user types it in
+lower case. Acronym equivalents count as a match ("CSE" is met by "child sexual exploitation").
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from reportqa.text import STOPWORDS, stem, words
+
+TOKEN_RE = re.compile(r"[A-Za-z][A-Za-z'’]*")
+SENTENCE_START_RE = re.compile(r"(?:^|[.!?:;•(\"“‘\n]\s*)$")
+# Capitalised in the reports, but naming the document or its parts rather than the answer.
+NOT_NAMES = frozenset(
+    "report reports review survey scoping appendix table figure section chapter centre csa page source "
+    "quote introduction summary conclusion conclusions recommendation recommendations".split()
+)
+COUNT_RE = re.compile(r"\b(?:how many|number of|what (?:share|proportion|percentage|fraction|number) of)\s+(.+)",
+                      re.IGNORECASE)
+NUMBER_WORDS = frozenset(
+    "one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty fifty "
+    "hundred hundreds thousand thousands million half quarter third majority minority".split()
+)
+NUMBER_RE = re.compile(r"^\d[\d,.]*$")
+SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?;])\s+|\n+")
+FOCUS_WORDS = 2
+NUMBER_WINDOW = 6
+
+
+@dataclass
+class NameProfile:
+    """How the corpus writes each word: capitalised in mid-sentence vs lower case."""
+
+    capitalised: Counter = field(default_factory=Counter)
+    lower: Counter = field(default_factory=Counter)
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str]) -> NameProfile:
+        profile = cls()
+        for text in texts:
+            for m in TOKEN_RE.finditer(text):
+                token = m.group()
+                if token[0].islower():
+                    profile.lower[token.lower()] += 1
+                elif not SENTENCE_START_RE.search(text[max(0, m.start() - 3):m.start()]):
+                    profile.capitalised[token.lower()] += 1
+        return profile
+
+    @property
+    def lowercase_vocab(self) -> set[str]:
+        return set(self.lower)
+
+    def is_name(self, word: str) -> bool:
+        """True when the reports mostly write ``word`` with a capital in mid-sentence."""
+        caps = self.capitalised.get(word, 0)
+        return caps >= 2 and caps > 2 * self.lower.get(word, 0)
+
+
+def named_terms(query: str, profile: NameProfile) -> list[str]:
+    """The lower-cased names in ``query``: words the corpus treats as names, acronyms typed in
+    capitals, and capitalised words in mid-query the corpus never writes in lower case."""
+    out: list[str] = []
+    for m in TOKEN_RE.finditer(query):
+        token = m.group().replace("’", "'")
+        low = token.lower()
+        if low.endswith("'s"):
+            low = low[:-2]
+        if low in STOPWORDS or low in NOT_NAMES or len(low) < 2:
+            continue
+        acronym = len(token) >= 2 and token.rstrip("s").isupper()
+        mid_capital = (token[0].isupper() and m.start() > 0
+                       and not SENTENCE_START_RE.search(query[max(0, m.start() - 3):m.start()])
+                       and low not in profile.lower)
+        if (profile.is_name(low) or acronym or mid_capital) and low not in out:
+            out.append(low)
+    return out
+
+
+def missing_names(names: list[str], texts: list[str], equivalents: dict[str, list[str]]) -> list[str]:
+    """The names that none of ``texts`` mentions, directly or by an equivalent phrase (an
+    acronym's long form, or the acronym of a long form)."""
+    present = {stem(w) for t in texts for w in words(t)}
+    joined = " " + " ".join(w for t in texts for w in words(t)) + " "
+    out = []
+    for name in names:
+        if stem(name) in present:
+            continue
+        if any(" " + " ".join(words(e)) + " " in joined for e in equivalents.get(name, [])):
+            continue
+        out.append(name)
+    return out
+
+
+def count_focus(query: str) -> list[str]:
+    """For a counting question ("how many arrests…", "what proportion of respondents…"), the
+    stemmed words naming what is counted; empty for other questions."""
+    m = COUNT_RE.search(query)
+    if not m:
+        return []
+    focus: list[str] = []
+    for w in words(m.group(1)):
+        if w in STOPWORDS or len(w) < 2:
+            if focus:
+                break
+            continue
+        focus.append(stem(w))
+        if len(focus) == FOCUS_WORDS:
+            break
+    return focus
+
+
+def count_met(focus: list[str], texts: list[str]) -> bool:
+    """True when some sentence has a number within a few words of what is counted (always
+    true when the question counts nothing)."""
+    if not focus:
+        return True
+    wanted = set(focus)
+    for sentence in (s for text in texts for s in SENTENCE_SPLIT_RE.split(text)):
+        tokens = words(sentence)
+        numbers = [i for i, w in enumerate(tokens) if NUMBER_RE.match(w) or w in NUMBER_WORDS]
+        if not numbers:
+            continue
+        places = [i for i, w in enumerate(tokens) if stem(w) in wanted]
+        if any(abs(a - b) <= NUMBER_WINDOW for a in numbers for b in places):
+            return True
+    return False
+
+
+YEAR_RE = re.compile(r"\b(?:19|20)\d{2}\b|\b(?:last|this|next) year\b", re.IGNORECASE)
+# "(Home Office, 2018)", "(Beckett et al., 2017a; Allnock, 2019)": when a source was published,
+# not what happened that year.
+CITATION_RE = re.compile(r"\([^()]*\b(?:19|20)\d{2}[a-z]?\)")
+
+
+@dataclass(frozen=True)
+class ConstraintCheck:
+    """Which of a query's constraints the best passages leave unmet."""
+
+    missing_names: tuple[str, ...] = ()
+    missing_years: tuple[str, ...] = ()
+    uncounted: tuple[str, ...] = ()  # what a counting question counts, when no number stands next to it
+
+    def signals(self) -> dict[str, float]:
+        return {"missing_names": float(len(self.missing_names)),
+                "year_match": float(not self.missing_years),
+                "count_met": float(not self.uncounted)}
+
+    @property
+    def met(self) -> bool:
+        return not (self.missing_names or self.missing_years or self.uncounted)
+
+    def reasons(self) -> list[str]:
+        """Plain-language reasons, for the person asking."""
+        out = []
+        if self.missing_names:
+            out.append("The closest passages never mention " + _quoted(self.missing_names) + ".")
+        relative = [y for y in self.missing_years if not y[0].isdigit()]
+        absolute = [y for y in self.missing_years if y[0].isdigit()]
+        if absolute:
+            out.append("The closest passages say nothing about " + _quoted(absolute) + ".")
+        if relative:
+            out.append("The reports cannot say what happened " + _quoted(relative) + ".")
+        if self.uncounted:
+            out.append("The closest passages give no figure for " + _quoted([" ".join(self.uncounted)]) + ".")
+        return out
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """The constraints of one query: names (with equivalent phrases), years, and what it counts."""
+
+    names: tuple[str, ...] = ()
+    equivalents: dict[str, list[str]] = field(default_factory=dict)
+    years: tuple[str, ...] = ()
+    focus: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, query: str, profile: NameProfile, equivalent_pairs: list[tuple[str, str]]) -> Constraints:
+        """The constraints of ``query``; ``equivalent_pairs`` are (short, long) forms the query
+        uses, from the acronym and everyday-word tables."""
+        names = tuple(named_terms(query, profile))
+        equivalents: dict[str, list[str]] = {}
+        for short, long in equivalent_pairs:
+            for name in names:
+                if name in words(short) or name.rstrip("s") in words(short) or name in words(long):
+                    equivalents.setdefault(name, []).extend((short, long))
+        years = tuple(dict.fromkeys(m.group().lower() for m in YEAR_RE.finditer(query)))
+        return cls(names, equivalents, years, tuple(count_focus(query)))
+
+    def check(self, texts: list[str]) -> ConstraintCheck:
+        joined = CITATION_RE.sub(" ", " ".join(texts))
+        return ConstraintCheck(
+            tuple(missing_names(list(self.names), texts, self.equivalents)),
+            tuple(y for y in self.years if not (y[0].isdigit() and y in joined)),
+            () if count_met(list(self.focus), texts) else self.focus,
+        )
+
+
+def _quoted(items) -> str:
+    items = [f"“{i}”" for i in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]

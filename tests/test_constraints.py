@@ -1,0 +1,87 @@
+"""The constraints a question pins its answer to (names, years, counts), and the abstentions
+they cause, with the reasons shown to the person asking."""
+
+from __future__ import annotations
+
+import pytest
+
+from retriever.constraints import Constraints, NameProfile, count_focus, count_met, missing_names, named_terms
+from retriever.rerank import AbstainModel
+
+PROFILE = NameProfile.from_texts([
+    "Officers in Rotherham and Kent used notices. The Rotherham inquiry was read by the police.",
+    "In Kent, a CAWN was served. Police forces used orders; some police chose notices.",
+])
+
+
+def test_names_follow_the_corpus_capitalisation() -> None:
+    assert PROFILE.is_name("rotherham") and PROFILE.is_name("kent")
+    assert not PROFILE.is_name("police")  # written in lower case mid-sentence
+    assert not PROFILE.is_name("officers")  # capitalised only at the start of a sentence
+
+
+def test_named_terms_in_queries() -> None:
+    # a corpus name typed in lower case, an acronym typed in capitals, a capitalised unknown word mid-query
+    assert named_terms("how many taxi drivers in rotherham", PROFILE) == ["rotherham"]
+    assert named_terms("whats a MARAC and do cse cases go to it", PROFILE) == ["marac"]
+    assert named_terms("What did police in the Netherlands do?", PROFILE) == ["netherlands"]
+    assert named_terms("Kent's figures", PROFILE) == ["kent"]
+    # sentence-initial capitals, stopwords and words naming the reports themselves are not names
+    assert named_terms("Which notices did the Review describe? Orders too.", PROFILE) == []
+
+
+def test_missing_names_accept_equivalents() -> None:
+    texts = ["Child sexual exploitation is tackled by regional teams."]
+    assert missing_names(["cse"], texts, {}) == ["cse"]
+    assert missing_names(["cse"], texts, {"cse": ["CSE", "child sexual exploitation"]}) == []
+    assert missing_names(["kent", "teams"], texts, {}) == ["kent"]  # plural and singular both match
+
+
+def test_count_focus_and_numbers_next_to_it() -> None:
+    assert count_focus("How many arrests came out of Operation X?") == ["arrest", "came"]
+    assert count_focus("what proportion of frontline respondents had used CAWNs") == ["frontline", "respondent"]
+    assert count_focus("what is a CAWN") == []
+    assert count_met(["strategic", "lead"], ["In total, 52 strategic leads responded."])
+    assert count_met(["respondent"], ["Two-thirds of respondents said so."])
+    assert not count_met(["arrest"], ["The operation made arrests. It ran for 18 months across the region."])
+    assert count_met([], ["no numbers at all"])
+
+
+def test_years_ignore_citation_dates_and_relative_years() -> None:
+    c = Constraints.of("How many CAWNs were issued in 2018?", PROFILE, [])
+    assert c.check(["CAWNs are widely used (Home Office, 2018)."]).missing_years == ("2018",)
+    assert c.check(["In 2018, 500 CAWNs were issued."]).met
+    last = Constraints.of("how many CAWNs last year", PROFILE, []).check(["In 2018, 500 CAWNs were issued."])
+    assert last.missing_years == ("last year",)
+    assert "cannot say what happened “last year”" in " ".join(last.reasons())
+
+
+def test_unmet_constraints_give_signals_and_reasons() -> None:
+    c = Constraints.of("How many CAWNs did Kent Police issue?", PROFILE, [])
+    unmet = c.check(["CAWNs are served by police on suspects."])
+    assert unmet.missing_names == ("kent",) and unmet.uncounted == ("cawn",)
+    assert unmet.signals() == {"missing_names": 1.0, "year_match": 1.0, "count_met": 0.0}
+    assert unmet.reasons() == ["The closest passages never mention “kent”.",
+                               "The closest passages give no figure for “cawn”."]
+    met = c.check(["In Kent, police issued 120 CAWNs in one year."])
+    assert met.met and met.reasons() == []
+
+
+@pytest.mark.parametrize("veto", [True, False])
+def test_abstain_model_vetoes_unmet_constraints(veto: bool) -> None:
+    model = AbstainModel({"idf_coverage": 10.0}, bias=0.0, threshold=0.5, veto_unmet=veto)
+    strong = {"idf_coverage": 1.0, "missing_names": 0.0, "year_match": 1.0, "count_met": 1.0}
+    assert model.answers(strong)
+    assert model.answers(dict(strong, missing_names=1.0)) is not veto
+    assert model.answers(dict(strong, count_met=0.0)) is not veto
+    assert not model.answers(dict(strong, idf_coverage=-1.0))
+
+
+@pytest.mark.model
+def test_real_model_says_which_name_the_reports_lack(real_retriever) -> None:
+    # a place the reports never mention, asked about a topic they do cover
+    answer = real_retriever.ask("what have Devon and Cornwall Police done with CAWNs")
+    assert answer.abstained and answer.hits
+    assert any("devon" in r for r in answer.reasons)
+    # the same topic without the name is answered
+    assert not real_retriever.ask("what is a child abduction warning notice").abstained
