@@ -178,7 +178,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
         if as_json:
             print(json.dumps(answer_dict(answer), ensure_ascii=False), flush=True)
             continue
+        if answer.corrections:
+            print("(searched with " + ", ".join(f"'{b}' for '{a}'" for a, b in answer.corrections.items()) + ")")
         print(answer.text if answer.abstained else "\n".join(f"{s.text} [{s.citation}]" for s in answer.sentences))
+        for reason in answer.reasons:
+            print(reason)
         print()
         if answer.abstained:
             print("Nearest passages:")

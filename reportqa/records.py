@@ -101,6 +101,7 @@ class Answer:
     hits: list[Hit]
     confidence: float = 0.0
     reasons: list[str] = field(default_factory=list)  # why it abstained, when a constraint was unmet
+    corrections: dict[str, str] = field(default_factory=dict)  # misspelt word → the word searched for
 
     @property
     def text(self) -> str:

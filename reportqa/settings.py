@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     rrf_k: int = 60
     convex_alpha: float = Field(0.5, description="weight of the dense score in the convex blend")
     lexical_min_idf: float = Field(0.8, description="query words rarer than this (IDF) go to bm25; 0 keeps all")
+    spelling: bool = Field(True, description="correct query words the reports never use, one edit away")
 
     # --- answering ----------------------------------------------------------------------------
     acronym_expansion: bool = True

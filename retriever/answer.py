@@ -30,6 +30,7 @@ class Evidence:
     sentences: dict[str, list[ScoredSentence]]  # by passage id
     signals: dict[str, float]
     check: ConstraintCheck = field(default_factory=ConstraintCheck)
+    corrections: dict[str, str] = field(default_factory=dict)  # misspelt word → the word searched for
 
 
 class AnswerComposer(Protocol):
@@ -61,7 +62,7 @@ class ExtractiveComposer:
         confidence = self.abstain.probability(evidence.signals)
         if not evidence.hits or not self.abstain.answers(evidence.signals):
             reasons = evidence.check.reasons() if self.abstain.veto_unmet else []
-            return Answer(evidence.query, True, [], [], evidence.hits, confidence, reasons)
+            return Answer(evidence.query, True, [], [], evidence.hits, confidence, reasons, evidence.corrections)
         pool: list[tuple[float, int, ScoredSentence]] = []
         for rank, hit in enumerate(evidence.hits[:SOURCE_HITS]):
             for s in evidence.sentences.get(hit.passage.passage_id, []):
@@ -69,7 +70,7 @@ class ExtractiveComposer:
                 if len(words(text)) >= MIN_WORDS:
                     pool.append((s.score, rank, s))
         if not pool:
-            return Answer(evidence.query, True, [], [], evidence.hits, confidence)
+            return Answer(evidence.query, True, [], [], evidence.hits, confidence, corrections=evidence.corrections)
         pool.sort(key=lambda item: -item[0])
         best = pool[0][0]
         chosen: list[tuple[int, ScoredSentence, str]] = []
@@ -88,4 +89,5 @@ class ExtractiveComposer:
             sentences.append(AnswerSentence(text, n))
         citations = [Citation(n, evidence.hits[rank].passage, evidence.hits[rank].doc_title)
                      for rank, n in numbers.items()]
-        return Answer(evidence.query, False, sentences, citations, evidence.hits, confidence)
+        return Answer(evidence.query, False, sentences, citations, evidence.hits, confidence,
+                      corrections=evidence.corrections)

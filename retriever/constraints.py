@@ -45,10 +45,12 @@ NUMBER_WINDOW = 6
 
 @dataclass
 class NameProfile:
-    """How the corpus writes each word: capitalised in mid-sentence vs lower case."""
+    """How often the corpus uses each word, and how it writes it: capitalised in mid-sentence
+    vs lower case."""
 
     capitalised: Counter = field(default_factory=Counter)
     lower: Counter = field(default_factory=Counter)
+    every: Counter = field(default_factory=Counter)  # every occurrence, lower-cased
 
     @classmethod
     def from_texts(cls, texts: Iterable[str]) -> NameProfile:
@@ -56,6 +58,7 @@ class NameProfile:
         for text in texts:
             for m in TOKEN_RE.finditer(text):
                 token = m.group()
+                profile.every[token.lower()] += 1
                 if token[0].islower():
                     profile.lower[token.lower()] += 1
                 elif not SENTENCE_START_RE.search(text[max(0, m.start() - 3):m.start()]):

@@ -138,7 +138,8 @@ def constraints_met(signals: dict[str, float]) -> bool:
             and signals.get("count_met", 1.0) >= 1)
 
 
-DEFAULT_ABSTAIN = AbstainModel({"top_best_sentence": 10.0, "top_coverage": 3.0}, bias=-7.0, threshold=0.5)
+DEFAULT_ABSTAIN = AbstainModel({"top_best_sentence": 10.0, "top_coverage": 3.0}, bias=-7.0, threshold=0.5,
+                               veto_unmet=True)
 
 
 @dataclass
@@ -165,7 +166,7 @@ def load_weights(path: Path) -> FittedWeights:
         abstain = AbstainModel({k: float(v) for k, v in data["abstain"]["weights"].items()},
                                float(data["abstain"]["bias"]), float(data["abstain"]["threshold"]),
                                float(data["abstain"].get("max_oov", 0.5)),
-                               bool(data["abstain"].get("veto_unmet", False)))
+                               bool(data["abstain"].get("veto_unmet", True)))
         enabled = bool(data["rerank"].get("enabled", True))
     except (KeyError, TypeError, ValueError, json.JSONDecodeError) as exc:
         raise ValueError(f"{path} is not a valid weights file ({exc}); re-run `python -m eval.fit`") from exc

@@ -32,6 +32,7 @@ from retriever.highlight import evidence_spans, score_sentences
 from retriever.lexical import LexicalSearcher
 from retriever.query import ParsedQuery, parse_query
 from retriever.rerank import Candidate, FittedWeights, extract_features, load_weights, query_numbers
+from retriever.spelling import SpellingCorrector
 from retriever.terms import TermCache
 
 
@@ -95,6 +96,8 @@ class Retriever:
         self.idf, self.default_idf = document_frequencies([p.text for p in reader.passages])
         self.expander = AcronymExpander(reader.acronyms, self.names.lowercase_vocab)
         self.colloquial = ColloquialExpander.load(settings.colloquial_path)
+        self.speller = SpellingCorrector(self.names.every, lambda w: embedder.count_tokens([w])[0] == 1,
+                                         {w for k in self.colloquial.table for w in k.split()})
         self.composer = ExtractiveComposer(self.weights.abstain, settings.answer_max_sentences)
         self.terms = TermCache(reader)
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -171,15 +174,16 @@ class Retriever:
         """First-stage candidates with their reranking features (before reranking and
         collapsing), and the query context. Used by ``retrieve`` and by the weight fitting."""
         pipeline = pipeline or self.default_pipeline()
-        query = parse_query(raw_query)
-        context = {"query": query, "added": (), "colloquial": ()}
+        text, corrections = self.speller.fix(raw_query) if self.settings.spelling else (raw_query, {})
+        query = parse_query(text)
+        context = {"query": query, "text": text, "corrections": corrections, "added": (), "colloquial": ()}
         if not query.words:
             return [], context
         allowed = self._allowed(query, filters)
         if allowed is not None and not allowed:
             return [], context
         added = tuple(e.added for e in self._expansions(query, pipeline))
-        colloquial = tuple(self.colloquial.expand(query.raw)) if pipeline.colloquial else ()
+        colloquial = tuple(self.colloquial.expand(text)) if pipeline.colloquial else ()
         context.update(added=added, colloquial=colloquial)
         dense_text = query.text + (" (" + "; ".join(added) + ")" if added else "")
         vector = self.encode(dense_text)
@@ -221,11 +225,11 @@ class Retriever:
                 evidence_spans(by_idx[i].sentences), dict(by_idx[i].features or {}))
             for rank, i in enumerate(shown, start=1)])
         sentences = {by_idx[i].passage.passage_id: by_idx[i].sentences for i in shown}
-        known = {stem(w) for w in words(" ".join(self.colloquial.keys_in(raw_query)))}
-        check = self.constraints(raw_query).check([h.passage.text for h in hits[:SOURCE_HITS]])
-        signals = confidence_signals(raw_query, hits, sentences, context["oov"], self.idf, self.default_idf, known,
-                                     check)
-        return hits[:k], Evidence(raw_query, hits, sentences, signals, check)
+        text = context["text"]
+        known = {stem(w) for w in words(" ".join(self.colloquial.keys_in(text)))}
+        check = self.constraints(text).check([h.passage.text for h in hits[:SOURCE_HITS]])
+        signals = confidence_signals(text, hits, sentences, context["oov"], self.idf, self.default_idf, known, check)
+        return hits[:k], Evidence(raw_query, hits, sentences, signals, check, context["corrections"])
 
     def search(self, query: str, k: int = 10, filters: SearchFilters | None = None,
                pipeline: Pipeline | None = None) -> list[Hit]:

@@ -217,3 +217,12 @@ def test_query_logging_can_be_switched_on(web_settings, fake_retriever, caplog) 
     with caplog.at_level(logging.INFO):
         client.get("/api/search", params={"q": "acacia"})
     assert "acacia" in " ".join(r.getMessage() for r in caplog.records)
+
+
+def test_page_says_why_it_abstained_and_what_it_corrected(client, fake_retriever, monkeypatch) -> None:
+    page = client.get("/", params={"q": "what did Devon police do about licenced premises?"}).text
+    assert 'data-testid="abstain-reasons"' in page and "“devon”" in page
+    monkeypatch.setattr(fake_retriever.speller, "is_english", lambda word: False)
+    fake_retriever.clear_cache()
+    page = client.get("/", params={"q": "how long is the review period for licenced premisess?"}).text
+    assert 'data-testid="corrections"' in page and "<del>premisess</del>" in page

@@ -72,6 +72,7 @@ def home(request: Request, retriever: RetrieverDep, settings: SettingsDep, q: Qu
         context["answer"] = {
             "abstained": answer.abstained,
             "reasons": answer.reasons,
+            "corrections": answer.corrections,
             "sentences": [{"text": display_sentence(s.text), "n": s.citation,
                            "target": next(c.passage.passage_id for c in answer.citations if c.n == s.citation)}
                           for s in answer.sentences],

@@ -1,0 +1,57 @@
+"""Misspelt query words are corrected against the reports' vocabulary, and only those."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from retriever.spelling import SpellingCorrector, one_edit
+
+COUNTS = Counter({"accommodation": 5, "attrition": 3, "notice": 9, "notices": 4, "social": 7, "keep": 6,
+                  "rarely": 1, "staff": 8})
+ENGLISH = {"stuff", "booked", "loads"}
+
+
+def corrector() -> SpellingCorrector:
+    return SpellingCorrector(COUNTS, lambda w: w in ENGLISH, protected={"takeaway"})
+
+
+def test_one_edit_covers_the_four_kinds_of_typo() -> None:
+    edits = one_edit("notise")
+    assert {"notice", "notie", "notisee", "notsie"} <= edits and "notise" not in edits
+
+
+def test_misspellings_are_corrected_to_corpus_words() -> None:
+    c = corrector()
+    assert c.correct("accomodation") == "accommodation"  # dropped letter
+    assert c.correct("socail") == "social"  # swapped letters
+    assert c.correct("Notise") == "notice"  # changed letter, any case
+    assert c.fix("secure accomodation for a kid, socail care") == (
+        "secure accommodation for a kid, social care", {"accomodation": "accommodation", "socail": "social"})
+
+
+@pytest.mark.parametrize("word", [
+    "notices",    # a corpus word
+    "keeps",      # another form of a corpus word
+    "stuff",      # an ordinary English word (one edit from "staff")
+    "takeaway",   # an everyday-word table key
+    "rarelyy",    # its neighbour occurs only once in the corpus
+    "kid",        # too short to guess safely
+    "xyzzyq",     # nothing one edit away
+])
+def test_words_left_alone(word: str) -> None:
+    assert corrector().correct(word) is None
+
+
+def test_quoted_phrases_are_searched_as_typed() -> None:
+    assert corrector().fix('"secure accomodation"') == ('"secure accomodation"', {})
+
+
+@pytest.mark.model
+def test_real_model_corrects_and_still_answers(real_retriever) -> None:
+    answer = real_retriever.ask("is a child abduction warning notise worth it for a 17 year old")
+    assert answer.corrections == {"notise": "notice"}
+    assert not answer.abstained
+    # ordinary English words the reports do not use stay as typed
+    assert real_retriever.ask("can we make a hotel hand over who's booked a room").corrections == {}
