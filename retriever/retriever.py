@@ -32,7 +32,7 @@ from retriever.highlight import evidence_spans, score_sentences
 from retriever.lexical import LexicalSearcher
 from retriever.query import ParsedQuery, parse_query
 from retriever.rerank import Candidate, FittedWeights, extract_features, load_weights, query_numbers
-from retriever.spelling import SpellingCorrector
+from retriever.spelling import SpellingCorrector, english_lexicon
 from retriever.terms import TermCache
 
 
@@ -96,7 +96,8 @@ class Retriever:
         self.idf, self.default_idf = document_frequencies([p.text for p in reader.passages])
         self.expander = AcronymExpander(reader.acronyms, self.names.lowercase_vocab)
         self.colloquial = ColloquialExpander.load(settings.colloquial_path)
-        self.speller = SpellingCorrector(self.names.every, lambda w: embedder.count_tokens([w])[0] == 1,
+        is_model_word = lambda w: embedder.count_tokens([w])[0] == 1  # noqa: E731
+        self.speller = SpellingCorrector(self.names.every, english_lexicon(is_model_word),
                                          {w for k in self.colloquial.table for w in k.split()})
         self.composer = ExtractiveComposer(self.weights.abstain, settings.answer_max_sentences)
         self.terms = TermCache(reader)

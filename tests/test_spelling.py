@@ -53,5 +53,7 @@ def test_real_model_corrects_and_still_answers(real_retriever) -> None:
     answer = real_retriever.ask("is a child abduction warning notise worth it for a 17 year old")
     assert answer.corrections == {"notise": "notice"}
     assert not answer.abstained
-    # ordinary English words the reports do not use stay as typed
+    # ordinary English words the reports do not use stay as typed, even one edit from a report word
     assert real_retriever.ask("can we make a hotel hand over who's booked a room").corrections == {}
+    assert real_retriever.speller.correct("hostels") is None  # not "hotels"
+    assert real_retriever.speller.correct("remand") is None  # not "remind"
