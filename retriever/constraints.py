@@ -192,6 +192,7 @@ class Constraints:
     equivalents: dict[str, list[str]] = field(default_factory=dict)
     years: tuple[str, ...] = ()
     focus: tuple[str, ...] = ()
+    typed: dict[str, str] = field(default_factory=dict)  # name → as the user typed it
 
     @classmethod
     def of(cls, query: str, profile: NameProfile, equivalent_pairs: list[tuple[str, str]]) -> Constraints:
@@ -204,12 +205,16 @@ class Constraints:
                 if name in words(short) or name.rstrip("s") in words(short) or name in words(long):
                     equivalents.setdefault(name, []).extend((short, long))
         years = tuple(dict.fromkeys(m.group().lower() for m in YEAR_RE.finditer(query)))
-        return cls(names, equivalents, years, tuple(count_focus(query)))
+        typed = {}
+        for m in TOKEN_RE.finditer(query):
+            token = re.sub(r"['’]s$", "", m.group())
+            typed.setdefault(token.lower(), token)
+        return cls(names, equivalents, years, tuple(count_focus(query)), typed)
 
     def check(self, texts: list[str]) -> ConstraintCheck:
         joined = CITATION_RE.sub(" ", " ".join(texts))
         return ConstraintCheck(
-            tuple(missing_names(list(self.names), texts, self.equivalents)),
+            tuple(self.typed.get(n, n) for n in missing_names(list(self.names), texts, self.equivalents)),
             tuple(y for y in self.years if not (y[0].isdigit() and y in joined)),
             () if count_met(list(self.focus), texts) else self.focus,
         )
