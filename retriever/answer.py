@@ -1,5 +1,6 @@
 """Extractive answers: up to three verbatim sentences from the top passages, each cited, or an
-abstention when the evidence is weak. Nothing is generated or paraphrased.
+abstention when the evidence is weak. Nothing is generated or paraphrased. A list item is shown
+with its lead-in, and a lead-in with what it introduces, so no answer line is a fragment.
 
 A generative mode would plug in here later as another ``AnswerComposer`` that receives the
 same cited hits; none is included.
@@ -13,7 +14,7 @@ from typing import Protocol
 from reportqa.records import Answer, AnswerSentence, Citation, Hit
 from reportqa.text import match_key, words
 from retriever.constraints import ConstraintCheck
-from retriever.highlight import ScoredSentence
+from retriever.highlight import ScoredSentence, complete_thought, merge_spans, unfinished
 from retriever.rerank import AbstainModel
 
 SENTENCE_RATIO = 0.85
@@ -49,6 +50,16 @@ def _similar(a: str, b: str) -> bool:
     return len(wa & wb) / max(1, min(len(wa), len(wb))) > 0.8
 
 
+def _merged(chosen: list[tuple[int, int, str]], evidence: Evidence) -> list[tuple[int, int, str]]:
+    """Chosen spans of the same passage that overlap become one."""
+    out = []
+    for rank in sorted({r for r, _, _ in chosen}):
+        text = evidence.hits[rank].passage.text
+        spans = merge_spans([(a, a + len(t)) for r, a, t in chosen if r == rank])
+        out += [(rank, a, text[a:b]) for a, b in spans]
+    return out
+
+
 class ExtractiveComposer:
     """Picks the best-scoring sentences of the top hits; abstains when the model says so, or
     when the top hits leave one of the question's constraints unmet (a name, a year, a count),
@@ -63,25 +74,35 @@ class ExtractiveComposer:
         if not evidence.hits or not self.abstain.answers(evidence.signals):
             reasons = evidence.check.reasons() if self.abstain.veto_unmet else []
             return Answer(evidence.query, True, [], [], evidence.hits, confidence, reasons, evidence.corrections)
-        pool: list[tuple[float, int, ScoredSentence]] = []
+        pool: list[tuple[float, int, int]] = []  # (score, hit rank, sentence position)
+        dangling: list[tuple[float, int, int]] = []
         for rank, hit in enumerate(evidence.hits[:SOURCE_HITS]):
-            for s in evidence.sentences.get(hit.passage.passage_id, []):
-                text = hit.passage.text[s.start:s.end]
-                if len(words(text)) >= MIN_WORDS:
-                    pool.append((s.score, rank, s))
+            scored = evidence.sentences.get(hit.passage.passage_id, [])
+            spans = [(s.start, s.end) for s in scored]
+            for k, s in enumerate(scored):
+                if len(words(hit.passage.text[s.start:s.end])) < MIN_WORDS:
+                    continue
+                (dangling if unfinished(hit.passage.text, spans, k) else pool).append((s.score, rank, k))
+        pool = pool or dangling
         if not pool:
             return Answer(evidence.query, True, [], [], evidence.hits, confidence, corrections=evidence.corrections)
         pool.sort(key=lambda item: -item[0])
         best = pool[0][0]
-        chosen: list[tuple[int, ScoredSentence, str]] = []
-        for score, rank, s in pool:
-            if len(chosen) >= self.max_sentences or score < SENTENCE_RATIO * best:
+        chosen: list[tuple[int, int, str]] = []  # (hit rank, start, text)
+        for score, rank, k in pool:
+            if score < SENTENCE_RATIO * best:
                 break
-            text = evidence.hits[rank].passage.text[s.start:s.end]
-            if any(_similar(text, other) for _, _, other in chosen):
+            passage = evidence.hits[rank].passage.text
+            spans = [(s.start, s.end) for s in evidence.sentences[evidence.hits[rank].passage.passage_id]]
+            unit = complete_thought(passage, spans, k)
+            if len(chosen) + len(unit) > self.max_sentences:
                 continue
-            chosen.append((rank, s, text))
-        chosen.sort(key=lambda item: (item[0], item[1].start))
+            texts = [passage[a:b] for a, b in unit]
+            if any(_similar(t, other) for t in texts for _, _, other in chosen):
+                continue
+            chosen += [(rank, a, passage[a:b]) for a, b in unit]
+        chosen = _merged(chosen, evidence)
+        chosen.sort(key=lambda item: (item[0], item[1]))
         numbers: dict[int, int] = {}
         sentences = []
         for rank, _, text in chosen:

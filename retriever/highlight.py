@@ -1,5 +1,8 @@
 """Evidence highlighting: score a passage's sentences against the query and pick the 1–2 that
-best answer it, as character spans on sentence boundaries. Used by search, ask, web and CLI."""
+best answer it, as character spans on sentence boundaries. Used by search, ask, web and CLI.
+
+A sentence is widened to the smallest unit a reader can understand on its own: a list item
+keeps its lead-in ("…in relation to:"), and a lead-in keeps the list or quotation it introduces."""
 
 from __future__ import annotations
 
@@ -8,10 +11,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from indexer.store import IndexReader
+from reportqa.text import words
 from retriever.query import stemmed_set
 
 LEXICAL_WEIGHT = 0.3
 SECOND_SENTENCE_RATIO = 0.9
+BULLETS = ("•", "‣", "▪", "◦", "- ", "– ", "* ")
+UNIT_WORDS = 90  # how far a lead-in is continued into its list or quotation
 
 
 @dataclass(frozen=True)
@@ -55,13 +61,83 @@ def score_sentences(reader: IndexReader, idx: int, query_vector: np.ndarray, ter
     return out
 
 
-def evidence_spans(sentences: list[ScoredSentence], limit: int = 2) -> list[tuple[int, int]]:
-    """The best sentence, plus the runner-up when it scores nearly as well (in text order)."""
+def is_list_item(sentence: str) -> bool:
+    return sentence.lstrip().startswith(BULLETS)
+
+
+def is_lead_in(sentence: str) -> bool:
+    return sentence.rstrip().endswith(":")
+
+
+def _word_count(text: str, spans: list[tuple[int, int]], first: int, last: int) -> int:
+    return len(words(text[spans[first][0]:spans[last][1]]))
+
+
+def complete_thought(text: str, spans: list[tuple[int, int]], i: int,
+                     max_words: int = UNIT_WORDS) -> list[tuple[int, int]]:
+    """What a reader needs to understand sentence ``i`` of ``text`` on its own, as spans on
+    sentence boundaries, in text order.
+
+    ``spans`` are the passage's sentence spans in order. A list item comes with its lead-in
+    (and the whole list when it is short); a lead-in comes with the list or the paragraph it
+    introduces, as far as ``max_words`` allows (at least one sentence). Other sentences stand alone.
+    """
+    sentence = text[spans[i][0]:spans[i][1]]
+    if is_list_item(sentence):
+        first = i
+        while first > 0 and is_list_item(text[spans[first - 1][0]:spans[first - 1][1]]):
+            first -= 1
+        lead = first - 1
+        if lead < 0 or not is_lead_in(text[spans[lead][0]:spans[lead][1]]):
+            return [spans[i]]
+        last = i
+        while last + 1 < len(spans) and is_list_item(text[spans[last + 1][0]:spans[last + 1][1]]):
+            last += 1
+        if _word_count(text, spans, lead, last) <= max_words:
+            return [(spans[lead][0], spans[last][1])]
+        return [spans[lead], spans[i]]
+    if not is_lead_in(sentence) or i + 1 >= len(spans):
+        return [spans[i]]
+    follows_list = is_list_item(text[spans[i + 1][0]:spans[i + 1][1]])
+    last = i + 1
+    while last + 1 < len(spans):
+        nxt = last + 1
+        same_block = (is_list_item(text[spans[nxt][0]:spans[nxt][1]]) if follows_list
+                      else "\n\n" not in text[spans[last][1]:spans[nxt][0]])
+        if not same_block or _word_count(text, spans, i, nxt) > max_words:
+            break
+        last = nxt
+    return [(spans[i][0], spans[last][1])]
+
+
+def unfinished(text: str, spans: list[tuple[int, int]], i: int) -> bool:
+    """True for a lead-in that ends the passage: what it introduces is not in this passage."""
+    return i == len(spans) - 1 and is_lead_in(text[spans[i][0]:spans[i][1]])
+
+
+def evidence_spans(sentences: list[ScoredSentence], text: str | None = None,
+                   limit: int = 2) -> list[tuple[int, int]]:
+    """The best sentence, plus the runner-up when it scores nearly as well, in text order.
+    ``sentences`` are all of a passage's sentences in order; with the passage ``text``, each is
+    widened to a complete thought (see ``complete_thought``)."""
     if not sentences:
         return []
-    ranked = sorted(sentences, key=lambda s: -s.score)
-    chosen = [ranked[0]]
-    for s in ranked[1:limit]:
-        if s.score >= SECOND_SENTENCE_RATIO * ranked[0].score and s.score > 0:
-            chosen.append(s)
-    return sorted((s.start, s.end) for s in chosen)
+    ranked = sorted(range(len(sentences)), key=lambda k: -sentences[k].score)
+    best = sentences[ranked[0]].score
+    chosen = [ranked[0]] + [k for k in ranked[1:limit]
+                            if sentences[k].score >= SECOND_SENTENCE_RATIO * best and sentences[k].score > 0]
+    if text is None:
+        return sorted((sentences[k].start, sentences[k].end) for k in chosen)
+    spans = [(s.start, s.end) for s in sentences]
+    return merge_spans([span for k in chosen for span in complete_thought(text, spans, k)])
+
+
+def merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted spans with overlapping or repeated ones merged."""
+    out: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if out and s < out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out

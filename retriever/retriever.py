@@ -223,7 +223,7 @@ class Retriever:
         shown = order[:max(k, 5)]
         hits = _strictly_decreasing([
             Hit(by_idx[i].passage, self.doc_title(by_idx[i].passage.doc_id), float(by_idx[i].score), rank,
-                evidence_spans(by_idx[i].sentences), dict(by_idx[i].features or {}))
+                evidence_spans(by_idx[i].sentences, by_idx[i].passage.text), dict(by_idx[i].features or {}))
             for rank, i in enumerate(shown, start=1)])
         sentences = {by_idx[i].passage.passage_id: by_idx[i].sentences for i in shown}
         text = context["text"]

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from reportqa.records import Passage
+from indexer.sentences import split_sentences
+from reportqa.records import Hit, Passage
 from retriever.acronyms import AcronymExpander
+from retriever.answer import Evidence, ExtractiveComposer
 from retriever.dedup import collapse, overlap_share
 from retriever.fusion import convex, fuse, rrf
-from retriever.highlight import ScoredSentence, evidence_spans
+from retriever.highlight import ScoredSentence, complete_thought, evidence_spans
 from retriever.query import fts_phrase, parse_query
-from retriever.rerank import Candidate, extract_features
+from retriever.rerank import AbstainModel, Candidate, extract_features
 from retriever.retriever import PIPELINES, SearchFilters
 
 HOSTILE = ['"', '"unbalanced', "*", "NEAR(", "NEAR(orders notices", "-", "- orders", "AND", "OR OR",
@@ -127,16 +129,46 @@ def test_evidence_spans_pick_best_sentences() -> None:
     assert evidence_spans([]) == []
 
 
+LIST_PASSAGE = ("Orders were rarely used. Strategic leads wanted other agencies to change in relation to:\n\n"
+                "• reducing the use of school exclusions\n\n• more support for children\n\n"
+                "• joint safety plans.\n\nOne officer described a hotel case:\n\n"
+                "\"We visited every week. Incidents dropped to zero.\" (FL)\n\nA new paragraph starts here.")
+
+
+def _sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Sentences paragraph by paragraph, as the indexer stores them."""
+    spans, start = [], 0
+    for block in text.split("\n\n"):
+        spans += [(start + s, start + e) for s, e in split_sentences(block)]
+        start += len(block) + 2
+    return spans
+
+
+def test_list_items_keep_their_lead_in_and_lead_ins_their_content() -> None:
+    spans = _sentence_spans(LIST_PASSAGE)
+    text = [LIST_PASSAGE[s:e] for s, e in spans]
+    item = text.index("• more support for children")
+    [unit] = complete_thought(LIST_PASSAGE, spans, item)
+    assert LIST_PASSAGE[unit[0]:unit[1]].startswith("Strategic leads wanted")
+    assert LIST_PASSAGE[unit[0]:unit[1]].endswith("joint safety plans.")
+    lead = text.index("One officer described a hotel case:")
+    [unit] = complete_thought(LIST_PASSAGE, spans, lead)
+    assert LIST_PASSAGE[unit[0]:unit[1]].endswith("Incidents dropped to zero.\" (FL)"), "the whole quotation"
+    assert complete_thought(LIST_PASSAGE, spans, 0) == [spans[0]], "an ordinary sentence stands alone"
+    short = complete_thought(LIST_PASSAGE, spans, item, max_words=8)
+    assert [LIST_PASSAGE[s:e] for s, e in short] == [text[item - 2], text[item]], "long list: lead-in and item"
+
+
 def test_highlights_fall_on_sentence_boundaries(fake_retriever) -> None:
     reader = fake_retriever.reader
     for query in ("hotel guests information", "breach of a notice", "who answered the survey in London"):
         for hit in fake_retriever.search(query, k=5):
             idx = reader.index_by_id[hit.passage.passage_id]
             sentences = reader.sentence_spans(idx)
+            starts, ends = {s for s, _ in sentences}, {e for _, e in sentences}
             assert 1 <= len(hit.highlights) <= 2
-            for span in hit.highlights:
-                assert tuple(span) in sentences
-                s, e = span
+            for s, e in hit.highlights:
+                assert s in starts and e in ends, "a highlight is one or more whole sentences"
                 assert 0 <= s < e <= len(hit.passage.text)
 
 
@@ -175,6 +207,19 @@ def test_ask_sentences_are_verbatim_and_cited(fake_retriever) -> None:
     for c in answer.citations:
         assert fake_retriever.reader.passage(c.passage.passage_id) == c.passage
     assert "28-day" in answer.text
+
+
+def test_answer_shows_a_list_item_with_its_lead_in() -> None:
+    spans = _sentence_spans(LIST_PASSAGE)
+    passage = Passage("p1", "doc", "text", ("7. Findings",), 0, len(LIST_PASSAGE), LIST_PASSAGE)
+    item = [LIST_PASSAGE[s:e] for s, e in spans].index("• more support for children")
+    scored = [ScoredSentence(0, s, e, 0.9 if k == item else 0.1, 0.0) for k, (s, e) in enumerate(spans)]
+    evidence = Evidence("support for children", [Hit(passage, "Doc", 1.0, 1)], {"p1": scored}, {})
+    always = AbstainModel({}, bias=5.0, threshold=0.5)
+    answer = ExtractiveComposer(always).compose(evidence)
+    [sentence] = answer.sentences
+    assert sentence.text.startswith("Strategic leads wanted") and "• more support for children" in sentence.text
+    assert sentence.text in passage.text
 
 
 def test_ask_abstains_out_of_corpus(fake_retriever) -> None:
