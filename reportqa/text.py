@@ -24,6 +24,13 @@ STOPWORDS = frozenset(
     """.split()
 )
 
+# Words that state a quantity in prose ("two thirds of", "the majority of", "hundreds of").
+NUMBER_WORDS = frozenset(
+    "one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty fifty "
+    "hundred hundreds thousand thousands million half quarter quarters third thirds fifths tenth "
+    "majority minority".split()
+)
+
 
 def fold(text: str) -> str:
     """Case-fold and strip accents, keeping letters, digits and spacing."""

@@ -12,7 +12,7 @@ import math
 import re
 
 from reportqa.records import Hit
-from reportqa.text import STOPWORDS, stem, words
+from reportqa.text import NUMBER_WORDS, STOPWORDS, stem, words
 from retriever.constraints import ConstraintCheck
 from retriever.highlight import ScoredSentence
 
@@ -25,10 +25,7 @@ EXTREME_A = re.compile(r"\b(maximum|minimum|average|mean|up to|at least|at most|
 QUANTITY_Q = re.compile(r"\b(how many|how much|how often|what (?:share|proportion|percentage|number|fraction)"
                         r"|number of|percentage|per ?cent|cost|figure)\b", re.IGNORECASE)
 DURATION_Q = re.compile(r"\b(how long|how soon|duration|expire|expires|last for|period)\b", re.IGNORECASE)
-NUMBER_WORDS = ("one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty "
-                "fifty hundred thousand million half quarter third thirds quarters fifths tenth majority "
-                "minority").split()
-QUANTITY_A = re.compile(r"\d|%|\b(" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
+QUANTITY_A = re.compile(r"\d|%|\b(" + "|".join(sorted(NUMBER_WORDS)) + r")\b", re.IGNORECASE)
 DURATION_A = re.compile(r"\b(\d+|one|two|three|four|six|twelve|48|72)[- ]?(hours?|days?|weeks?|months?|years?)\b"
                         r"|\b(hours|days|weeks|months|years)\b", re.IGNORECASE)
 # Words that frame a question rather than constrain its answer ("where does the report say …").

@@ -22,7 +22,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from reportqa.text import STOPWORDS, stem, words
+from indexer.sentences import split_sentences
+from reportqa.text import NUMBER_WORDS, STOPWORDS, stem, words
 
 TOKEN_RE = re.compile(r"[A-Za-z][A-Za-z'’]*")
 SENTENCE_START_RE = re.compile(r"(?:^|[.!?:;•(\"“‘\n]\s*)$")
@@ -33,12 +34,7 @@ NOT_NAMES = frozenset(
 )
 COUNT_RE = re.compile(r"\b(?:how many|number of|what (?:share|proportion|percentage|fraction|number) of)\s+(.+)",
                       re.IGNORECASE)
-NUMBER_WORDS = frozenset(
-    "one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty fifty "
-    "hundred hundreds thousand thousands million half quarter third majority minority".split()
-)
 NUMBER_RE = re.compile(r"^\d[\d,.]*$")
-SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?;])\s+|\n+")
 FOCUS_WORDS = 2
 NUMBER_WINDOW = 6
 
@@ -134,7 +130,8 @@ def count_met(focus: list[str], texts: list[str]) -> bool:
     if not focus:
         return True
     wanted = set(focus)
-    for sentence in (s for text in texts for s in SENTENCE_SPLIT_RE.split(text)):
+    lines = (line for text in texts for line in text.splitlines())  # a table's rows are lines
+    for sentence in (line[s:e] for line in lines for s, e in split_sentences(line)):
         tokens = words(sentence)
         numbers = [i for i, w in enumerate(tokens) if NUMBER_RE.match(w) or w in NUMBER_WORDS]
         if not numbers:
