@@ -21,6 +21,8 @@ STOPWORDS = frozenset(
     who who's whom why why's with won't would wouldn't you you'd you'll you're you've your yours
     yourself yourselves s t d ll m re ve also us get got just like may might must will shall
     whats hows wheres whos anyone anything someone something thing things tell say says said
+    arent cant couldnt didnt doesnt dont hadnt hasnt havent isnt shouldnt wasnt werent wont
+    wouldnt im ive youre youve theyre theyve weve hes shes thats theres
     """.split()
 )
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from indexer.sentences import split_sentences
@@ -71,9 +71,10 @@ class NameProfile:
         return caps >= 2 and caps > 2 * self.lower.get(word, 0)
 
 
-def named_terms(query: str, profile: NameProfile) -> list[str]:
+def named_terms(query: str, profile: NameProfile, unknown: Callable[[str], bool] | None = None) -> list[str]:
     """The lower-cased names in ``query``: words the corpus treats as names, acronyms typed in
-    capitals, and capitalised words in mid-query the corpus never writes in lower case."""
+    capitals, capitalised words in mid-query the corpus never writes in lower case, and words
+    for which ``unknown`` is true (not English and never in the reports: "stovewood", "dvpo")."""
     out: list[str] = []
     for m in TOKEN_RE.finditer(query):
         token = m.group().replace("’", "'")
@@ -86,7 +87,8 @@ def named_terms(query: str, profile: NameProfile) -> list[str]:
         mid_capital = (token[0].isupper() and m.start() > 0
                        and not SENTENCE_START_RE.search(query[max(0, m.start() - 3):m.start()])
                        and low not in profile.lower)
-        if (profile.is_name(low) or acronym or mid_capital) and low not in out:
+        if (profile.is_name(low) or acronym or mid_capital or (unknown is not None and unknown(low))) \
+                and low not in out:
             out.append(low)
     return out
 
@@ -192,10 +194,12 @@ class Constraints:
     typed: dict[str, str] = field(default_factory=dict)  # name → as the user typed it
 
     @classmethod
-    def of(cls, query: str, profile: NameProfile, equivalent_pairs: list[tuple[str, str]]) -> Constraints:
+    def of(cls, query: str, profile: NameProfile, equivalent_pairs: list[tuple[str, str]],
+           unknown: Callable[[str], bool] | None = None) -> Constraints:
         """The constraints of ``query``; ``equivalent_pairs`` are (short, long) forms the query
-        uses, from the acronym and everyday-word tables."""
-        names = tuple(named_terms(query, profile))
+        uses, from the acronym and everyday-word tables; ``unknown`` marks words that must be
+        names (see ``named_terms``)."""
+        names = tuple(named_terms(query, profile, unknown))
         equivalents: dict[str, list[str]] = {}
         for short, long in equivalent_pairs:
             for name in names:

@@ -20,7 +20,7 @@ from indexer.store import IndexReader, IndexStaleError, open_index
 from reportqa.records import Answer, Hit, Passage
 from reportqa.settings import Settings
 from reportqa.text import STOPWORDS, stem, words
-from retriever.acronyms import AcronymExpander, Expansion
+from retriever.acronyms import AcronymExpander, Expansion, guess_long_form, long_form_heads
 from retriever.answer import SOURCE_HITS, Evidence, ExtractiveComposer
 from retriever.colloquial import ColloquialExpander
 from retriever.confidence import confidence_signals, document_frequencies
@@ -34,6 +34,8 @@ from retriever.query import ParsedQuery, parse_query
 from retriever.rerank import Candidate, FittedWeights, extract_features, load_weights, query_numbers
 from retriever.spelling import SpellingCorrector, english_lexicon
 from retriever.terms import TermCache
+
+MIN_UNKNOWN_LENGTH = 4
 
 
 @dataclass(frozen=True)
@@ -94,11 +96,13 @@ class Retriever:
         self.dense = DenseSearcher(reader, settings.hnsw_ef_search)
         self.names = NameProfile.from_texts(p.text for p in reader.passages)
         self.idf, self.default_idf = document_frequencies([p.text for p in reader.passages])
-        self.expander = AcronymExpander(reader.acronyms, self.names.lowercase_vocab)
         self.colloquial = ColloquialExpander.load(settings.colloquial_path)
         is_model_word = lambda w: embedder.count_tokens([w])[0] == 1  # noqa: E731
         self.speller = SpellingCorrector(self.names.every, english_lexicon(is_model_word),
                                          {w for k in self.colloquial.table for w in k.split()})
+        self._heads = long_form_heads(reader.acronyms)
+        self._guesses: dict[str, str | None] = {}
+        self.expander = AcronymExpander(reader.acronyms, self.names.lowercase_vocab, self._guess_acronym)
         self.composer = ExtractiveComposer(self.weights.abstain, settings.answer_max_sentences)
         self.terms = TermCache(reader)
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -249,7 +253,24 @@ class Retriever:
         everyday-word) equivalents of each name."""
         pairs = [(e.short, e.long) for e in self.expander.expand(query)]
         pairs += [(key, self.colloquial.table[key]) for key in self.colloquial.keys_in(query)]
-        return Constraints.of(query, self.names, pairs)
+        return Constraints.of(query, self.names, pairs, self.unknown_word)
+
+    def unknown_word(self, word: str) -> bool:
+        """True for a word the reports never use in any form and that is not ordinary English,
+        an everyday word the tool translates, or too short to judge: most likely a name
+        ("stovewood") or an acronym ("dvpo") of something the reports do not cover."""
+        low = word.lower()
+        return (len(low) >= MIN_UNKNOWN_LENGTH and low.isalpha() and low not in STOPWORDS
+                and low not in self.names.every and stem(low) not in self.speller.stems
+                and low not in self.speller.protected and not self.speller.is_english(low))
+
+    def _guess_acronym(self, token: str) -> str | None:
+        """The long form the reports spell out for an acronym they never use (cached)."""
+        low = token.lower()
+        if low not in self._guesses:
+            self._guesses[low] = guess_long_form(
+                low, (d.text for d in self.documents.values()), self._heads) if self.unknown_word(low) else None
+        return self._guesses[low]
 
     def default_pipeline(self) -> Pipeline:
         return PIPELINES["full"]

@@ -30,6 +30,16 @@ def test_named_terms_in_queries() -> None:
     assert named_terms("Which notices did the Review describe? Orders too.", PROFILE) == []
 
 
+def test_words_unknown_to_the_reports_and_to_english_are_names() -> None:
+    unknown = {"stovewood", "dvpo"}.__contains__
+    assert named_terms("what did operation stovewood achieve", PROFILE, unknown) == ["stovewood"]
+    assert named_terms("can we get a dvpo on him", PROFILE, unknown) == ["dvpo"]
+    assert named_terms("what did operation stovewood achieve", PROFILE) == []
+    constraints = Constraints.of("what did operation stovewood achieve", PROFILE, [], unknown)
+    assert constraints.check(["Operation Sanctuary arrested 461 suspects."]).reasons() == [
+        "The closest passages never mention “stovewood”."]
+
+
 def test_missing_names_accept_equivalents() -> None:
     texts = ["Child sexual exploitation is tackled by regional teams."]
     assert missing_names(["cse"], texts, {}) == ["cse"]
@@ -85,3 +95,16 @@ def test_real_model_says_which_name_the_reports_lack(real_retriever) -> None:
     assert any("“Devon”" in r for r in answer.reasons)
     # the same topic without the name is answered
     assert not real_retriever.ask("what is a child abduction warning notice").abstained
+
+
+@pytest.mark.model
+def test_real_model_declines_a_word_the_reports_never_use(real_retriever) -> None:
+    assert real_retriever.unknown_word("stovewood") and real_retriever.unknown_word("dvpo")
+    assert not real_retriever.unknown_word("hostels"), "ordinary English"
+    assert not real_retriever.unknown_word("cawns"), "the reports use it"
+    answer = real_retriever.ask("what did operation stovewood achieve")
+    assert answer.abstained and any("“stovewood”" in r for r in answer.reasons)
+    # an acronym the reports never use, for a measure they spell out, is understood and answered
+    answer = real_retriever.ask("pspo how long does it last")
+    assert not answer.abstained
+    assert "three years" in answer.text

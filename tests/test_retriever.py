@@ -6,7 +6,7 @@ import pytest
 
 from indexer.sentences import split_sentences
 from reportqa.records import Hit, Passage
-from retriever.acronyms import AcronymExpander
+from retriever.acronyms import AcronymExpander, guess_long_form, long_form_heads
 from retriever.answer import Evidence, ExtractiveComposer
 from retriever.dedup import collapse, overlap_share
 from retriever.fusion import convex, fuse, rrf
@@ -92,6 +92,22 @@ def test_acronym_expansion_both_ways() -> None:
     assert [e.added for e in expander.expand("do child abduction warning notices work")] == ["CAWN"]
     assert expander.expand("set up a meeting") == []  # an ordinary word, typed in lower case
     assert [e.added for e in expander.expand("the SET team")] == ["sexual exploitation team"]
+
+
+def test_unknown_acronyms_are_guessed_from_the_initials_of_named_things() -> None:
+    texts = ["Public space protection orders\tThese identify an area.",
+             "Police should protect others; payment service providers in order to help.",
+             "They used a Sexual Risk Order. Some relevant outcomes were seen."]
+    heads = long_form_heads([("SHPO", "sexual harm prevention order", 3)])
+    assert heads == {"order"}
+    assert guess_long_form("pspo", texts, heads) == "Public space protection orders"  # a capital beats prose
+    assert guess_long_form("pspos", texts, heads) == "Public space protection orders"  # plural acronym
+    assert guess_long_form("sro", texts, heads) == "Sexual Risk Order"  # short: title case only
+    assert guess_long_form("pspo", texts[1:], heads) is None, "a phrase in prose alone is not a name"
+    assert guess_long_form("xyz", texts, heads) is None
+    expander = AcronymExpander([], lowercase_vocab=set(), guess={"pspo": "Public space protection orders"}.get)
+    expanded = expander.expand("pspo how long")
+    assert [(e.short, e.added) for e in expanded] == [("PSPO", "Public space protection orders")]
 
 
 def test_acronym_query_finds_the_long_form(fake_retriever) -> None:
