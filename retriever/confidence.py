@@ -19,6 +19,10 @@ from retriever.highlight import ScoredSentence
 MONEY_Q = re.compile(r"\b(cost|costs|price|how much (?:does|do|did|would|will) .{0,40}(?:cost|pay|spend|charge)|"
                      r"spend|spent|budget|funding|fee|fees)\b", re.IGNORECASE)
 MONEY_A = re.compile(r"£|\b(cost|costs|funding|funded|budget|fee|fees|price|spend|spent)\b", re.IGNORECASE)
+PENALTY_Q = re.compile(r"\b(?:(?:a|the|any) fine|fined|fines|penalt(?:y|ies)|jail|prison|imprison\w*|locked up)\b",
+                       re.IGNORECASE)
+PENALTY_A = re.compile(r"£|\b(?:fine|fined|fines|penalt(?:y|ies)|jail\w*|prison\w*|imprison\w*|custod\w*|sentenc\w*)\b",
+                       re.IGNORECASE)
 EXTREME_Q = re.compile(r"\b(maximum|minimum|max|min|average|longest|shortest|most ever|least)\b", re.IGNORECASE)
 EXTREME_A = re.compile(r"\b(maximum|minimum|average|mean|up to|at least|at most|no more than|no less than|"
                        r"longest|shortest)\b", re.IGNORECASE)
@@ -53,17 +57,18 @@ def answer_type(query: str) -> str:
     return "other"
 
 
+def answer_kinds(query: str) -> tuple[str, ...]:
+    """Every kind of answer the query asks for: its ``answer_type``, plus 'penalty' when it asks
+    about a fine or a prison sentence ("what's the maximum prison sentence" needs both)."""
+    kinds = (answer_type(query),)
+    return kinds + ("penalty",) if PENALTY_Q.search(query) else kinds
+
+
 def type_matches(kind: str, text: str) -> bool:
     """Whether ``text`` contains the kind of answer asked for (always true for 'other')."""
-    if kind == "money":
-        return bool(MONEY_A.search(text))
-    if kind == "extreme":
-        return bool(EXTREME_A.search(text))
-    if kind == "duration":
-        return bool(DURATION_A.search(text))
-    if kind == "quantity":
-        return bool(QUANTITY_A.search(text))
-    return True
+    pattern = {"money": MONEY_A, "penalty": PENALTY_A, "extreme": EXTREME_A, "duration": DURATION_A,
+               "quantity": QUANTITY_A}.get(kind)
+    return pattern is None or bool(pattern.search(text))
 
 
 def idf_coverage(weights: dict[str, float], text: str) -> float:
@@ -98,7 +103,7 @@ def confidence_signals(query: str, hits: list[Hit], sentences: dict[str, list[Sc
     top = hits[0]
     second = hits[1].score if len(hits) > 1 else top.score - 1.0
     weights = term_weights(query, idf, default_idf)
-    kind = answer_type(query)
+    kinds = answer_kinds(query)
     best_idf_sentence = 0.0
     type_match = 0.0
     best_texts = []
@@ -108,7 +113,7 @@ def confidence_signals(query: str, hits: list[Hit], sentences: dict[str, list[Sc
             text = hit.passage.text[s.start:s.end]
             best_texts.append(text)
             best_idf_sentence = max(best_idf_sentence, idf_coverage(weights, text))
-            type_match = max(type_match, float(type_matches(kind, text)))
+            type_match = max(type_match, float(all(type_matches(k, text) for k in kinds)))
     return {
         "top_score": top.score,
         "top_dense": top.features.get("dense", 0.0),

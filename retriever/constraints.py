@@ -127,20 +127,21 @@ def count_focus(query: str) -> list[str]:
 
 
 def count_met(focus: list[str], texts: list[str]) -> bool:
-    """True when some sentence has a number within a few words of what is counted (always
-    true when the question counts nothing)."""
+    """True when some passage names everything counted and has a number within a few words of
+    it in one sentence (always true when the question counts nothing)."""
     if not focus:
         return True
     wanted = set(focus)
-    lines = (line for text in texts for line in text.splitlines())  # a table's rows are lines
-    for sentence in (line[s:e] for line in lines for s, e in split_sentences(line)):
-        tokens = words(sentence)
-        numbers = [i for i, w in enumerate(tokens) if NUMBER_RE.match(w) or w in NUMBER_WORDS]
-        if not numbers:
-            continue
-        places = [i for i, w in enumerate(tokens) if stem(w) in wanted]
-        if any(abs(a - b) <= NUMBER_WINDOW for a in numbers for b in places):
-            return True
+    for text in texts:
+        if not wanted <= {stem(w) for w in words(text)}:
+            continue  # "how many sexual risk orders": a passage on sexual abuse figures does not count
+        lines = text.splitlines()  # a table's rows are lines
+        for sentence in (line[s:e] for line in lines for s, e in split_sentences(line)):
+            tokens = words(sentence)
+            numbers = [i for i, w in enumerate(tokens) if NUMBER_RE.match(w) or w in NUMBER_WORDS]
+            places = [i for i, w in enumerate(tokens) if stem(w) in wanted]
+            if any(abs(a - b) <= NUMBER_WINDOW for a in numbers for b in places):
+                return True
     return False
 
 

@@ -55,6 +55,10 @@ def test_count_focus_and_numbers_next_to_it() -> None:
     assert count_met(["respondent"], ["Two-thirds of respondents said so."])
     assert not count_met(["arrest"], ["The operation made arrests. It ran for 18 months across the region."])
     assert count_met([], ["no numbers at all"])
+    # everything counted must be named in the passage: a figure for sexual abuse offences is no
+    # figure for sexual risk orders; a word from the sentence before still counts
+    assert not count_met(["sexual", "risk"], ["Police recorded 87,992 child sexual abuse offences."])
+    assert count_met(["uk", "victim"], ["UK victims were found in images. In 2018/19, 552 victims were identified."])
 
 
 def test_years_ignore_citation_dates_and_relative_years() -> None:

@@ -264,13 +264,18 @@ def test_colloquial_expansion_finds_phrases_and_words() -> None:
 
 
 def test_answer_type_signals() -> None:
-    from retriever.confidence import answer_type, missing_specific, type_matches
+    from retriever.confidence import answer_kinds, answer_type, missing_specific, type_matches
 
     assert answer_type("how many CAWNs were issued?") == "quantity"
     assert answer_type("how long does a licence review take") == "duration"
     assert answer_type("how much does an ANPR camera cost") == "money"
     assert answer_type("what is the maximum sentence") == "extreme"
     assert answer_type("what is a CAWN") == "other"
+    assert answer_kinds("is there a fine if the hotel refuses") == ("other", "penalty")
+    assert answer_kinds("what's the maximum prison sentence") == ("extreme", "penalty")
+    assert answer_kinds("is it fine to serve it at school") == ("other",)
+    assert type_matches("penalty", "there is no civil or criminal penalty for breaching a CAWN")
+    assert not type_matches("penalty", "owners can be issued with a notice")
     assert type_matches("duration", "a 28-day review period") and not type_matches("duration", "a review")
     assert type_matches("quantity", "two-thirds of respondents") and not type_matches("money", "the camera")
     assert missing_specific({"scotland": 6.0, "cawn": 4.0, "child": 0.5}, ["CAWNs were issued"], set()) == 1.0
