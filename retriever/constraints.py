@@ -83,8 +83,9 @@ def named_terms(query: str, profile: NameProfile, unknown: Callable[[str], bool]
             low = low[:-2]
         if low in STOPWORDS or low in NOT_NAMES or len(low) < 2:
             continue
-        acronym = len(token) >= 2 and token.rstrip("s").isupper()
-        mid_capital = (token[0].isupper() and m.start() > 0
+        # two letters ("ID", "DI") are too ambiguous to be names unless the corpus treats them as one
+        acronym = len(low) >= 3 and token.rstrip("s").isupper()
+        mid_capital = (len(low) >= 3 and token[0].isupper() and m.start() > 0
                        and not SENTENCE_START_RE.search(query[max(0, m.start() - 3):m.start()])
                        and low not in profile.lower)
         if (profile.is_name(low) or acronym or mid_capital or (unknown is not None and unknown(low))) \

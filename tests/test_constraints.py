@@ -26,6 +26,7 @@ def test_named_terms_in_queries() -> None:
     assert named_terms("whats a MARAC and do cse cases go to it", PROFILE) == ["marac"]
     assert named_terms("What did police in the Netherlands do?", PROFILE) == ["netherlands"]
     assert named_terms("Kent's figures", PROFILE) == ["kent"]
+    assert named_terms("quickest way to ID her, or ask a DI", PROFILE) == []  # two letters: too ambiguous
     # sentence-initial capitals, stopwords and words naming the reports themselves are not names
     assert named_terms("Which notices did the Review describe? Orders too.", PROFILE) == []
 
