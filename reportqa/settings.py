@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     # --- first-stage retrieval ------------------------------------------------------------
     lexical_candidates: int = 50
     dense_candidates: int = 50
+    dense_sentences: bool = Field(True, description="dense score: the better of the passage and its best sentence")
     fusion: Literal["rrf", "convex"] = "rrf"
     rrf_k: int = 60
     convex_alpha: float = Field(0.5, description="weight of the dense score in the convex blend")

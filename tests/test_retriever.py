@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+import faiss
+import numpy as np
 import pytest
 
 from indexer.sentences import split_sentences
+from indexer.store import SentenceTable
 from reportqa.records import Hit, Passage
 from retriever.acronyms import AcronymExpander, guess_long_form, long_form_heads
 from retriever.answer import Evidence, ExtractiveComposer
 from retriever.dedup import collapse, overlap_share
+from retriever.dense import DenseSearcher
 from retriever.fusion import convex, fuse, rrf
 from retriever.highlight import ScoredSentence, complete_thought, evidence_spans
 from retriever.query import fts_phrase, parse_query
@@ -80,6 +86,33 @@ def test_filter_by_section_prefix(fake_retriever) -> None:
 def test_empty_query_finds_nothing(fake_retriever) -> None:
     assert fake_retriever.search("   ", k=5) == []
     assert fake_retriever.ask("?!").abstained
+
+
+# --- dense search ------------------------------------------------------------------------------------
+def _reader_with(passages: list[list[float]], sentences: list[list[list[float]]]):
+    """A stand-in for IndexReader with the vectors dense search reads."""
+    index = faiss.IndexFlatIP(3)
+    index.add(np.array(passages, dtype=np.float32))
+    counts = [len(s) for s in sentences]
+    firsts = [sum(counts[:i]) for i in range(len(counts))]
+    owners = [i for i, c in enumerate(counts) for _ in range(c)]
+    vectors = np.array([v for s in sentences for v in s], dtype=np.float32).reshape(-1, 3)
+    zeros = np.zeros(len(owners), dtype=np.int64)
+    table = SentenceTable(np.array(owners), zeros, zeros, np.array(firsts), np.array(counts))
+    return SimpleNamespace(faiss=index, sentence_vectors=vectors, sentences=table)
+
+
+def test_dense_score_is_the_better_of_passage_and_best_sentence() -> None:
+    # passage 0 is about something else on the whole, but one of its sentences is the answer
+    reader = _reader_with([[0, 0, 1], [0, 0.8, 0.6], [0.6, 0.8, 0]],
+                          [[[0, 0, 1], [1, 0, 0]], [[0, 0.8, 0.6]], []])
+    query = np.array([1, 0, 0], dtype=np.float32)
+    with_sentences = DenseSearcher(reader, sentence_level=True)
+    assert with_sentences.search(query, 3) == [(0, 1.0), (2, pytest.approx(0.6)), (1, 0.0)]
+    assert with_sentences.search(query, 3, allowed={1, 2}) == [(2, pytest.approx(0.6)), (1, 0.0)]
+    assert with_sentences.similarity(query, [1, 0]) == {1: 0.0, 0: 1.0}
+    passages_only = DenseSearcher(reader, sentence_level=False)
+    assert passages_only.search(query, 1) == [(2, pytest.approx(0.6))], "passage vectors alone miss passage 0"
 
 
 # --- acronyms --------------------------------------------------------------------------------------
