@@ -174,3 +174,23 @@ def test_judgements_feed_eval_qrels(fake_retriever, tmp_path: Path) -> None:
     pid = fake_retriever.reader.passages[0].passage_id
     append_judgement(path, Judgement.now(questions[0].question, pid, True, "tester"))
     assert qrels_for(fake_retriever, questions, path)[questions[0].id][pid] == 1
+
+
+def test_abstention_threshold_leaves_room_for_sampling_error() -> None:
+    import numpy as np
+
+    from eval.fit import MAX_FALSE_ABSTAIN, choose_threshold, false_abstention_cap
+
+    assert false_abstention_cap(100) == pytest.approx(0.07)
+    assert MAX_FALSE_ABSTAIN - 0.005 < false_abstention_cap(10_000) < MAX_FALSE_ABSTAIN
+    # 100 answerable, 10 unanswerable. Abstaining below 0.9 catches 9 unanswerable at the cost of
+    # one answerable (1%); abstaining below 0.99 would catch the tenth, but abstain on 10% of the
+    # answerable: within MAX_FALSE_ABSTAIN, not within the cap that leaves room for noise
+    prob = np.array([0.3] + [0.9] * 9 + [0.99] * 90 + [0.2] * 5 + [0.35] * 4 + [0.95])
+    y = np.array([1] * 100 + [0] * 10)
+    threshold, recall, false_abstain = choose_threshold(prob, y, np.zeros(110, dtype=bool))
+    assert recall == pytest.approx(0.9) and false_abstain == pytest.approx(0.01)
+    assert 0.35 < threshold <= 0.9
+    vetoed = np.zeros(110, dtype=bool)
+    vetoed[-1] = True  # a veto outside the model catches the tenth
+    assert choose_threshold(prob, y, vetoed)[1] == 1.0
