@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     lexical_candidates: int = 50
     dense_candidates: int = 50
     dense_sentences: bool = Field(True, description="dense score: the better of the passage and its best sentence")
+    dense_rescore_depth: int = Field(200, description="nearest passage vectors rescored by their sentence vectors")
     fusion: Literal["rrf", "convex"] = "rrf"
     rrf_k: int = 60
     convex_alpha: float = Field(0.5, description="weight of the dense score in the convex blend")

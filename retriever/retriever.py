@@ -93,7 +93,8 @@ class Retriever:
         self.settings = settings
         self.weights = weights or load_weights(settings.weights_path)
         self.lexical = LexicalSearcher(reader)
-        self.dense = DenseSearcher(reader, settings.hnsw_ef_search, settings.dense_sentences)
+        self.dense = DenseSearcher(reader, settings.hnsw_ef_search, settings.dense_sentences,
+                                   settings.dense_rescore_depth)
         self.names = NameProfile.from_texts(p.text for p in reader.passages)
         self.idf, self.default_idf = document_frequencies([p.text for p in reader.passages])
         self.colloquial = ColloquialExpander.load(settings.colloquial_path)
