@@ -159,6 +159,7 @@ class ConstraintCheck:
     missing_names: tuple[str, ...] = ()
     missing_years: tuple[str, ...] = ()
     uncounted: tuple[str, ...] = ()  # what a counting question counts, when no number stands next to it
+    nowhere: tuple[str, ...] = ()  # the missing names the reports never use at all
 
     def signals(self) -> dict[str, float]:
         return {"missing_names": float(len(self.missing_names)),
@@ -172,8 +173,12 @@ class ConstraintCheck:
     def reasons(self) -> list[str]:
         """Plain-language reasons, for the person asking."""
         out = []
-        if self.missing_names:
-            out.append("The closest passages never mention " + _quoted(self.missing_names) + ".")
+        nowhere = [n for n in self.missing_names if n in self.nowhere]
+        elsewhere = [n for n in self.missing_names if n not in self.nowhere]
+        if nowhere:
+            out.append("The reports never mention " + _quoted(nowhere) + ".")
+        if elsewhere:
+            out.append("The closest passages never mention " + _quoted(elsewhere) + ".")
         relative = [y for y in self.missing_years if not y[0].isdigit()]
         absolute = [y for y in self.missing_years if y[0].isdigit()]
         if absolute:
@@ -194,6 +199,7 @@ class Constraints:
     years: tuple[str, ...] = ()
     focus: tuple[str, ...] = ()
     typed: dict[str, str] = field(default_factory=dict)  # name → as the user typed it
+    nowhere: tuple[str, ...] = ()  # names the reports never use, nor any equivalent of them
 
     @classmethod
     def of(cls, query: str, profile: NameProfile, equivalent_pairs: list[tuple[str, str]],
@@ -212,7 +218,8 @@ class Constraints:
         for m in TOKEN_RE.finditer(query):
             token = re.sub(r"['’]s$", "", m.group())
             typed.setdefault(token.lower(), token)
-        return cls(names, equivalents, years, tuple(count_focus(query)), typed)
+        nowhere = tuple(n for n in names if n not in profile.every and n not in equivalents)
+        return cls(names, equivalents, years, tuple(count_focus(query)), typed, nowhere)
 
     def check(self, texts: list[str]) -> ConstraintCheck:
         joined = CITATION_RE.sub(" ", " ".join(texts))
@@ -220,6 +227,7 @@ class Constraints:
             tuple(self.typed.get(n, n) for n in missing_names(list(self.names), texts, self.equivalents)),
             tuple(y for y in self.years if not (y[0].isdigit() and y in joined)),
             () if count_met(list(self.focus), texts) else self.focus,
+            tuple(self.typed.get(n, n) for n in self.nowhere),
         )
 
 

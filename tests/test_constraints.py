@@ -38,7 +38,7 @@ def test_words_unknown_to_the_reports_and_to_english_are_names() -> None:
     assert named_terms("what did operation stovewood achieve", PROFILE) == []
     constraints = Constraints.of("what did operation stovewood achieve", PROFILE, [], unknown)
     assert constraints.check(["Operation Sanctuary arrested 461 suspects."]).reasons() == [
-        "The closest passages never mention “stovewood”."]
+        "The reports never mention “stovewood”."]
 
 
 def test_missing_names_accept_equivalents() -> None:
@@ -69,6 +69,12 @@ def test_years_ignore_citation_dates_and_relative_years() -> None:
     last = Constraints.of("how many CAWNs last year", PROFILE, []).check(["In 2018, 500 CAWNs were issued."])
     assert last.missing_years == ("last year",)
     assert "cannot say what happened “last year”" in " ".join(last.reasons())
+
+
+def test_reasons_say_whether_the_reports_use_a_name_at_all() -> None:
+    c = Constraints.of("What did Kent and Devon police do?", PROFILE, [])
+    assert c.check(["Police forces used orders."]).reasons() == [
+        "The reports never mention “Devon”.", "The closest passages never mention “Kent”."]
 
 
 def test_unmet_constraints_give_signals_and_reasons() -> None:
