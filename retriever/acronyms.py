@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from reportqa.text import content_words, words
 
 # Small words an acronym usually skips ("National Society for the Prevention of Cruelty to Children").
+MAX_GUESSES = 3  # per query: each guess scans the reports' text
 NEXT_CAPITAL = re.compile(r" +(?:of |and |the )?[A-Z]")
 SMALL_WORDS = ("of", "the", "and", "for", "to", "in", "into", "on", "with", "&")
 SKIPPED = r"(?:(?:" + "|".join(SMALL_WORDS) + r")\s+)?"
@@ -72,13 +73,15 @@ class AcronymExpander:
         raw_tokens = {w.strip(".,;:!?()'\"“”‘’[]") for w in query.split()}
         out: list[Expansion] = []
         seen: set[str] = set()
+        guesses = 0
         for token in words(query):
             key = self._short_key(token, raw_tokens)
             if key and key not in seen:
                 seen.add(key)
                 for long in self.longs[key]:
                     out.append(Expansion(self.short_display[key], long, long))
-            elif not key and token not in seen and self.guess is not None:
+            elif not key and token not in seen and self.guess is not None and guesses < MAX_GUESSES:
+                guesses += 1
                 long = self.guess(token)
                 if long:
                     seen.add(token)

@@ -231,6 +231,9 @@ class Constraints:
         )
 
 
-def _quoted(items) -> str:
+def _quoted(items, limit: int = 4) -> str:
     items = [f"“{i}”" for i in items]
+    if len(items) > limit:
+        more = len(items) - limit
+        return ", ".join(items[:limit]) + f" or {more} other word{'s' if more > 1 else ''}"
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]

@@ -36,6 +36,8 @@ from retriever.spelling import SpellingCorrector, english_lexicon
 from retriever.terms import TermCache
 
 MIN_UNKNOWN_LENGTH = 4
+MAX_ACRONYM_LENGTH = 6  # 'pspos', 'csods'
+GUESS_CACHE_SIZE = 10_000
 
 
 @dataclass(frozen=True)
@@ -266,9 +268,14 @@ class Retriever:
                 and low not in self.speller.protected and not self.speller.is_english(low))
 
     def _guess_acronym(self, token: str) -> str | None:
-        """The long form the reports spell out for an acronym they never use (cached)."""
+        """The long form the reports spell out for an acronym they never use (cached; each guess
+        scans the reports' text once)."""
         low = token.lower()
+        if not MIN_UNKNOWN_LENGTH <= len(low) <= MAX_ACRONYM_LENGTH:
+            return None
         if low not in self._guesses:
+            if len(self._guesses) >= GUESS_CACHE_SIZE:
+                self._guesses.clear()
             self._guesses[low] = guess_long_form(
                 low, (d.text for d in self.documents.values()), self._heads) if self.unknown_word(low) else None
         return self._guesses[low]

@@ -75,6 +75,9 @@ def test_reasons_say_whether_the_reports_use_a_name_at_all() -> None:
     c = Constraints.of("What did Kent and Devon police do?", PROFILE, [])
     assert c.check(["Police forces used orders."]).reasons() == [
         "The reports never mention “Devon”.", "The closest passages never mention “Kent”."]
+    many = Constraints.of("Alpha Bravo Charlie Delta Echo Foxtrot", PROFILE, [])
+    assert many.check(["Police forces used orders."]).reasons() == [
+        "The reports never mention “Bravo”, “Charlie”, “Delta”, “Echo” or 1 other word."]
 
 
 def test_unmet_constraints_give_signals_and_reasons() -> None:

@@ -141,6 +141,10 @@ def test_unknown_acronyms_are_guessed_from_the_initials_of_named_things() -> Non
     expander = AcronymExpander([], lowercase_vocab=set(), guess={"pspo": "Public space protection orders"}.get)
     expanded = expander.expand("pspo how long")
     assert [(e.short, e.added) for e in expanded] == [("PSPO", "Public space protection orders")]
+    asked: list[str] = []
+    counting = AcronymExpander([], lowercase_vocab=set(), guess=lambda t: asked.append(t))
+    assert counting.expand("qwer tyui opas dfgh jklz xcvb") == []
+    assert len(asked) == 3, "at most three guesses per query: each scans the reports"
 
 
 def test_acronym_query_finds_the_long_form(fake_retriever) -> None:
