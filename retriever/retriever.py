@@ -259,13 +259,9 @@ class Retriever:
         return Constraints.of(query, self.names, pairs, self.unknown_word)
 
     def unknown_word(self, word: str) -> bool:
-        """True for a word the reports never use in any form and that is not ordinary English,
-        an everyday word the tool translates, or too short to judge: most likely a name
-        ("stovewood") or an acronym ("dvpo") of something the reports do not cover."""
-        low = word.lower()
-        return (len(low) >= MIN_UNKNOWN_LENGTH and low.isalpha() and low not in STOPWORDS
-                and low not in self.names.every and stem(low) not in self.speller.stems
-                and low not in self.speller.protected and not self.speller.is_english(low))
+        """True for a word that is most likely a name or an acronym the reports do not use
+        (see ``SpellingCorrector.is_unknown``)."""
+        return self.speller.is_unknown(word, MIN_UNKNOWN_LENGTH)
 
     def _guess_acronym(self, token: str) -> str | None:
         """The long form the reports spell out for an acronym they never use (cached; each guess
@@ -277,7 +273,8 @@ class Retriever:
             if len(self._guesses) >= GUESS_CACHE_SIZE:
                 self._guesses.clear()
             self._guesses[low] = guess_long_form(
-                low, (d.text for d in self.documents.values()), self._heads) if self.unknown_word(low) else None
+                low, (d.text for d in self.documents.values()), self._heads) \
+                if self.speller.foreign(low, MIN_UNKNOWN_LENGTH) else None
         return self._guesses[low]
 
     def default_pipeline(self) -> Pipeline:

@@ -25,7 +25,15 @@ from reportqa.text import STOPWORDS, stem
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 MIN_LENGTH = 5  # shorter words have too many one-edit neighbours to guess safely
 MIN_COUNT = 2
+SIMILAR_DICE = 0.5  # letter-trigram overlap above which an unknown word is taken for a typo
+SIMILAR_LETTERS = 0.85  # shared letters (as a multiset) above which it is, for swapped or doubled letters
 WORD_RE = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)?")
+
+
+def trigrams(word: str) -> set[str]:
+    """The letter trigrams of ``word``, with its start and end marked: 'cawn' → #ca caw awn wn#."""
+    padded = f"#{word}#"
+    return {padded[i:i + 3] for i in range(len(padded) - 2)}
 
 
 def one_edit(word: str) -> set[str]:
@@ -61,6 +69,16 @@ class SpellingCorrector:
         self.stems = {stem(w) for w in counts}
         self.is_english = is_english
         self.protected = protected or set()
+        self.by_trigram: dict[str, list[str]] = {}
+        self.trigram_counts: dict[str, int] = {}
+        self.by_shape: dict[tuple[str, int], list[tuple[str, Counter]]] = {}  # (first letter, length)
+        for w in counts:
+            if len(w) >= MIN_LENGTH and w.isalpha():
+                grams = trigrams(w)
+                self.trigram_counts[w] = len(grams)
+                for g in grams:
+                    self.by_trigram.setdefault(g, []).append(w)
+                self.by_shape.setdefault((w[0], len(w)), []).append((w, Counter(w)))
 
     def correct(self, word: str) -> str | None:
         """The corpus word ``word`` is probably a misspelling of, or None."""
@@ -72,6 +90,45 @@ class SpellingCorrector:
         if not candidates:
             return None
         return max(sorted(candidates, key=lambda item: item[1]), key=lambda item: item[0])[1]
+
+    def foreign(self, word: str, min_length: int = 4) -> bool:
+        """True for a word of at least ``min_length`` letters that the reports never use in any
+        form and that is not ordinary English or an everyday word the tool translates."""
+        low = word.lower()
+        return not (len(low) < min_length or not low.isalpha() or low in STOPWORDS or low in self.counts
+                    or stem(low) in self.stems or low in self.protected or self.is_english(low))
+
+    def is_unknown(self, word: str, min_length: int = 4) -> bool:
+        """True for a ``foreign`` word that is not one edit from an English or report word either,
+        nor resembles a report word (then it is more likely a typo the corrector could not place,
+        such as "webbsite" or "accomodatino"): most likely a name ("stovewood") or an acronym
+        ("dvpo") of something the reports do not cover."""
+        if not self.foreign(word, min_length):
+            return False
+        low = word.lower()
+        dictionary = english_dictionary()
+        if any(c in self.counts or c in dictionary for c in one_edit(low)):
+            return False
+        return not self.resembles_report_word(low)
+
+    def resembles_report_word(self, word: str, threshold: float = SIMILAR_DICE) -> bool:
+        """True when ``word`` looks like a mistyped word of the reports: it shares most of a report
+        word's letter trigrams (Dice ≥ ``threshold``; catches letters dropped or added, as in
+        "accomodatino"), or it has the same first letter, about the same length and nearly the same
+        letters (catches letters swapped or doubled, as in "streagic")."""
+        grams = trigrams(word)
+        shared: Counter = Counter()
+        for g in grams:
+            shared.update(self.by_trigram.get(g, ()))
+        if any(2 * n / (len(grams) + self.trigram_counts[w]) >= threshold for w, n in shared.items()):
+            return True
+        letters = Counter(word)
+        for length in range(len(word) - 2, len(word) + 3):
+            for other, other_letters in self.by_shape.get((word[0], length), ()):
+                common = sum((letters & other_letters).values())
+                if 2 * common / (len(word) + len(other)) >= SIMILAR_LETTERS:
+                    return True
+        return False
 
     def fix(self, query: str) -> tuple[str, dict[str, str]]:
         """``query`` with misspelt words replaced (quoted phrases are left as typed), and the

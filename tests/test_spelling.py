@@ -44,6 +44,20 @@ def test_words_left_alone(word: str) -> None:
     assert corrector().correct(word) is None
 
 
+def test_unknown_words_are_names_unless_they_look_like_typos() -> None:
+    c = corrector()
+    # never in the reports, not English, not near anything: a name or acronym the reports lack
+    assert c.foreign("stovewood") and c.is_unknown("stovewood") and c.is_unknown("DVPO")
+    # the reports' own words, English words, everyday words and short words are not
+    for word in ("notices", "booked", "takeaway", "abc"):
+        assert not c.foreign(word) and not c.is_unknown(word)
+    # typos the corrector cannot place are not names either
+    assert c.foreign("accomodatino") and not c.is_unknown("accomodatino")  # two edits: letters dropped
+    assert not c.is_unknown("attiriton")  # letters swapped and doubled
+    assert not c.is_unknown("stuf")  # one edit from an English word ("stuff")
+    assert not c.is_unknown("webbsite")  # … from pyspellchecker's dictionary ("website")
+
+
 def test_quoted_phrases_are_searched_as_typed() -> None:
     assert corrector().fix('"secure accomodation"') == ('"secure accomodation"', {})
 
