@@ -1,6 +1,7 @@
 """Extractive answers: up to three verbatim sentences from the top passages, each cited, or an
 abstention when the evidence is weak. Nothing is generated or paraphrased. A list item is shown
-with its lead-in, and a lead-in with what it introduces, so no answer line is a fragment.
+with its lead-in, and a lead-in with what it introduces, so no answer line is a fragment; entries of
+a reference list and table lines of bare labels are used only when nothing else is there.
 
 A generative mode would plug in here later as another ``AnswerComposer`` that receives the
 same cited hits; none is included.
@@ -8,10 +9,11 @@ same cited hits; none is included.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from reportqa.records import Answer, AnswerSentence, Citation, Hit
+from reportqa.records import Answer, AnswerSentence, Citation, Hit, Passage
 from reportqa.text import match_key, words
 from retriever.constraints import ConstraintCheck
 from retriever.highlight import ScoredSentence, complete_thought, merge_spans, unfinished
@@ -20,6 +22,8 @@ from retriever.rerank import AbstainModel
 SENTENCE_RATIO = 0.85
 MIN_WORDS = 4
 SOURCE_HITS = 3
+REFERENCE_LISTS = frozenset({"references", "bibliography"})
+FIGURE_RE = re.compile(r"(?<![\w-])\d[\d,.]*%?(?![\w-])")  # 87, 1,200, 42%; not the 18 of "under-18s"
 
 
 @dataclass
@@ -50,6 +54,18 @@ def _similar(a: str, b: str) -> bool:
     return len(wa & wb) / max(1, min(len(wa), len(wb))) > 0.8
 
 
+def _is_reference_list(passage: Passage) -> bool:
+    """A passage of a report's reference list: it names sources, it answers nothing."""
+    return bool(passage.section) and match_key(passage.section[0]) in REFERENCE_LISTS
+
+
+def _is_bare_row(text: str) -> bool:
+    """A table line of short labels and no figures ("Abuse by other under-18s · CAWNs · Direct"):
+    it says nothing on its own."""
+    cells = text.split("\t")
+    return len(cells) > 1 and not FIGURE_RE.search(text) and max(len(words(c)) for c in cells) < 6
+
+
 def _merged(chosen: list[tuple[int, int, str]], evidence: Evidence) -> list[tuple[int, int, str]]:
     """Chosen spans of the same passage that overlap become one."""
     out = []
@@ -75,15 +91,18 @@ class ExtractiveComposer:
             reasons = evidence.check.reasons() if self.abstain.veto_unmet else []
             return Answer(evidence.query, True, [], [], evidence.hits, confidence, reasons, evidence.corrections)
         pool: list[tuple[float, int, int]] = []  # (score, hit rank, sentence position)
-        dangling: list[tuple[float, int, int]] = []
+        fallback: list[tuple[float, int, int]] = []  # used only when nothing better is there
         for rank, hit in enumerate(evidence.hits[:SOURCE_HITS]):
             scored = evidence.sentences.get(hit.passage.passage_id, [])
             spans = [(s.start, s.end) for s in scored]
+            references = _is_reference_list(hit.passage)
             for k, s in enumerate(scored):
-                if len(words(hit.passage.text[s.start:s.end])) < MIN_WORDS:
+                text = hit.passage.text[s.start:s.end]
+                if len(words(text)) < MIN_WORDS:
                     continue
-                (dangling if unfinished(hit.passage.text, spans, k) else pool).append((s.score, rank, k))
-        pool = pool or dangling
+                weak = references or unfinished(hit.passage.text, spans, k) or _is_bare_row(text)
+                (fallback if weak else pool).append((s.score, rank, k))
+        pool = pool or fallback
         if not pool:
             return Answer(evidence.query, True, [], [], evidence.hits, confidence, corrections=evidence.corrections)
         pool.sort(key=lambda item: -item[0])

@@ -275,6 +275,23 @@ def test_answer_shows_a_list_item_with_its_lead_in() -> None:
     assert sentence.text in passage.text
 
 
+def test_answers_skip_reference_lists_and_bare_table_lines() -> None:
+    reference = "Home Office (2019) Child Exploitation Disruption Toolkit: Disruption Tactics."
+    row = "Abuse by other under-18s\tChild abduction warning notices\tDirect"
+    prose = "Officers found warning notices useful in deterring suspects from contact with a child."
+    hits, sentences = [], {}
+    for n, (section, text) in enumerate([("References", reference), ("Table 6", row), ("6. Findings", prose)]):
+        passage = Passage(f"p{n}", "doc", "text", (section,), 0, len(text), text)
+        hits.append(Hit(passage, "Doc", 1.0 - n / 10, n + 1))
+        sentences[f"p{n}"] = [ScoredSentence(n, 0, len(text), 0.9 - n / 100, 0.0)]
+    always = AbstainModel({}, bias=5.0, threshold=0.5)
+    answer = ExtractiveComposer(always).compose(Evidence("do warning notices deter", hits, sentences, {}))
+    assert [s.text for s in answer.sentences] == [prose]
+    # with nothing better, they are still used rather than abstaining
+    alone = Evidence("do warning notices deter", hits[1:2], {"p1": sentences["p1"]}, {})
+    assert [s.text for s in ExtractiveComposer(always).compose(alone).sentences] == [row]
+
+
 def test_ask_abstains_out_of_corpus(fake_retriever) -> None:
     answer = fake_retriever.ask("What is the capital of Peru and its population?")
     assert answer.abstained and answer.sentences == [] and answer.citations == []
