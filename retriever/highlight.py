@@ -69,10 +69,6 @@ def is_lead_in(sentence: str) -> bool:
     return sentence.rstrip().endswith(":")
 
 
-def _word_count(text: str, spans: list[tuple[int, int]], first: int, last: int) -> int:
-    return len(words(text[spans[first][0]:spans[last][1]]))
-
-
 def complete_thought(text: str, spans: list[tuple[int, int]], i: int,
                      max_words: int = UNIT_WORDS) -> list[tuple[int, int]]:
     """What a reader needs to understand sentence ``i`` of ``text`` on its own, as spans on
@@ -82,29 +78,33 @@ def complete_thought(text: str, spans: list[tuple[int, int]], i: int,
     (and the whole list when it is short); a lead-in comes with the list or the paragraph it
     introduces, as far as ``max_words`` allows (at least one sentence). Other sentences stand alone.
     """
-    sentence = text[spans[i][0]:spans[i][1]]
-    if is_list_item(sentence):
+    sentences = [text[s:e] for s, e in spans]
+
+    def n_words(first: int, last: int) -> int:
+        return len(words(text[spans[first][0]:spans[last][1]]))
+
+    if is_list_item(sentences[i]):
         first = i
-        while first > 0 and is_list_item(text[spans[first - 1][0]:spans[first - 1][1]]):
+        while first > 0 and is_list_item(sentences[first - 1]):
             first -= 1
         lead = first - 1
-        if lead < 0 or not is_lead_in(text[spans[lead][0]:spans[lead][1]]):
+        if lead < 0 or not is_lead_in(sentences[lead]):
             return [spans[i]]
         last = i
-        while last + 1 < len(spans) and is_list_item(text[spans[last + 1][0]:spans[last + 1][1]]):
+        while last + 1 < len(spans) and is_list_item(sentences[last + 1]):
             last += 1
-        if _word_count(text, spans, lead, last) <= max_words:
+        if n_words(lead, last) <= max_words:
             return [(spans[lead][0], spans[last][1])]
         return [spans[lead], spans[i]]
-    if not is_lead_in(sentence) or i + 1 >= len(spans):
+    if not is_lead_in(sentences[i]) or i + 1 >= len(spans):
         return [spans[i]]
-    follows_list = is_list_item(text[spans[i + 1][0]:spans[i + 1][1]])
+    follows_list = is_list_item(sentences[i + 1])
     last = i + 1
     while last + 1 < len(spans):
         nxt = last + 1
-        same_block = (is_list_item(text[spans[nxt][0]:spans[nxt][1]]) if follows_list
+        same_block = (is_list_item(sentences[nxt]) if follows_list
                       else "\n\n" not in text[spans[last][1]:spans[nxt][0]])
-        if not same_block or _word_count(text, spans, i, nxt) > max_words:
+        if not same_block or n_words(i, nxt) > max_words:
             break
         last = nxt
     return [(spans[i][0], spans[last][1])]
