@@ -90,24 +90,26 @@ class ExtractiveComposer:
         if not evidence.hits or not self.abstain.answers(evidence.signals):
             reasons = evidence.check.reasons() if self.abstain.veto_unmet else []
             return Answer(evidence.query, True, [], [], evidence.hits, confidence, reasons, evidence.corrections)
-        pool: list[tuple[float, int, int]] = []  # (score, hit rank, sentence position)
-        fallback: list[tuple[float, int, int]] = []  # used only when nothing better is there
-        for rank, hit in enumerate(evidence.hits[:SOURCE_HITS]):
-            scored = evidence.sentences.get(hit.passage.passage_id, [])
-            spans = [(s.start, s.end) for s in scored]
-            references = _is_reference_list(hit.passage)
-            for k, s in enumerate(scored):
-                text = hit.passage.text[s.start:s.end]
-                if len(words(text)) < MIN_WORDS:
-                    continue
-                weak = references or unfinished(hit.passage.text, spans, k) or _is_bare_row(text)
-                (fallback if weak else pool).append((s.score, rank, k))
-        pool = pool or fallback
-        if not pool:
+        chosen = self._choose(_sentence_pool(evidence), evidence)
+        if not chosen:
             return Answer(evidence.query, True, [], [], evidence.hits, confidence, corrections=evidence.corrections)
-        pool.sort(key=lambda item: -item[0])
+        numbers: dict[int, int] = {}
+        sentences = []
+        for rank, _, text in chosen:
+            n = numbers.setdefault(rank, len(numbers) + 1)
+            sentences.append(AnswerSentence(text, n))
+        citations = [Citation(n, evidence.hits[rank].passage, evidence.hits[rank].doc_title)
+                     for rank, n in numbers.items()]
+        return Answer(evidence.query, False, sentences, citations, evidence.hits, confidence,
+                      corrections=evidence.corrections)
+
+    def _choose(self, pool: list[tuple[float, int, int]], evidence: Evidence) -> list[tuple[int, int, str]]:
+        """The best sentences (each widened to a complete thought) scoring close to the best one,
+        without repeats, as (hit rank, start, text) in citation and text order."""
+        if not pool:
+            return []
         best = pool[0][0]
-        chosen: list[tuple[int, int, str]] = []  # (hit rank, start, text)
+        chosen: list[tuple[int, int, str]] = []
         for score, rank, k in pool:
             if score < SENTENCE_RATIO * best:
                 break
@@ -120,14 +122,23 @@ class ExtractiveComposer:
             if any(_similar(t, other) for t in texts for _, _, other in chosen):
                 continue
             chosen += [(rank, a, passage[a:b]) for a, b in unit]
-        chosen = _merged(chosen, evidence)
-        chosen.sort(key=lambda item: (item[0], item[1]))
-        numbers: dict[int, int] = {}
-        sentences = []
-        for rank, _, text in chosen:
-            n = numbers.setdefault(rank, len(numbers) + 1)
-            sentences.append(AnswerSentence(text, n))
-        citations = [Citation(n, evidence.hits[rank].passage, evidence.hits[rank].doc_title)
-                     for rank, n in numbers.items()]
-        return Answer(evidence.query, False, sentences, citations, evidence.hits, confidence,
-                      corrections=evidence.corrections)
+        return sorted(_merged(chosen, evidence), key=lambda item: (item[0], item[1]))
+
+
+def _sentence_pool(evidence: Evidence) -> list[tuple[float, int, int]]:
+    """(score, hit rank, sentence position) of the top hits' sentences that could answer, best
+    first. Reference-list entries, lead-ins whose list is in the next passage and table lines of
+    bare labels are kept back, and used only when nothing else is there."""
+    pool: list[tuple[float, int, int]] = []
+    fallback: list[tuple[float, int, int]] = []
+    for rank, hit in enumerate(evidence.hits[:SOURCE_HITS]):
+        scored = evidence.sentences.get(hit.passage.passage_id, [])
+        spans = [(s.start, s.end) for s in scored]
+        references = _is_reference_list(hit.passage)
+        for k, s in enumerate(scored):
+            text = hit.passage.text[s.start:s.end]
+            if len(words(text)) < MIN_WORDS:
+                continue
+            weak = references or unfinished(hit.passage.text, spans, k) or _is_bare_row(text)
+            (fallback if weak else pool).append((s.score, rank, k))
+    return sorted(pool or fallback, key=lambda item: -item[0])
