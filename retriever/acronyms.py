@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from reportqa.text import content_words, words
 
-# Small words an acronym usually skips ("National Society for the Prevention of Cruelty to Children").
-MAX_GUESSES = 3  # per query: each guess scans the reports' text
+MAX_GUESSES = 3  # per query, of words the reports never use: each guess scans the reports' text
 NEXT_CAPITAL = re.compile(r" +(?:of |and |the )?[A-Z]")
+# Small words an acronym usually skips ("National Society for the Prevention of Cruelty to Children").
 SMALL_WORDS = ("of", "the", "and", "for", "to", "in", "into", "on", "with", "&")
 SKIPPED = r"(?:(?:" + "|".join(SMALL_WORDS) + r")\s+)?"
 
@@ -80,7 +80,8 @@ class AcronymExpander:
                 seen.add(key)
                 for long in self.longs[key]:
                     out.append(Expansion(self.short_display[key], long, long))
-            elif not key and token not in seen and self.guess is not None and guesses < MAX_GUESSES:
+            elif (not key and self.guess is not None and guesses < MAX_GUESSES and token not in seen
+                  and token.isalpha() and token not in self.lowercase_vocab):
                 guesses += 1
                 long = self.guess(token)
                 if long:
@@ -119,7 +120,7 @@ def guess_long_form(acronym: str, texts: Iterable[str], heads: set[str], min_len
                 or guess_long_form(letters[:-1], texts, heads, min_length))
     body = (r"\s+" + SKIPPED).join(rf"{c}[\w'’-]*" for c in letters)
     pattern = re.compile(rf"\b{body}\b", re.IGNORECASE)
-    counts: Counter = Counter()  # phrase → (times written with a capital first, times written)
+    counts: Counter = Counter()  # phrase → 1000 × times written with a capital first + times written
     shown: dict[tuple[str, ...], Counter] = {}
     for text in texts:
         for m in pattern.finditer(text):
