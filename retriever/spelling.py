@@ -82,10 +82,9 @@ class SpellingCorrector:
 
     def correct(self, word: str) -> str | None:
         """The corpus word ``word`` is probably a misspelling of, or None."""
-        low = word.lower()
-        if (len(low) < MIN_LENGTH or not low.isalpha() or low in self.counts or stem(low) in self.stems
-                or low in STOPWORDS or low in self.protected or self.is_english(low)):
+        if not self.foreign(word, MIN_LENGTH):
             return None
+        low = word.lower()
         candidates = [(self.counts[c], c) for c in one_edit(low) if self.counts.get(c, 0) >= MIN_COUNT]
         if not candidates:
             return None
