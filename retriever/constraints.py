@@ -36,6 +36,10 @@ COUNT_RE = re.compile(r"\b(?:how many|number of|what (?:share|proportion|percent
                       re.IGNORECASE)
 NUMBER_RE = re.compile(r"^\d[\d,.]*$")
 FOCUS_WORDS = 2
+IRREGULAR_PAST = frozenset(
+    "took made came went got gave saw ran told left met sent found held brought thought began kept paid "
+    "won lost put set cut let became grew knew spoke wrote chose rose fell stood".split()
+)
 NUMBER_WINDOW = 6
 
 
@@ -117,14 +121,18 @@ def count_focus(query: str) -> list[str]:
         return []
     focus: list[str] = []
     for w in words(m.group(1)):
-        if w in STOPWORDS or len(w) < 2:
+        if w in STOPWORDS or len(w) < 2 or _past_tense(w):
             if focus:
-                break
+                break  # what is counted ends at the verb: "how many forces | took part"
             continue
         focus.append(stem(w))
         if len(focus) == FOCUS_WORDS:
             break
     return focus
+
+
+def _past_tense(word: str) -> bool:
+    return word in IRREGULAR_PAST or (len(word) >= 4 and word.endswith("ed") and not word.endswith("eed"))
 
 
 def count_met(focus: list[str], texts: list[str]) -> bool:

@@ -49,7 +49,9 @@ def test_missing_names_accept_equivalents() -> None:
 
 
 def test_count_focus_and_numbers_next_to_it() -> None:
-    assert count_focus("How many arrests came out of Operation X?") == ["arrest", "came"]
+    assert count_focus("How many arrests came out of Operation X?") == ["arrest"]  # ends at the verb
+    assert count_focus("how many forces took part in the survey") == ["force"]
+    assert count_focus("How many strategic leads responded?") == ["strategic", "lead"]
     assert count_focus("what proportion of frontline respondents had used CAWNs") == ["frontline", "respondent"]
     assert count_focus("what is a CAWN") == []
     assert count_met(["strategic", "lead"], ["In total, 52 strategic leads responded."])
