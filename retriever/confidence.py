@@ -19,8 +19,8 @@ from retriever.highlight import ScoredSentence
 MONEY_Q = re.compile(r"\b(cost|costs|price|how much (?:does|do|did|would|will) .{0,40}(?:cost|pay|spend|charge)|"
                      r"spend|spent|budget|funding|fee|fees)\b", re.IGNORECASE)
 MONEY_A = re.compile(r"£|\b(cost|costs|funding|funded|budget|fee|fees|price|spend|spent)\b", re.IGNORECASE)
-PENALTY_Q = re.compile(r"\b(?:(?:a|the|any) fine|fined|fines|penalt(?:y|ies)|jail|prison|imprison\w*|locked up)\b",
-                       re.IGNORECASE)
+PENALTY_Q = re.compile(r"\b(?:(?:a|the|any) fine|fined|fines|penalt(?:y|ies)|jail|prison|imprison\w*|locked up"
+                       r"|sentence for)\b", re.IGNORECASE)
 PENALTY_A = re.compile(r"£|\b(?:fine|fined|fines|penalt(?:y|ies)|jail\w*|prison\w*|imprison\w*|custod\w*|sentenc\w*)\b",
                        re.IGNORECASE)
 EXTREME_Q = re.compile(r"\b(maximum|minimum|max|min|average|longest|shortest|most ever|least)\b", re.IGNORECASE)

@@ -293,6 +293,21 @@ def test_answers_skip_reference_lists_and_bare_table_lines() -> None:
     assert [s.text for s in ExtractiveComposer(always).compose(alone).sentences] == [row]
 
 
+def test_answers_prefer_sentences_with_the_kind_of_answer_asked_for() -> None:
+    text = "Officers valued warning notices highly. In 2019, 120 warning notices were issued."
+    passage = Passage("p1", "doc", "text", ("5. Use",), 0, len(text), text)
+    scored = [ScoredSentence(0, 0, 39, 0.9, 0.0), ScoredSentence(0, 40, len(text), 0.7, 0.0)]
+    always = AbstainModel({}, bias=5.0, threshold=0.5)
+
+    def answer(query: str) -> list[str]:
+        evidence = Evidence(query, [Hit(passage, "Doc", 1.0, 1)], {"p1": scored}, {})
+        return [s.text for s in ExtractiveComposer(always).compose(evidence).sentences]
+
+    assert answer("how many warning notices were issued") == [  # the figure joins the answer
+        "Officers valued warning notices highly.", "In 2019, 120 warning notices were issued."]
+    assert answer("do officers value warning notices") == ["Officers valued warning notices highly."]
+
+
 def test_ask_abstains_out_of_corpus(fake_retriever) -> None:
     answer = fake_retriever.ask("What is the capital of Peru and its population?")
     assert answer.abstained and answer.sentences == [] and answer.citations == []
