@@ -15,11 +15,12 @@ from pathlib import Path
 import numpy as np
 
 from indexer.acronyms import mine_acronyms
-from indexer.chunking import CHUNKER_VERSION, ChunkedPassage, Chunker, ChunkingConfig
+from indexer.chunking import ChunkedPassage, Chunker
 from indexer.corpus import SourceFile, discover, slugify
 from indexer.document import CleanDocument, build_document, guess_title, parse_blocks
-from indexer.embedding import EMBEDDER_SPECS, Embedder, create_embedder
+from indexer.embedding import Embedder, create_embedder, embedder_spec
 from indexer.loaders import LoadError, load
+from indexer.spec import build_spec, chunker_settings, chunking_config, corpus_changes
 from indexer.store import (
     FORMAT_VERSION,
     BuildSpec,
@@ -51,32 +52,6 @@ class BuildReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
     up_to_date: bool = False
-
-
-def build_spec(settings: Settings) -> BuildSpec:
-    """The model and chunker settings an index must match to be served with ``settings``."""
-    name, dim, max_tokens = EMBEDDER_SPECS[settings.embedder]
-    return BuildSpec(model_name=name, dim=dim, chunker=chunker_settings(settings, max_tokens))
-
-
-def chunker_settings(settings: Settings, max_tokens: int) -> dict:
-    return {
-        "version": CHUNKER_VERSION,
-        "target_tokens": settings.chunk_target_tokens,
-        "overlap_sentences": settings.chunk_overlap_sentences,
-        "section_titles": settings.embed_section_titles,
-        "max_tokens": max_tokens,
-    }
-
-
-def corpus_changes(manifest: dict, files: list[SourceFile]) -> list[str]:
-    """Human-readable differences between the corpus and what an index was built from."""
-    built = {name: info["sha256"] for name, info in manifest.get("sources", {}).items()}
-    now = {f.name: f.sha256 for f in files}
-    changes = [f"new file {n}" for n in sorted(now.keys() - built.keys())]
-    changes += [f"removed file {n}" for n in sorted(built.keys() - now.keys())]
-    changes += [f"changed file {n}" for n in sorted(now.keys() & built.keys()) if now[n] != built[n]]
-    return changes
 
 
 def is_up_to_date(settings: Settings, files: list[SourceFile] | None = None) -> tuple[bool, list[str]]:
@@ -160,13 +135,7 @@ class IndexBuilder:
             seen_ids.add(meta.doc_id)
             docs.append((source, doc))
 
-        config = ChunkingConfig(
-            target_tokens=settings.chunk_target_tokens,
-            max_tokens=self.embedder.max_tokens,
-            overlap_sentences=settings.chunk_overlap_sentences,
-            section_titles=settings.embed_section_titles,
-        )
-        chunker = Chunker(config, self.embedder.count_tokens)
+        chunker = Chunker(chunking_config(settings, self.embedder.max_tokens), self.embedder.count_tokens)
         chunked: list[ChunkedPassage] = []
         for source, doc in docs:
             passages = chunker.chunk(doc)
@@ -217,7 +186,9 @@ class IndexBuilder:
         the embedding cache to store with the new build."""
         own = [len(c.sentences) == 1 and c.sentences[0] == (0, len(c.passage.text)) for c in chunked]
         sentence_texts = [c.passage.text[s:e] for c, single in zip(chunked, own) if not single for s, e in c.sentences]
-        vectors, cache = self._embed([c.embed_text for c in chunked] + sentence_texts, report, use_cache)
+        prefix = embedder_spec(self.settings.embedder).passage_prefix
+        texts = [prefix + t for t in [c.embed_text for c in chunked] + sentence_texts]
+        vectors, cache = self._embed(texts, report, use_cache)
         passage_vectors = vectors[: len(chunked)]
         extra = iter(vectors[len(chunked):])
         rows = []

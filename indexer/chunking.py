@@ -48,6 +48,10 @@ class ChunkingConfig:
     max_tokens: int
     overlap_sentences: int = 1
     section_titles: bool = True
+    min_fill: float = 0.5  # a passage below this share of the target takes the next unit even if it overshoots
+    block_fill: float = 0.75  # a new block starts a new passage once the current one holds this share
+    max_carry: float = 0.35  # largest overlap carried into the next passage, as a share of the target
+    tail_merge: float = 0.25  # a last passage smaller than this share joins the one before
 
 
 def section_prefix(section: tuple[str, ...]) -> str:
@@ -126,8 +130,8 @@ class Chunker:
         tokens = 0
         for i, unit in enumerate(units):
             new_block = bool(current) and unit.block != current[-1].block
-            too_big = tokens + unit.tokens > target and (tokens >= 0.5 * target or tokens + unit.tokens > hard)
-            boundary = new_block and tokens >= 0.75 * target
+            too_big = tokens + unit.tokens > target and (tokens >= self.config.min_fill * target or tokens + unit.tokens > hard)
+            boundary = new_block and tokens >= self.config.block_fill * target
             if current and (too_big or boundary):
                 groups.append(current)
                 carry = self._overlap(current, target)
@@ -139,7 +143,7 @@ class Chunker:
         if current:
             carried = len(self._overlap(groups[-1], target)) if groups else 0
             fresh = current[carried:]
-            if groups and fresh and sum(u.tokens for u in fresh) < 0.25 * target and \
+            if groups and fresh and sum(u.tokens for u in fresh) < self.config.tail_merge * target and \
                     sum(u.tokens for u in groups[-1] + fresh) <= hard:
                 groups[-1].extend(fresh)
             elif fresh:
@@ -151,7 +155,7 @@ class Chunker:
         if n <= 0 or len(group) <= n:
             return []
         carry = group[-n:]
-        return carry if sum(u.tokens for u in carry) <= 0.35 * target else []
+        return carry if sum(u.tokens for u in carry) <= self.config.max_carry * target else []
 
     def _split_long(self, text: str, unit: _Unit, hard: int) -> list[_Unit]:
         """Cut a sentence longer than the window at word boundaries into pieces that fit."""

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from reportqa.records import DocumentMeta
 
-SUPPORTED_SUFFIXES = (".pdf", ".txt", ".md")
 MANIFEST_NAME = "manifest.toml"
 IGNORED_NAMES = {"README.md", "readme.md", "README.txt"}
 
@@ -79,6 +78,13 @@ def read_manifest(corpus_dir: Path) -> dict[str, DocumentMeta]:
     return metas
 
 
+def supported_suffixes() -> tuple[str, ...]:
+    """The file suffixes a loader is registered for (see ``indexer.loaders.LOADERS``)."""
+    from indexer.loaders import LOADERS  # the loaders import SourceFile from here
+
+    return tuple(LOADERS)
+
+
 def discover(corpus_dir: Path) -> list[SourceFile]:
     """Every supported report file in ``corpus_dir`` (not recursive), sorted by name.
 
@@ -87,10 +93,11 @@ def discover(corpus_dir: Path) -> list[SourceFile]:
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus folder {corpus_dir} does not exist")
     metas = read_manifest(corpus_dir)
+    suffixes = supported_suffixes()
     files = []
     for path in sorted(corpus_dir.iterdir()):
         if path.name in IGNORED_NAMES or path.name.startswith("."):
             continue
-        if path.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES:
+        if path.is_file() and path.suffix.lower() in suffixes:
             files.append(SourceFile(path=path, sha256=sha256_file(path), meta=metas.get(path.name)))
     return files

@@ -8,6 +8,8 @@ import importlib.resources
 import logging
 import os
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
 
@@ -114,21 +116,47 @@ class FakeEmbedder:
         return out
 
 
-# Name, dimension and window of each embedder kind, known without loading the model (so an
-# index can be checked against the settings cheaply).
-EMBEDDER_SPECS: dict[str, tuple[str, int, int]] = {
-    "minilm": (MINILM_NAME, 384, 254),
-    "fake": (FakeEmbedder.name, 64, 96),
+@dataclass(frozen=True)
+class EmbedderSpec:
+    """One registered embedder: what an index built with it records, known without loading the
+    model (so an index can be checked against the settings cheaply), and how to make it.
+
+    ``dim`` and ``max_tokens`` are checked against the loaded model, which is the authority.
+    ``query_prefix`` and ``passage_prefix`` are prepended to queries and passages (models such
+    as E5 want "query: " and "passage: "; MiniLM wants none)."""
+
+    model_name: str
+    dim: int
+    max_tokens: int
+    factory: Callable[[], Embedder]
+    query_prefix: str = ""
+    passage_prefix: str = ""
+
+
+EMBEDDERS: dict[str, EmbedderSpec] = {
+    "minilm": EmbedderSpec(MINILM_NAME, 384, 254, lambda: _cached_minilm()),
+    "fake": EmbedderSpec(FakeEmbedder.name, 64, 96, FakeEmbedder),
 }
 
 
+def embedder_spec(kind: str) -> EmbedderSpec:
+    """The registered spec for ``kind``. Raises EmbedderError for an unknown name."""
+    try:
+        return EMBEDDERS[kind]
+    except KeyError:
+        raise EmbedderError(f"unknown embedder {kind!r}; choose from {', '.join(EMBEDDERS)}") from None
+
+
 def create_embedder(kind: str) -> Embedder:
-    """An embedder by settings name: 'minilm' (the real model) or 'fake'."""
-    if kind == "minilm":
-        return _cached_minilm()
-    if kind == "fake":
-        return FakeEmbedder()
-    raise EmbedderError(f"unknown embedder {kind!r}; use 'minilm' or 'fake'")
+    """An embedder by settings name ('minilm', the real model, or 'fake'), checked against its
+    spec. Raises EmbedderError for an unknown name or a model that does not match its spec."""
+    spec = embedder_spec(kind)
+    embedder = spec.factory()
+    if (embedder.name, embedder.dim, embedder.max_tokens) != (spec.model_name, spec.dim, spec.max_tokens):
+        raise EmbedderError(
+            f"embedder {kind!r} loaded as {embedder.name}/{embedder.dim}d/{embedder.max_tokens} tokens, "
+            f"but its spec says {spec.model_name}/{spec.dim}d/{spec.max_tokens}; update indexer.embedding.EMBEDDERS")
+    return embedder
 
 
 @lru_cache(maxsize=1)

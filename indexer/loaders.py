@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -35,12 +36,17 @@ class RawDocument:
 
 
 def load(source: SourceFile) -> RawDocument:
-    """Read one corpus file. Raises LoadError for empty, binary, encrypted or malformed files."""
-    suffix = source.path.suffix.lower()
-    if suffix == ".pdf":
-        return _load_pdf(source)
+    """Read one corpus file with the loader registered for its suffix. Raises LoadError for an
+    unsupported suffix and for empty, binary, encrypted or malformed files."""
+    loader = LOADERS.get(source.path.suffix.lower())
+    if loader is None:
+        raise LoadError(source.path, f"unsupported file type; supported: {', '.join(LOADERS)}")
+    return loader(source)
+
+
+def _load_text(source: SourceFile) -> RawDocument:
     text = _read_text(source.path)
-    fmt: SourceFormat = "markdown" if suffix == ".md" else "text"
+    fmt: SourceFormat = "markdown" if source.path.suffix.lower() == ".md" else "text"
     pages = text.split("\f") if "\f" in text else [text]
     return RawDocument(source=source, format=fmt, pages=pages, paged=False)
 
@@ -93,3 +99,11 @@ def _load_pdf(source: SourceFile) -> RawDocument:
     if sum(len(p.strip()) for p in pages) < 20:
         raise LoadError(path, "the PDF has no extractable text (scanned images?); OCR it first")
     return RawDocument(source=source, format="pdf", pages=pages, paged=True, title_hint=title)
+
+
+# Suffix → loader. The corpus accepts exactly these suffixes (indexer.corpus.supported_suffixes).
+LOADERS: dict[str, Callable[[SourceFile], RawDocument]] = {
+    ".pdf": _load_pdf,
+    ".txt": _load_text,
+    ".md": _load_text,
+}

@@ -1,79 +1,230 @@
-"""The one settings object for ReportQA: paths, model, chunking, retrieval and web options.
+"""The one settings object for ReportQA: paths, model, chunking, retrieval, calibration and web options.
 
 Every value can be overridden by an environment variable with the prefix ``REPORTQA_``
 (for example ``REPORTQA_INDEX_DIR=/srv/index``); command-line flags override both.
+
+The tuned numbers of each query stage are declared once, with their bounds, in a config class
+of their own (``AnalysisConfig``, ``CandidateConfig``, ``RankingConfig``, ``AnswerConfig``,
+``DecisionConfig``). ``Settings`` inherits all of them, so each stays settable by environment
+variable, and hands each stage its own typed, frozen config (``settings.candidates`` …).
 """
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TypeVar
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_ROOT = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_ROOT.parent  # the source checkout, when running from one
+EMBEDDERS = ("minilm", "fake")  # checked against the registry in indexer.embedding by its tests
+FUSIONS = ("rrf", "convex")  # likewise against retriever.fusion.STRATEGIES
 
 
-class Settings(BaseSettings):
-    """All tunable values in one place. Build-affecting values are recorded in the index manifest."""
+def is_source_checkout(root: Path = PROJECT_ROOT) -> bool:
+    """True when the code runs from a source checkout (pyproject.toml beside the packages)."""
+    return (root / "pyproject.toml").is_file() and (root / "retriever").is_dir()
+
+
+def default_data_dir() -> Path:
+    """Where mutable files go: the checkout itself when running from source (index/ beside the
+    code, as before), otherwise ``$XDG_DATA_HOME/reportqa`` (``~/.local/share/reportqa``)."""
+    if is_source_checkout():
+        return PROJECT_ROOT
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "reportqa"
+
+
+def bundled_corpus_dir() -> Path:
+    """The two bundled reports and their manifest: ``corpus/`` in a checkout, package data
+    (``reportqa/bundled_corpus``) in an installed wheel."""
+    if is_source_checkout():
+        return PROJECT_ROOT / "corpus"
+    return PACKAGE_ROOT / "bundled_corpus"
+
+
+class ChunkerConfig(BaseModel):
+    """How passages are cut (recorded in the index manifest: a change asks for a re-index)."""
+
+    chunk_target_tokens: int = Field(150, ge=16, le=1024)
+    chunk_overlap_sentences: int = Field(1, ge=0, le=5)
+    embed_section_titles: bool = True
+    chunk_min_fill: float = Field(0.5, gt=0, le=1, description="a passage below this share of the target "
+                                  "takes the next unit even when it overshoots")
+    chunk_block_fill: float = Field(0.75, gt=0, le=1, description="a new block starts a new passage once "
+                                    "the current one holds this share of the target")
+    chunk_max_carry: float = Field(0.35, ge=0, le=1, description="largest overlap carried into the next "
+                                   "passage, as a share of the target")
+    chunk_tail_merge: float = Field(0.25, ge=0, le=1, description="a section's last passage smaller than this "
+                                    "share of the target joins the one before")
+
+
+class AnalysisConfig(BaseModel):
+    """Reading the query: spelling, acronyms, unknown words, constraints."""
+
+    spelling: bool = Field(True, description="correct query words the reports never use, one edit away")
+    acronym_expansion: bool = True
+    spelling_min_length: int = Field(5, ge=3, le=20, description="shorter words are never corrected")
+    spelling_min_count: int = Field(2, ge=1, le=100, description="a correction must occur this often")
+    similar_dice: float = Field(0.5, gt=0, le=1, description="trigram overlap that makes an unknown word a typo")
+    similar_letters: float = Field(0.85, gt=0, le=1, description="shared letters that make it a typo")
+    min_unknown_length: int = Field(4, ge=2, le=20, description="shortest word taken for an unknown name")
+    max_acronym_length: int = Field(6, ge=3, le=12, description="longest unknown acronym guessed ('pspos')")
+    max_acronym_guesses: int = Field(3, ge=0, le=20, description="unknown acronyms guessed per query")
+    guess_cache_size: int = Field(10_000, ge=0, le=1_000_000)
+    count_focus_words: int = Field(2, ge=1, le=5, description="words naming what a counting question counts")
+    count_number_window: int = Field(6, ge=1, le=50, description="words between a count and what it counts")
+
+
+class CandidateConfig(BaseModel):
+    """First-stage candidates: lexical + dense, fused."""
+
+    lexical_candidates: int = Field(50, ge=1, le=10_000)
+    dense_candidates: int = Field(50, ge=1, le=10_000)
+    dense_sentences: bool = Field(True, description="dense score: the better of the passage and its best sentence")
+    dense_rescore_depth: int = Field(200, ge=1, le=100_000,
+                                     description="nearest passage vectors rescored by their sentence vectors")
+    hnsw_ef_search: int = Field(96, ge=1, le=10_000)
+    fusion: str = Field("rrf", description="fusion strategy, by name (see retriever.fusion.STRATEGIES)")
+    rrf_k: int = Field(60, ge=1, le=10_000)
+    convex_alpha: float = Field(0.5, ge=0, le=1, description="weight of the dense score in the convex blend")
+    lexical_min_idf: float = Field(0.8, ge=0, le=20, description="query words rarer than this (IDF) go to bm25; "
+                                   "0 keeps all")
+    acronym_weight: float = Field(0.5, ge=0, le=10, description="bm25 weight of acronym expansions vs the query")
+    colloquial_weight: float = Field(0.3, ge=0, le=10, description="bm25 weight of everyday-word equivalents")
+    rerank_depth: int = Field(40, ge=1, le=1000, description="fused candidates passed to ranking")
+
+    @field_validator("fusion")
+    @classmethod
+    def _known_fusion(cls, value: str) -> str:
+        if value not in FUSIONS:
+            raise ValueError(f"unknown fusion strategy {value!r}; choose from {', '.join(FUSIONS)}")
+        return value
+
+
+class RankingConfig(BaseModel):
+    """Second stage: features, the fitted reranker, collapsing, highlights."""
+
+    rerank: bool = True
+    dedup_overlap: float = Field(0.5, ge=0, le=1, description="overlap share above which two hits collapse")
+    dedup_similarity: float = Field(0.92, ge=0, le=1, description="cosine above which two hits collapse")
+    sentence_lexical_weight: float = Field(0.3, ge=0, le=10, description="sentence score: cosine + this × coverage")
+    second_sentence_ratio: float = Field(0.9, ge=0, le=1, description="a second highlight needs this share "
+                                         "of the best sentence's score")
+    unit_words: int = Field(90, ge=1, le=1000, description="how far a lead-in is continued into its list")
+    length_scale: float = Field(7.0, gt=0, le=100, description="length feature: log(characters) / this")
+
+
+class AnswerConfig(BaseModel):
+    """Which sentences of the top hits make the answer."""
+
+    answer_max_sentences: int = Field(3, ge=1, le=10)
+    answer_sentence_ratio: float = Field(0.85, ge=0, le=1, description="sentences scoring this share of the best")
+    answer_kind_bonus: float = Field(0.15, ge=0, le=1, description="bonus for a sentence with the kind of answer "
+                                     "asked for; dev: 0 → 0.727, 0.15 → 0.744 answers carrying evidence")
+    answer_min_words: int = Field(4, ge=1, le=50)
+    answer_source_hits: int = Field(3, ge=1, le=20, description="top hits the answer and its checks draw on")
+
+
+class DecisionConfig(BaseModel):
+    """Answer or not: the signals' own constants (the model and vetoes are fitted, in weights.json)."""
+
+    specific_idf: float = Field(3.0, ge=0, le=20, description="a term in fewer than about one passage in twenty")
+
+
+C = TypeVar("C", bound=BaseModel)
+
+
+class Settings(BaseSettings, ChunkerConfig, AnalysisConfig, CandidateConfig, RankingConfig, AnswerConfig,
+               DecisionConfig):
+    """All tunable values in one place. Build-affecting values are recorded in the index manifest,
+    and the values the weights were fitted under in weights.json."""
 
     model_config = SettingsConfigDict(env_prefix="REPORTQA_", extra="ignore")
 
     # --- paths -------------------------------------------------------------------------
-    corpus_dir: Path = Path("corpus")
-    index_dir: Path = Path("index")
-    eval_dir: Path = PROJECT_ROOT / "eval"
+    data_dir: Path = Field(default_factory=default_data_dir,
+                           description="mutable files: the index, judgements, eval reports")
+    corpus_dir: Path = Field(default_factory=bundled_corpus_dir)
+    index_dir: Path | None = Field(None, description="default: DATA_DIR/index")
+    eval_dir: Path = Field(PACKAGE_ROOT.parent / "eval", description="the question sets (package data)")
+    reports_dir: Path | None = Field(None, description="eval reports; default: eval/reports in a checkout, "
+                                     "DATA_DIR/eval-reports otherwise")
 
     # --- embedding ---------------------------------------------------------------------
-    embedder: Literal["minilm", "fake"] = "minilm"
-    embed_batch_size: int = 16
-
-    # --- chunking (recorded in the manifest: a change asks for a re-index) --------------
-    chunk_target_tokens: int = 150
-    chunk_overlap_sentences: int = 1
-    embed_section_titles: bool = True
+    embedder: str = Field("minilm", description="embedder, by name (see indexer.embedding.EMBEDDERS)")
+    embed_batch_size: int = Field(16, ge=1, le=1024)
 
     # --- FAISS --------------------------------------------------------------------------
-    hnsw_threshold: int = 100_000
-    hnsw_m: int = 32
-    hnsw_ef_construction: int = 80
-    hnsw_ef_search: int = 96
+    hnsw_threshold: int = Field(100_000, ge=1)
+    hnsw_m: int = Field(32, ge=4, le=256)
+    hnsw_ef_construction: int = Field(80, ge=4, le=10_000)
 
-    # --- first-stage retrieval ------------------------------------------------------------
-    lexical_candidates: int = 50
-    dense_candidates: int = 50
-    dense_sentences: bool = Field(True, description="dense score: the better of the passage and its best sentence")
-    dense_rescore_depth: int = Field(200, description="nearest passage vectors rescored by their sentence vectors")
-    fusion: Literal["rrf", "convex"] = "rrf"
-    rrf_k: int = 60
-    convex_alpha: float = Field(0.5, description="weight of the dense score in the convex blend")
-    lexical_min_idf: float = Field(0.8, description="query words rarer than this (IDF) go to bm25; 0 keeps all")
-    spelling: bool = Field(True, description="correct query words the reports never use, one edit away")
-
-    # --- answering ----------------------------------------------------------------------------
-    acronym_expansion: bool = True
-    acronym_weight: float = Field(0.5, description="bm25 weight of acronym expansions vs the query")
-    colloquial_weight: float = Field(0.3, description="bm25 weight of everyday-word equivalents vs the query")
-    colloquial_path: Path = PROJECT_ROOT / "retriever" / "colloquial.toml"
-    rerank: bool = True
-    rerank_depth: int = 40
-    weights_path: Path = PROJECT_ROOT / "retriever" / "weights.json"
-    dedup_overlap: float = Field(0.5, description="overlap share above which two hits collapse")
-    dedup_similarity: float = Field(0.92, description="cosine above which two hits collapse")
-    answer_max_sentences: int = 3
+    # --- data the retriever reads (package data) ----------------------------------------------
+    colloquial_path: Path = PACKAGE_ROOT.parent / "retriever" / "colloquial.toml"
+    weights_path: Path = PACKAGE_ROOT.parent / "retriever" / "weights.json"
 
     # --- web ---------------------------------------------------------------------------------
     host: str = "127.0.0.1"
-    port: int = 8000
-    workers: int = 1
+    port: int = Field(8000, ge=1, le=65535)
+    workers: int = Field(1, ge=1, le=64)
     api_token: SecretStr | None = None
     log_queries: bool = False
     evaluator_mode: bool = False
-    max_query_chars: int = 1000
-    max_request_bytes: int = 16_384
-    judgements_path: Path = PROJECT_ROOT / "eval" / "judgements.jsonl"
+    max_query_chars: int = Field(1000, ge=1)
+    max_request_bytes: int = Field(16_384, ge=256)
+    judgements_path: Path | None = Field(None, description="default: eval/judgements.jsonl in a checkout, "
+                                         "DATA_DIR/judgements.jsonl otherwise")
+
+    @field_validator("embedder")
+    @classmethod
+    def _known_embedder(cls, value: str) -> str:
+        if value not in EMBEDDERS:
+            raise ValueError(f"unknown embedder {value!r}; choose from {', '.join(EMBEDDERS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _derived_paths(self) -> Settings:
+        checkout = is_source_checkout()
+        if self.index_dir is None:
+            self.index_dir = self.data_dir / "index"
+        if self.judgements_path is None:
+            self.judgements_path = (PROJECT_ROOT / "eval" if checkout else self.data_dir) / "judgements.jsonl"
+        if self.reports_dir is None:
+            self.reports_dir = PROJECT_ROOT / "eval" / "reports" if checkout else self.data_dir / "eval-reports"
+        return self
+
+    # --- each stage's config -------------------------------------------------------------------
+    def _part(self, cls: type[C]) -> C:
+        return cls.model_validate({name: getattr(self, name) for name in cls.model_fields})
+
+    @property
+    def chunker(self) -> ChunkerConfig:
+        return self._part(ChunkerConfig)
+
+    @property
+    def analysis(self) -> AnalysisConfig:
+        return self._part(AnalysisConfig)
+
+    @property
+    def candidates(self) -> CandidateConfig:
+        return self._part(CandidateConfig)
+
+    @property
+    def ranking(self) -> RankingConfig:
+        return self._part(RankingConfig)
+
+    @property
+    def answering(self) -> AnswerConfig:
+        return self._part(AnswerConfig)
+
+    @property
+    def decision(self) -> DecisionConfig:
+        return self._part(DecisionConfig)
 
 
 @lru_cache(maxsize=1)

@@ -1,4 +1,17 @@
-"""Small text helpers shared by the indexer, retriever and eval: word tokens, stopwords, matching keys."""
+"""The one text analyzer, shared by indexing, search, features, constraints, spelling and highlights:
+how text is tokenised, folded, stemmed and matched, which words are stopwords, what counts as a
+number and what marks a list item. Every token pattern lives here, so a rule is written once.
+
+Token kinds:
+- ``words``: case-folded word tokens (letters and digits, inner apostrophes), for bm25, features
+  and IDF; ``lexical_tokens`` and ``content_words`` stem them and drop stopwords;
+- ``cased_tokens``: letter tokens with their case and offsets, for recognising names and typos;
+- ``key_tokens``: lower-case tokens keeping "&" ("b&b"), for the everyday-word table;
+- ``match_key``: letters and digits only, for locating quoted spans.
+
+The stemmer is a light hand-written suffix stripper (plural, -ing, -ed); see eval/NOTES.md for why
+it was kept over Snowball.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +19,12 @@ import re
 import unicodedata
 
 WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+CASED_TOKEN_RE = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*")
+KEY_TOKEN_RE = re.compile(r"[a-z0-9&']+")
+NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)?")  # 12, 3.5, 1,200 (as two when written "1,200")
+NUMBER_TOKEN_RE = re.compile(r"^\d[\d,.]*$")  # a word token that is a figure
+FIGURE_RE = re.compile(r"(?<![\w-])\d[\d,.]*%?(?![\w-])")  # 87, 1,200, 42%; not the 18 of "under-18s"
+BULLETS = ("•", "‣", "▪", "◦", "- ", "– ", "* ")
 
 STOPWORDS = frozenset(
     """
@@ -89,3 +108,33 @@ def content_words(text: str) -> list[str]:
 def lexical_tokens(text: str) -> list[str]:
     """The terms bm25 indexes and matches: stemmed words, stopwords removed."""
     return [stem(w) for w in words(text) if w not in STOPWORDS]
+
+
+def cased_tokens(text: str) -> list[re.Match]:
+    """Letter tokens of ``text`` as typed (case kept), with their offsets. Apostrophes count only
+    inside a word, so a closing quote is never part of one ("'grandfather rights'")."""
+    return list(CASED_TOKEN_RE.finditer(text))
+
+
+def key_tokens(text: str) -> list[str]:
+    """Lower-case tokens for table lookups, keeping '&' ("b&b") and apostrophes."""
+    return KEY_TOKEN_RE.findall(text.lower().replace("’", "'"))
+
+
+def numbers_in(text: str) -> set[str]:
+    """The figures written in ``text`` ("3", "1,200" → "1,200", "2.5")."""
+    return set(NUMBER_RE.findall(text))
+
+
+def is_number_token(word: str) -> bool:
+    return bool(NUMBER_TOKEN_RE.match(word))
+
+
+def is_list_item(sentence: str) -> bool:
+    """True for a bulleted line."""
+    return sentence.lstrip().startswith(BULLETS)
+
+
+def is_lead_in(sentence: str) -> bool:
+    """True for a sentence that introduces what follows ("…in relation to:")."""
+    return sentence.rstrip().endswith(":")

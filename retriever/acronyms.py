@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from reportqa.text import content_words, words
 
-MAX_GUESSES = 3  # per query, of words the reports never use: each guess scans the reports' text
 NEXT_CAPITAL = re.compile(r" +(?:of |and |the )?[A-Z]")
 # Small words an acronym usually skips ("National Society for the Prevention of Cruelty to Children").
 SMALL_WORDS = ("of", "the", "and", "for", "to", "in", "into", "on", "with", "&")
@@ -37,7 +36,8 @@ class AcronymExpander:
     """
 
     def __init__(self, acronyms: list[tuple[str, str, int]], lowercase_vocab: set[str],
-                 guess: Callable[[str], str | None] | None = None) -> None:
+                 guess: Callable[[str], str | None] | None = None, max_guesses: int = 3) -> None:
+        self.max_guesses = max_guesses  # per query: each guess scans the reports' text
         self.longs: dict[str, list[str]] = {}
         self.short_display: dict[str, str] = {}
         self.by_long: list[tuple[tuple[str, ...], str, str]] = []
@@ -80,7 +80,7 @@ class AcronymExpander:
                 seen.add(key)
                 for long in self.longs[key]:
                     out.append(Expansion(self.short_display[key], long, long))
-            elif (not key and self.guess is not None and guesses < MAX_GUESSES and token not in seen
+            elif (not key and self.guess is not None and guesses < self.max_guesses and token not in seen
                   and token.isalpha() and token not in self.lowercase_vocab):
                 guesses += 1
                 long = self.guess(token)

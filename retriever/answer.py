@@ -1,5 +1,5 @@
-"""Extractive answers: up to three verbatim sentences from the top passages, each cited, or an
-abstention when the evidence is weak. Nothing is generated or paraphrased. A list item is shown
+"""Extractive answers: up to three verbatim sentences from the top passages, each cited, once the
+answer decision (``retriever.decision``) says to answer. Nothing is generated or paraphrased. A list item is shown
 with its lead-in, and a lead-in with what it introduces, so no answer line is a fragment; entries of
 a reference list and table lines of bare labels are used only when nothing else is there.
 
@@ -9,23 +9,19 @@ same cited hits; none is included.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from reportqa.records import Answer, AnswerSentence, Citation, Hit, Passage
-from reportqa.text import match_key, words
-from retriever.confidence import answer_kinds, type_matches
+from reportqa.settings import AnswerConfig
+from reportqa.text import FIGURE_RE, match_key, words
+from retriever.answer_kinds import answer_kinds, type_matches
 from retriever.constraints import ConstraintCheck
+from retriever.decision import Decision
 from retriever.highlight import ScoredSentence, complete_thought, merge_spans, unfinished
-from retriever.rerank import AbstainModel
+from retriever.schema import Signals
 
-SENTENCE_RATIO = 0.85
-KIND_BONUS = 0.15  # dev, sentences overlapping the evidence: 0 → 0.727, 0.1 → 0.736, 0.15 → 0.744, 0.25 → 0.752
-MIN_WORDS = 4
-SOURCE_HITS = 3
 REFERENCE_LISTS = frozenset({"references", "bibliography"})
-FIGURE_RE = re.compile(r"(?<![\w-])\d[\d,.]*%?(?![\w-])")  # 87, 1,200, 42%; not the 18 of "under-18s"
 
 
 @dataclass
@@ -35,7 +31,7 @@ class Evidence:
     query: str
     hits: list[Hit]
     sentences: dict[str, list[ScoredSentence]]  # by passage id
-    signals: dict[str, float]
+    signals: Signals = field(default_factory=Signals)
     check: ConstraintCheck = field(default_factory=ConstraintCheck)
     corrections: dict[str, str] = field(default_factory=dict)  # misspelt word → the word searched for
 
@@ -43,7 +39,7 @@ class Evidence:
 class AnswerComposer(Protocol):
     """Turns evidence into an answer. The extractive composer is the only one shipped."""
 
-    def compose(self, evidence: Evidence) -> Answer: ...
+    def compose(self, evidence: Evidence, decision: Decision) -> Answer: ...
 
 
 def _similar(a: str, b: str) -> bool:
@@ -79,22 +75,22 @@ def _merged(chosen: list[tuple[int, int, str]], evidence: Evidence) -> list[tupl
 
 
 class ExtractiveComposer:
-    """Picks the best-scoring sentences of the top hits; abstains when the model says so, or
-    when the top hits leave one of the question's constraints unmet (a name, a year, a count),
-    and then says which."""
+    """Picks the best-scoring sentences of the top hits, when the decision is to answer; otherwise
+    an abstention carrying the decision's reasons and the nearest passages."""
 
-    def __init__(self, abstain: AbstainModel, max_sentences: int = 3) -> None:
-        self.abstain = abstain
-        self.max_sentences = max_sentences
+    def __init__(self, config: AnswerConfig | None = None) -> None:
+        self.config = config or AnswerConfig()
+        self.max_sentences = self.config.answer_max_sentences
 
-    def compose(self, evidence: Evidence) -> Answer:
-        confidence = self.abstain.probability(evidence.signals)
-        if not evidence.hits or not self.abstain.answers(evidence.signals):
-            reasons = evidence.check.reasons() if self.abstain.veto_unmet else []
-            return Answer(evidence.query, True, [], [], evidence.hits, confidence, reasons, evidence.corrections)
-        chosen = self._choose(_sentence_pool(evidence, answer_kinds(evidence.query)), evidence)
+    def compose(self, evidence: Evidence, decision: Decision) -> Answer:
+        if not evidence.hits or not decision.answer:
+            return Answer(evidence.query, True, [], [], evidence.hits, decision.confidence, list(decision.reasons),
+                          evidence.corrections)
+        pool = _sentence_pool(evidence, answer_kinds(evidence.query), self.config)
+        chosen = self._choose(pool, evidence)
         if not chosen:
-            return Answer(evidence.query, True, [], [], evidence.hits, confidence, corrections=evidence.corrections)
+            return Answer(evidence.query, True, [], [], evidence.hits, decision.confidence,
+                          corrections=evidence.corrections)
         numbers: dict[int, int] = {}
         sentences = []
         for rank, _, text in chosen:
@@ -102,7 +98,7 @@ class ExtractiveComposer:
             sentences.append(AnswerSentence(text, n))
         citations = [Citation(n, evidence.hits[rank].passage, evidence.hits[rank].doc_title)
                      for rank, n in numbers.items()]
-        return Answer(evidence.query, False, sentences, citations, evidence.hits, confidence,
+        return Answer(evidence.query, False, sentences, citations, evidence.hits, decision.confidence,
                       corrections=evidence.corrections)
 
     def _choose(self, pool: list[tuple[float, int, int]], evidence: Evidence) -> list[tuple[int, int, str]]:
@@ -113,11 +109,11 @@ class ExtractiveComposer:
         best = pool[0][0]
         chosen: list[tuple[int, int, str]] = []
         for score, rank, k in pool:
-            if score < SENTENCE_RATIO * best:
+            if score < self.config.answer_sentence_ratio * best:
                 break
             passage = evidence.hits[rank].passage.text
             spans = [(s.start, s.end) for s in evidence.sentences[evidence.hits[rank].passage.passage_id]]
-            unit = complete_thought(passage, spans, k)
+            unit = complete_thought(passage, spans, k)  # ranking's unit_words default, as before
             if len(chosen) + len(unit) > self.max_sentences:
                 continue
             texts = [passage[a:b] for a, b in unit]
@@ -127,23 +123,25 @@ class ExtractiveComposer:
         return sorted(_merged(chosen, evidence), key=lambda item: (item[0], item[1]))
 
 
-def _sentence_pool(evidence: Evidence, kinds: tuple[str, ...] = ()) -> list[tuple[float, int, int]]:
+def _sentence_pool(evidence: Evidence, kinds: tuple[str, ...] = (), config: AnswerConfig | None = None
+                   ) -> list[tuple[float, int, int]]:
     """(score, hit rank, sentence position) of the top hits' sentences that could answer, best
     first. A sentence with the kind of answer asked for (``kinds``: a figure, a duration, a
-    penalty…) scores ``KIND_BONUS`` more. Reference-list entries, lead-ins whose list is in the
+    penalty…) scores ``answer_kind_bonus`` more. Reference-list entries, lead-ins whose list is in the
     next passage and table lines of bare labels are kept back, and used only when nothing else is."""
+    config = config or AnswerConfig()
     kinds = tuple(k for k in kinds if k != "other")
     pool: list[tuple[float, int, int]] = []
     fallback: list[tuple[float, int, int]] = []
-    for rank, hit in enumerate(evidence.hits[:SOURCE_HITS]):
+    for rank, hit in enumerate(evidence.hits[:config.answer_source_hits]):
         scored = evidence.sentences.get(hit.passage.passage_id, [])
         spans = [(s.start, s.end) for s in scored]
         references = _is_reference_list(hit.passage)
         for k, s in enumerate(scored):
             text = hit.passage.text[s.start:s.end]
-            if len(words(text)) < MIN_WORDS:
+            if len(words(text)) < config.answer_min_words:
                 continue
             weak = references or unfinished(hit.passage.text, spans, k) or _is_bare_row(text)
-            bonus = KIND_BONUS if kinds and all(type_matches(kind, text) for kind in kinds) else 0.0
+            bonus = config.answer_kind_bonus if kinds and all(type_matches(kind, text) for kind in kinds) else 0.0
             (fallback if weak else pool).append((s.score + bonus, rank, k))
     return sorted(pool or fallback, key=lambda item: -item[0])

@@ -6,9 +6,10 @@ table widens lexical search with the reports' words, weighted separately from th
 
 from __future__ import annotations
 
-import re
 import tomllib
 from pathlib import Path
+
+from reportqa.text import key_tokens
 
 DEFAULT_TABLE = Path(__file__).with_name("colloquial.toml")
 
@@ -32,7 +33,7 @@ class ColloquialExpander:
 
     def keys_in(self, query: str) -> list[str]:
         """The table keys found in ``query``, longest match first, left to right."""
-        tokens = re.findall(r"[a-z0-9&']+", query.lower().replace("’", "'"))
+        tokens = key_tokens(query)
         keys: list[str] = []
         i = 0
         while i < len(tokens):

@@ -23,9 +23,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from indexer.sentences import split_sentences
-from reportqa.text import NUMBER_WORDS, STOPWORDS, stem, words
+from reportqa.settings import AnalysisConfig
+from reportqa.text import NUMBER_WORDS, STOPWORDS, cased_tokens, is_number_token, stem, words
 
-TOKEN_RE = re.compile(r"[A-Za-z][A-Za-z'’]*")
 SENTENCE_START_RE = re.compile(r"(?:^|[.!?:;•(\"“‘\n]\s*)$")
 # Capitalised in the reports, but naming the document or its parts rather than the answer.
 NOT_NAMES = frozenset(
@@ -34,13 +34,10 @@ NOT_NAMES = frozenset(
 )
 COUNT_RE = re.compile(r"\b(?:how many|number of|what (?:share|proportion|percentage|fraction|number) of)\s+(.+)",
                       re.IGNORECASE)
-NUMBER_RE = re.compile(r"^\d[\d,.]*$")
-FOCUS_WORDS = 2
 IRREGULAR_PAST = frozenset(
     "took made came went got gave saw ran told left met sent found held brought thought began kept paid "
     "won lost put set cut let became grew knew spoke wrote chose rose fell stood".split()
 )
-NUMBER_WINDOW = 6
 
 
 @dataclass
@@ -56,14 +53,18 @@ class NameProfile:
     def from_texts(cls, texts: Iterable[str]) -> NameProfile:
         profile = cls()
         for text in texts:
-            for m in TOKEN_RE.finditer(text):
-                token = m.group()
-                profile.every[token.lower()] += 1
-                if token[0].islower():
-                    profile.lower[token.lower()] += 1
-                elif not SENTENCE_START_RE.search(text[max(0, m.start() - 3):m.start()]):
-                    profile.capitalised[token.lower()] += 1
+            profile.add(text)
         return profile
+
+    def add(self, text: str) -> None:
+        """Count the words of one more text."""
+        for m in cased_tokens(text):
+            token = m.group()
+            self.every[token.lower()] += 1
+            if token[0].islower():
+                self.lower[token.lower()] += 1
+            elif not SENTENCE_START_RE.search(text[max(0, m.start() - 3):m.start()]):
+                self.capitalised[token.lower()] += 1
 
     @property
     def lowercase_vocab(self) -> set[str]:
@@ -80,7 +81,7 @@ def named_terms(query: str, profile: NameProfile, unknown: Callable[[str], bool]
     capitals, capitalised words in mid-query the corpus never writes in lower case, and words
     for which ``unknown`` is true (not English and never in the reports: "stovewood", "dvpo")."""
     out: list[str] = []
-    for m in TOKEN_RE.finditer(query):
+    for m in cased_tokens(query):
         token = m.group().replace("’", "'")
         low = token.lower()
         if low.endswith("'s"):
@@ -113,7 +114,7 @@ def missing_names(names: list[str], texts: list[str], equivalents: dict[str, lis
     return out
 
 
-def count_focus(query: str) -> list[str]:
+def count_focus(query: str, max_words: int = AnalysisConfig().count_focus_words) -> list[str]:
     """For a counting question ("how many arrests…", "what proportion of respondents…"), the
     stemmed words naming what is counted; empty for other questions."""
     m = COUNT_RE.search(query)
@@ -126,7 +127,7 @@ def count_focus(query: str) -> list[str]:
                 break  # what is counted ends at the verb: "how many forces | took part"
             continue
         focus.append(stem(w))
-        if len(focus) == FOCUS_WORDS:
+        if len(focus) == max_words:
             break
     return focus
 
@@ -135,7 +136,7 @@ def _past_tense(word: str) -> bool:
     return word in IRREGULAR_PAST or (len(word) >= 4 and word.endswith("ed") and not word.endswith("eed"))
 
 
-def count_met(focus: list[str], texts: list[str]) -> bool:
+def count_met(focus: list[str], texts: list[str], window: int = AnalysisConfig().count_number_window) -> bool:
     """True when some passage names everything counted and has a number within a few words of
     it in one sentence (always true when the question counts nothing)."""
     if not focus:
@@ -147,9 +148,9 @@ def count_met(focus: list[str], texts: list[str]) -> bool:
         lines = text.splitlines()  # a table's rows are lines
         for sentence in (line[s:e] for line in lines for s, e in split_sentences(line)):
             tokens = words(sentence)
-            numbers = [i for i, w in enumerate(tokens) if NUMBER_RE.match(w) or w in NUMBER_WORDS]
+            numbers = [i for i, w in enumerate(tokens) if is_number_token(w) or w in NUMBER_WORDS]
             places = [i for i, w in enumerate(tokens) if stem(w) in wanted]
-            if any(abs(a - b) <= NUMBER_WINDOW for a in numbers for b in places):
+            if any(abs(a - b) <= window for a in numbers for b in places):
                 return True
     return False
 
@@ -208,10 +209,11 @@ class Constraints:
     focus: tuple[str, ...] = ()
     typed: dict[str, str] = field(default_factory=dict)  # name → as the user typed it
     nowhere: tuple[str, ...] = ()  # names the reports never use, nor any equivalent of them
+    number_window: int = AnalysisConfig().count_number_window
 
     @classmethod
     def of(cls, query: str, profile: NameProfile, equivalent_pairs: list[tuple[str, str]],
-           unknown: Callable[[str], bool] | None = None) -> Constraints:
+           unknown: Callable[[str], bool] | None = None, config: AnalysisConfig | None = None) -> Constraints:
         """The constraints of ``query``; ``equivalent_pairs`` are (short, long) forms the query
         uses, from the acronym and everyday-word tables; ``unknown`` marks words that must be
         names (see ``named_terms``)."""
@@ -222,19 +224,21 @@ class Constraints:
                 if name in words(short) or name.rstrip("s") in words(short) or name in words(long):
                     equivalents.setdefault(name, []).extend((short, long))
         years = tuple(dict.fromkeys(m.group().lower() for m in YEAR_RE.finditer(query)))
+        config = config or AnalysisConfig()
         typed = {}
-        for m in TOKEN_RE.finditer(query):
+        for m in cased_tokens(query):
             token = re.sub(r"['’]s$", "", m.group())
             typed.setdefault(token.lower(), token)
         nowhere = tuple(n for n in names if n not in profile.every and n not in equivalents)
-        return cls(names, equivalents, years, tuple(count_focus(query)), typed, nowhere)
+        return cls(names, equivalents, years, tuple(count_focus(query, config.count_focus_words)), typed, nowhere,
+                   config.count_number_window)
 
     def check(self, texts: list[str]) -> ConstraintCheck:
         joined = CITATION_RE.sub(" ", " ".join(texts))
         return ConstraintCheck(
             tuple(self.typed.get(n, n) for n in missing_names(list(self.names), texts, self.equivalents)),
             tuple(y for y in self.years if not (y[0].isdigit() and y in joined)),
-            () if count_met(list(self.focus), texts) else self.focus,
+            () if count_met(list(self.focus), texts, self.number_window) else self.focus,
             tuple(self.typed.get(n, n) for n in self.nowhere),
         )
 

@@ -1,14 +1,21 @@
-"""Fuse ranked lists into one, by a strategy named in settings.
+"""Fuse ranked lists into one, by a strategy named in settings (a registry: name → function).
 
 - ``rrf``: reciprocal rank fusion, score(d) = Σ_lists 1 / (k + rank_list(d)), rank from 1.
 - ``convex``: α·dense + (1 − α)·lexical, each min–max normalised over its own list
   (a passage missing from a list scores 0 there).
 
 Both return scores that strictly decrease with rank (ties broken by passage index and
-separated by a tiny epsilon), as metric tools rank by score.
+separated by a tiny epsilon), as metric tools rank by score. To add a strategy, write its
+function here and register it in ``STRATEGIES`` with the settings it reads; add its name to
+``reportqa.settings.FUSIONS`` and a test in tests/test_fusion.py.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from reportqa.settings import CandidateConfig
 
 Scored = list[tuple[int, float]]
 EPSILON = 1e-9
@@ -50,10 +57,24 @@ def convex(dense: Scored, lexical: Scored, alpha: float = 0.5) -> Scored:
     return _strict(scores)
 
 
-def fuse(strategy: str, dense: Scored, lexical: Scored, rrf_k: int = 60, alpha: float = 0.5) -> Scored:
-    """Fuse by the named strategy ('rrf' or 'convex'). Raises ValueError for another name."""
-    if strategy == "rrf":
-        return rrf([dense, lexical], k=rrf_k)
-    if strategy == "convex":
-        return convex(dense, lexical, alpha=alpha)
-    raise ValueError(f"unknown fusion strategy {strategy!r}; use 'rrf' or 'convex'")
+@dataclass(frozen=True)
+class FusionStrategy:
+    """A registered strategy: how it fuses a dense and a lexical list, and which settings it reads."""
+
+    name: str
+    fuse: Callable[[Scored, Scored, CandidateConfig], Scored]
+    parameters: tuple[str, ...]
+
+
+STRATEGIES: dict[str, FusionStrategy] = {
+    "rrf": FusionStrategy("rrf", lambda dense, lexical, c: rrf([dense, lexical], k=c.rrf_k), ("rrf_k",)),
+    "convex": FusionStrategy("convex", lambda dense, lexical, c: convex(dense, lexical, alpha=c.convex_alpha),
+                             ("convex_alpha",)),
+}
+
+
+def fuse(strategy: str, dense: Scored, lexical: Scored, config: CandidateConfig | None = None) -> Scored:
+    """Fuse by the named strategy. Raises ValueError for an unregistered name."""
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown fusion strategy {strategy!r}; choose from {', '.join(STRATEGIES)}")
+    return STRATEGIES[strategy].fuse(dense, lexical, config or CandidateConfig())

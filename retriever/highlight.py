@@ -11,13 +11,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from indexer.store import IndexReader
-from reportqa.text import words
+from reportqa.settings import RankingConfig
+from reportqa.text import is_lead_in, is_list_item, words
 from retriever.query import stemmed_set
 
-LEXICAL_WEIGHT = 0.3
-SECOND_SENTENCE_RATIO = 0.9
-BULLETS = ("•", "‣", "▪", "◦", "- ", "– ", "* ")
-UNIT_WORDS = 90  # how far a lead-in is continued into its list or quotation
+DEFAULTS = RankingConfig()
 
 
 @dataclass(frozen=True)
@@ -29,10 +27,11 @@ class ScoredSentence:
     end: int
     cosine: float
     coverage: float
+    lexical_weight: float = DEFAULTS.sentence_lexical_weight
 
     @property
     def score(self) -> float:
-        return self.cosine + LEXICAL_WEIGHT * self.coverage
+        return self.cosine + self.lexical_weight * self.coverage
 
 
 def coverage(terms: set[str], text: str) -> float:
@@ -41,7 +40,8 @@ def coverage(terms: set[str], text: str) -> float:
 
 
 def score_sentences(reader: IndexReader, idx: int, query_vector: np.ndarray, terms: set[str],
-                    sentence_terms=None) -> list[ScoredSentence]:
+                    sentence_terms=None, lexical_weight: float = DEFAULTS.sentence_lexical_weight
+                    ) -> list[ScoredSentence]:
     """Every sentence of passage ``idx``, scored (in passage order). ``sentence_terms(idx, start,
     end)`` may supply cached stemmed word sets."""
     first, count = int(reader.sentences.first[idx]), int(reader.sentences.count[idx])
@@ -57,20 +57,12 @@ def score_sentences(reader: IndexReader, idx: int, query_vector: np.ndarray, ter
             share = len(terms & sentence_terms(idx, s, e)) / len(terms)
         else:
             share = coverage(terms, text[s:e])
-        out.append(ScoredSentence(idx, s, e, float(cosines[k]), share))
+        out.append(ScoredSentence(idx, s, e, float(cosines[k]), share, lexical_weight))
     return out
 
 
-def is_list_item(sentence: str) -> bool:
-    return sentence.lstrip().startswith(BULLETS)
-
-
-def is_lead_in(sentence: str) -> bool:
-    return sentence.rstrip().endswith(":")
-
-
 def complete_thought(text: str, spans: list[tuple[int, int]], i: int,
-                     max_words: int = UNIT_WORDS) -> list[tuple[int, int]]:
+                     max_words: int = DEFAULTS.unit_words) -> list[tuple[int, int]]:
     """What a reader needs to understand sentence ``i`` of ``text`` on its own, as spans on
     sentence boundaries, in text order.
 
@@ -115,8 +107,9 @@ def unfinished(text: str, spans: list[tuple[int, int]], i: int) -> bool:
     return i == len(spans) - 1 and is_lead_in(text[spans[i][0]:spans[i][1]])
 
 
-def evidence_spans(sentences: list[ScoredSentence], text: str | None = None,
-                   limit: int = 2) -> list[tuple[int, int]]:
+def evidence_spans(sentences: list[ScoredSentence], text: str | None = None, limit: int = 2,
+                   ratio: float = DEFAULTS.second_sentence_ratio,
+                   unit_words: int = DEFAULTS.unit_words) -> list[tuple[int, int]]:
     """The best sentence, plus the runner-up when it scores nearly as well, in text order.
     ``sentences`` are all of a passage's sentences in order; with the passage ``text``, each is
     widened to a complete thought (see ``complete_thought``)."""
@@ -125,11 +118,11 @@ def evidence_spans(sentences: list[ScoredSentence], text: str | None = None,
     ranked = sorted(range(len(sentences)), key=lambda k: -sentences[k].score)
     best = sentences[ranked[0]].score
     chosen = [ranked[0]] + [k for k in ranked[1:limit]
-                            if sentences[k].score >= SECOND_SENTENCE_RATIO * best and sentences[k].score > 0]
+                            if sentences[k].score >= ratio * best and sentences[k].score > 0]
     if text is None:
         return sorted((sentences[k].start, sentences[k].end) for k in chosen)
     spans = [(s.start, s.end) for s in sentences]
-    return merge_spans([span for k in chosen for span in complete_thought(text, spans, k)])
+    return merge_spans([span for k in chosen for span in complete_thought(text, spans, k, unit_words)])
 
 
 def merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -20,14 +20,10 @@ from collections import Counter
 from collections.abc import Callable
 from functools import lru_cache
 
-from reportqa.text import STOPWORDS, stem
+from reportqa.settings import AnalysisConfig
+from reportqa.text import CASED_TOKEN_RE, STOPWORDS, stem
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
-MIN_LENGTH = 5  # shorter words have too many one-edit neighbours to guess safely
-MIN_COUNT = 2
-SIMILAR_DICE = 0.5  # letter-trigram overlap above which an unknown word is taken for a typo
-SIMILAR_LETTERS = 0.85  # shared letters (as a multiset) above which it is, for swapped or doubled letters
-WORD_RE = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)?")
 
 
 def trigrams(word: str) -> set[str]:
@@ -64,7 +60,8 @@ class SpellingCorrector:
     """Maps words unknown to the corpus to their likeliest corpus spelling."""
 
     def __init__(self, counts: Counter, is_english: Callable[[str], bool],
-                 protected: set[str] | None = None) -> None:
+                 protected: set[str] | None = None, config: AnalysisConfig | None = None) -> None:
+        self.config = config or AnalysisConfig()
         self.counts = counts
         self.stems = {stem(w) for w in counts}
         self.is_english = is_english
@@ -73,7 +70,7 @@ class SpellingCorrector:
         self.trigram_counts: dict[str, int] = {}
         self.by_shape: dict[tuple[str, int], list[tuple[str, Counter]]] = {}  # (first letter, length)
         for w in counts:
-            if len(w) >= MIN_LENGTH and w.isalpha():
+            if len(w) >= self.config.spelling_min_length and w.isalpha():
                 grams = trigrams(w)
                 self.trigram_counts[w] = len(grams)
                 for g in grams:
@@ -82,10 +79,10 @@ class SpellingCorrector:
 
     def correct(self, word: str) -> str | None:
         """The corpus word ``word`` is probably a misspelling of, or None."""
-        if not self.foreign(word, MIN_LENGTH):
+        if not self.foreign(word, self.config.spelling_min_length):
             return None
         low = word.lower()
-        candidates = [(self.counts[c], c) for c in one_edit(low) if self.counts.get(c, 0) >= MIN_COUNT]
+        candidates = [(self.counts[c], c) for c in one_edit(low) if self.counts.get(c, 0) >= self.config.spelling_min_count]
         if not candidates:
             return None
         return max(sorted(candidates, key=lambda item: item[1]), key=lambda item: item[0])[1]
@@ -110,11 +107,12 @@ class SpellingCorrector:
             return False
         return not self.resembles_report_word(low)
 
-    def resembles_report_word(self, word: str, threshold: float = SIMILAR_DICE) -> bool:
+    def resembles_report_word(self, word: str, threshold: float | None = None) -> bool:
         """True when ``word`` looks like a mistyped word of the reports: it shares most of a report
         word's letter trigrams (Dice ≥ ``threshold``; catches letters dropped or added, as in
         "accomodatino"), or it has the same first letter, about the same length and nearly the same
         letters (catches letters swapped or doubled, as in "streagic")."""
+        threshold = self.config.similar_dice if threshold is None else threshold
         grams = trigrams(word)
         shared: Counter = Counter()
         for g in grams:
@@ -125,7 +123,7 @@ class SpellingCorrector:
         for length in range(len(word) - 2, len(word) + 3):
             for other, other_letters in self.by_shape.get((word[0], length), ()):
                 common = sum((letters & other_letters).values())
-                if 2 * common / (len(word) + len(other)) >= SIMILAR_LETTERS:
+                if 2 * common / (len(word) + len(other)) >= self.config.similar_letters:
                     return True
         return False
 
@@ -143,4 +141,4 @@ class SpellingCorrector:
             corrections[m.group()] = fixed
             return fixed
 
-        return WORD_RE.sub(replace, query), corrections
+        return CASED_TOKEN_RE.sub(replace, query), corrections

@@ -1,0 +1,50 @@
+"""What an index must match to be served: the build spec (model, dimension, index format and
+chunker), read from the settings, and the differences between a corpus and the sources an index
+was built from. Query-time code checks an index with these and never imports the build pipeline."""
+
+from __future__ import annotations
+
+from indexer.chunking import CHUNKER_VERSION, ChunkingConfig
+from indexer.corpus import SourceFile
+from indexer.embedding import embedder_spec
+from indexer.store import BuildSpec
+from reportqa.settings import Settings
+
+
+def chunking_config(settings: Settings, max_tokens: int) -> ChunkingConfig:
+    """The chunker's config from the settings, for a model window of ``max_tokens``."""
+    c = settings.chunker
+    return ChunkingConfig(target_tokens=c.chunk_target_tokens, max_tokens=max_tokens,
+                          overlap_sentences=c.chunk_overlap_sentences, section_titles=c.embed_section_titles,
+                          min_fill=c.chunk_min_fill, block_fill=c.chunk_block_fill, max_carry=c.chunk_max_carry,
+                          tail_merge=c.chunk_tail_merge)
+
+
+def chunker_settings(settings: Settings, max_tokens: int) -> dict:
+    """The chunker settings recorded in (and checked against) the index manifest."""
+    config = chunking_config(settings, max_tokens)
+    return {
+        "version": CHUNKER_VERSION,
+        "target_tokens": config.target_tokens,
+        "overlap_sentences": config.overlap_sentences,
+        "section_titles": config.section_titles,
+        "max_tokens": max_tokens,
+        "packing": {"min_fill": config.min_fill, "block_fill": config.block_fill,
+                    "max_carry": config.max_carry, "tail_merge": config.tail_merge},
+    }
+
+
+def build_spec(settings: Settings) -> BuildSpec:
+    """The model and chunker settings an index must match to be served with ``settings``."""
+    spec = embedder_spec(settings.embedder)
+    return BuildSpec(model_name=spec.model_name, dim=spec.dim, chunker=chunker_settings(settings, spec.max_tokens))
+
+
+def corpus_changes(manifest: dict, files: list[SourceFile]) -> list[str]:
+    """Human-readable differences between the corpus and what an index was built from."""
+    built = {name: info["sha256"] for name, info in manifest.get("sources", {}).items()}
+    now = {f.name: f.sha256 for f in files}
+    changes = [f"new file {n}" for n in sorted(now.keys() - built.keys())]
+    changes += [f"removed file {n}" for n in sorted(built.keys() - now.keys())]
+    changes += [f"changed file {n}" for n in sorted(now.keys() & built.keys()) if now[n] != built[n]]
+    return changes

@@ -1,0 +1,161 @@
+"""The answer decision: answer, or say the reports don't appear to cover the question. This module
+owns all of it: the signals (declared in ``retriever.schema.Signals``), the fitted model that
+weighs them, and the vetoes that overrule it.
+
+No single signal decides (a lone cosine threshold abstains poorly): the model weighs how close the
+best passages and sentences are, how much of the query's *specific* vocabulary (IDF-weighted) they
+contain, and whether the kind of answer asked for (a number, a duration) appears in the best
+sentences at all. Two vetoes sit outside the model: when more than ``max_oov`` of the query's
+content words never occur in the reports, the reports cannot cover it (the dev questions are all
+on-topic, so the model never learns this); and with ``veto_unmet``, a question whose name, year or
+count the top passages leave unmet is not answered (see ``retriever.constraints``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from reportqa.records import Hit
+from reportqa.settings import DecisionConfig
+from reportqa.text import STOPWORDS, stem, words
+from retriever.analysis import CorpusStats, QueryAnalysis
+from retriever.answer_kinds import answer_kinds, type_matches
+from retriever.constraints import ConstraintCheck
+from retriever.highlight import ScoredSentence
+from retriever.schema import Features, LinearModel, Signals
+
+# The signals the fitted model weighs; weights.json must name exactly these.
+MODEL_SIGNALS: tuple[str, ...] = ("idf_coverage", "type_match", "year_match", "missing_specific", "margin")
+# Words that frame a question rather than constrain its answer ("where does the report say …").
+FRAMING = frozenset(
+    "report reports review survey source sources quote quotes quoted study studies section chapter table "
+    "figure page mention mention say says said find found according describe described example examples "
+    "explain list name named which what where when who why how does do did".split()
+)
+
+
+@dataclass(frozen=True)
+class AbstainModel:
+    """Logistic model over signals; answer when p(answerable) ≥ threshold and no veto applies."""
+
+    model: LinearModel
+    threshold: float
+    max_oov: float = 0.5
+    veto_unmet: bool = False
+
+    def answers(self, signals: Signals) -> bool:
+        """True when the evidence is strong enough to answer."""
+        if signals.oov > self.max_oov:
+            return False
+        if self.veto_unmet and not constraints_met(signals):
+            return False
+        return self.probability(signals) >= self.threshold
+
+    def probability(self, signals: Signals) -> float:
+        z = self.model.score(signals)
+        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+
+def constraints_met(signals: Signals) -> bool:
+    """False when the top passages miss a name, a year or a count the question asks about."""
+    return signals.missing_names == 0 and signals.year_match >= 1 and signals.count_met >= 1
+
+
+# Used until weights are fitted.
+DEFAULT_ABSTAIN = AbstainModel(LinearModel(("top_best_sentence", "top_coverage"), (10.0, 3.0), -7.0),
+                               threshold=0.5, veto_unmet=True)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether to answer, how confident the model is, and why not (when a constraint is unmet)."""
+
+    answer: bool
+    confidence: float
+    reasons: tuple[str, ...] = ()
+
+
+def idf_coverage(weights: dict[str, float], text: str) -> float:
+    """IDF-weighted share of the query's terms found in ``text``."""
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    present = {stem(w) for w in words(text)}
+    return sum(w for t, w in weights.items() if t in present) / total
+
+
+def term_weights(query: str, stats: CorpusStats) -> dict[str, float]:
+    """IDF of each stemmed content term of the query (unknown terms get the default IDF)."""
+    terms = {stem(w) for w in words(query) if w not in STOPWORDS and len(w) > 1}
+    return {t: stats.idf_of(t) for t in terms if t not in FRAMING}
+
+
+def missing_specific(weights: dict[str, float], texts: list[str], known: set[str] | frozenset[str],
+                     specific_idf: float = DecisionConfig().specific_idf) -> float:
+    """How many of the query's specific (high-IDF) terms none of ``texts`` contains; framing
+    words and translatable everyday words (``known``) do not count."""
+    present = {stem(w) for t in texts for w in words(t)}
+    specific = [t for t, w in weights.items() if w >= specific_idf and t not in FRAMING and t not in known]
+    return float(sum(1 for t in specific if t not in present))
+
+
+class AnswerDecision:
+    """Computes the signals for a ranked result and decides whether to answer."""
+
+    def __init__(self, model: AbstainModel, stats: CorpusStats, config: DecisionConfig,
+                 source_hits: int = 3) -> None:
+        self.model = model
+        self.stats = stats
+        self.config = config
+        self.source_hits = source_hits
+
+    def check(self, analysis: QueryAnalysis, hits: list[Hit]) -> ConstraintCheck:
+        """Which of the query's constraints the top passages leave unmet."""
+        return analysis.constraints.check([h.passage.text for h in hits[:self.source_hits]])
+
+    def signals(self, analysis: QueryAnalysis, hits: list[Hit], sentences: dict[str, list[ScoredSentence]],
+                features: dict[str, Features], check: ConstraintCheck) -> Signals:
+        """The signals for a query given its ranked hits, their scored sentences and features."""
+        if not hits:
+            return Signals(oov=analysis.oov)
+        query = analysis.text
+        top = hits[0]
+        second = hits[1].score if len(hits) > 1 else top.score - 1.0
+        weights = term_weights(query, self.stats)
+        kinds = answer_kinds(query)
+        best_idf_sentence = 0.0
+        type_match = 0.0
+        best_texts = []
+        for hit in hits[:3]:
+            scored = sorted(sentences.get(hit.passage.passage_id, []), key=lambda s: -s.score)[:2]
+            for s in scored:
+                text = hit.passage.text[s.start:s.end]
+                best_texts.append(text)
+                best_idf_sentence = max(best_idf_sentence, idf_coverage(weights, text))
+                type_match = max(type_match, float(all(type_matches(k, text) for k in kinds)))
+        met = check.signals()
+        return Signals(
+            top_score=top.score,
+            top_dense=features[top.passage.passage_id].dense,
+            top_best_sentence=max((s.cosine for s in sentences.get(top.passage.passage_id, [])), default=0.0),
+            top_coverage=features[top.passage.passage_id].coverage,
+            max_coverage=max(features[h.passage.passage_id].coverage for h in hits[:5]),
+            margin=top.score - second,
+            oov=analysis.oov,
+            idf_coverage=max(idf_coverage(weights, h.passage.text) for h in hits[:3]),
+            idf_sentence=best_idf_sentence,
+            type_match=type_match,
+            year_match=met["year_match"],
+            missing_specific=missing_specific(weights, best_texts, analysis.known, self.config.specific_idf),
+            missing_names=met["missing_names"],
+            count_met=met["count_met"],
+        )
+
+    def decide(self, signals: Signals, check: ConstraintCheck, has_hits: bool) -> Decision:
+        """Answer or not; when not, the unmet constraints as plain-language reasons (when the
+        constraint veto is on)."""
+        confidence = self.model.probability(signals)
+        if has_hits and self.model.answers(signals):
+            return Decision(True, confidence)
+        return Decision(False, confidence, tuple(check.reasons()) if self.model.veto_unmet else ())

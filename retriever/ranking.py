@@ -1,0 +1,102 @@
+"""Ranking, the third stage: each candidate's sentences are scored and its features computed, the
+fitted reranker orders them, near-duplicates collapse, and the evidence sentences are highlighted."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from indexer.store import IndexReader
+from reportqa.records import Hit
+from reportqa.settings import RankingConfig
+from retriever.analysis import QueryAnalysis
+from retriever.candidates import CandidateSet
+from retriever.dedup import collapse
+from retriever.dense import DenseSearcher
+from retriever.features import Candidate, extract_features
+from retriever.highlight import ScoredSentence, evidence_spans, score_sentences
+from retriever.pipeline import Pipeline
+from retriever.schema import Features
+from retriever.terms import TermCache
+from retriever.weights import FittedWeights
+
+MIN_SHOWN = 5  # the answer decision and composer look at this many hits, whatever k is
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Ranked hits (at least ``MIN_SHOWN``), with each hit's scored sentences and features."""
+
+    hits: list[Hit]
+    sentences: dict[str, list[ScoredSentence]]  # by passage id
+    features: dict[str, Features]  # by passage id
+
+
+class Ranker:
+    """Turns a candidate set into ranked, highlighted hits."""
+
+    def __init__(self, reader: IndexReader, dense: DenseSearcher, terms: TermCache, weights: FittedWeights,
+                 config: RankingConfig, doc_title: Callable[[str], str]) -> None:
+        self.reader = reader
+        self.dense = dense
+        self.terms = terms
+        self.weights = weights
+        self.config = config
+        self.doc_title = doc_title
+
+    def candidates(self, found: CandidateSet, analysis: QueryAnalysis) -> list[Candidate]:
+        """The candidates with their scored sentences and features (before reranking)."""
+        idxs = [i for i, _ in found.fused]
+        dense_scores = dict(found.dense)
+        missing = [i for i in idxs if i not in dense_scores]
+        dense_scores.update(self.dense.similarity(found.vector, missing))
+        lexical_scores = dict(found.lexical)
+        terms = analysis.terms
+        out = []
+        for idx, score in found.fused:
+            sentences = score_sentences(self.reader, idx, found.vector, terms, self.terms.sentence_terms,
+                                        self.config.sentence_lexical_weight)
+            out.append(Candidate(idx, self.reader.passages[idx], score, dense_scores.get(idx, 0.0),
+                                 lexical_scores.get(idx, 0.0), sentences, terms=self.terms.passage_terms(idx),
+                                 section_terms=self.terms.section_terms(idx), key=self.terms.passage_key(idx)))
+        extract_features(out, terms, analysis.added, analysis.numbers, analysis.colloquial, self.config.length_scale)
+        return out
+
+    def rank(self, candidates: list[Candidate], k: int, pipeline: Pipeline) -> Ranking:
+        """Score, order, collapse and highlight ``candidates``; at least ``MIN_SHOWN`` hits."""
+        use_rerank = pipeline.rerank and self.config.rerank and self.weights.rerank_enabled
+        for c in candidates:
+            c.score = self.weights.rerank.score(c.features) if use_rerank else c.fused
+        candidates.sort(key=lambda c: (-c.score, c.idx))
+        order = [c.idx for c in candidates]
+        if pipeline.dedup:
+            order = collapse(order, lambda i: self.reader.passages[i], self._similarity(candidates),
+                             self.config.dedup_overlap, self.config.dedup_similarity)
+        by_idx = {c.idx: c for c in candidates}
+        shown = [by_idx[i] for i in order[:max(k, MIN_SHOWN)]]
+        hits = _strictly_decreasing([
+            Hit(c.passage, self.doc_title(c.passage.doc_id), float(c.score), rank,
+                evidence_spans(c.sentences, c.passage.text, ratio=self.config.second_sentence_ratio,
+                               unit_words=self.config.unit_words),
+                c.features.as_dict())
+            for rank, c in enumerate(shown, start=1)])
+        return Ranking(hits, {c.passage.passage_id: c.sentences for c in shown},
+                       {c.passage.passage_id: c.features for c in shown})
+
+    def _similarity(self, candidates: list[Candidate]):
+        idxs = [c.idx for c in candidates]
+        if not idxs:
+            return lambda a, b: 0.0
+        vectors = {i: self.dense.index.reconstruct(int(i)) for i in idxs}
+        return lambda a, b: float(np.dot(vectors[a], vectors[b]))
+
+
+def _strictly_decreasing(hits: list[Hit]) -> list[Hit]:
+    out: list[Hit] = []
+    for hit in hits:
+        if out and hit.score >= out[-1].score:
+            hit = replace(hit, score=out[-1].score - 1e-9)
+        out.append(hit)
+    return out

@@ -1,0 +1,101 @@
+"""The reranker's features and the answer decision's signals, declared once as typed records.
+
+Fitting (``eval.fit``), loading (``retriever.weights``) and scoring all read these declarations:
+a model's weights must name exactly the fields it scores, so a misspelt or missing name is an
+error when the weights load, never a silent 0.0. The defaults of ``Signals`` are its values
+when a query finds nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, fields
+
+
+class SchemaError(ValueError):
+    """Weights name a feature or signal that is not declared, or leave a declared one out."""
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """What the reranker knows about one candidate passage for one query."""
+
+    dense: float  # cosine of query and passage vectors (or the passage's best sentence)
+    lexical: float  # bm25, as a share of the best bm25 among the candidates
+    fused: float  # first-stage fused score, as a share of the best
+    best_sentence: float  # cosine of the query with the passage's best sentence
+    coverage: float  # share of query terms in the passage
+    section_match: float  # share of query terms in the section trail
+    acronym_match: float  # the passage spells an acronym (or long form) the query used
+    colloquial_match: float  # share of the query's everyday words whose report terms the passage has
+    table_row: float  # passage is one table row …
+    row_coverage: float  # … times its term coverage
+    table: float  # passage is a whole table
+    figure: float  # passage is a figure
+    number_match: float  # a number in the query appears in the passage
+    length: float  # log characters / length_scale
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """How well the top hits answer a query. The defaults are the values when nothing is found."""
+
+    top_score: float = -5.0
+    top_dense: float = 0.0
+    top_best_sentence: float = 0.0
+    top_coverage: float = 0.0
+    max_coverage: float = 0.0
+    margin: float = 0.0
+    oov: float = 0.0  # share of the query's content terms the reports never use
+    idf_coverage: float = 0.0
+    idf_sentence: float = 0.0
+    type_match: float = 0.0  # the best sentences hold the kind of answer asked for
+    year_match: float = 0.0
+    missing_specific: float = 3.0  # specific (high-IDF) query terms none of the best sentences has
+    missing_names: float = 1.0  # names of the query the top passages never mention
+    count_met: float = 0.0  # a counting question finds a figure next to what it counts
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Features))
+SIGNAL_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Signals))
+
+
+def check_names(kind: str, given: Iterable[str], declared: Iterable[str]) -> None:
+    """Raise SchemaError unless ``given`` names exactly the ``declared`` fields."""
+    given, declared = list(given), list(declared)
+    unknown = [n for n in given if n not in declared]
+    missing = [n for n in declared if n not in given]
+    if unknown or missing:
+        parts = ([f"unknown {kind}(s) {', '.join(unknown)}"] if unknown else []) + \
+                ([f"missing {kind}(s) {', '.join(missing)}"] if missing else [])
+        raise SchemaError("; ".join(parts) + f" (declared: {', '.join(declared)})")
+
+
+@dataclass(frozen=True)
+class LinearModel:
+    """score = bias + Σ weight·field, over exactly the fields it was declared with."""
+
+    names: tuple[str, ...]
+    weights: tuple[float, ...]
+    bias: float = 0.0
+
+    @classmethod
+    def over(cls, kind: str, declared: tuple[str, ...], weights: Mapping[str, float], bias: float = 0.0
+             ) -> LinearModel:
+        """A model over ``declared`` fields. Raises SchemaError when ``weights`` names an
+        undeclared field or leaves a declared one out."""
+        check_names(kind, weights, declared)
+        names = tuple(weights)
+        return cls(names, tuple(float(weights[n]) for n in names), float(bias))
+
+    def score(self, record: Features | Signals) -> float:
+        return self.bias + sum(w * getattr(record, n) for n, w in zip(self.names, self.weights))
+
+    def as_dict(self) -> dict[str, float]:
+        return dict(zip(self.names, self.weights))
