@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from eval.judgements import judgement_qrels, load_judgements
+from reportqa.judgements import judgement_qrels, load_judgements
 from eval.qrels import build_qrels
 from eval.questions import Question, load_questions
 from eval.report import ask_table, table, write_reports
 from eval.runner import AskResult, ConfigResult, run_ask, run_config
-from retriever.retriever import PIPELINES, Retriever
+from retriever.pipeline import DEFAULT_CONFIGS, PIPELINES
+from retriever.retriever import Retriever
 
-DEFAULT_CONFIGS = ("bm25", "dense", "hybrid", "full")
+__all__ = ["DEFAULT_CONFIGS", "EvalOutcome", "evaluate", "qrels_for", "summary_text"]
 
 
 @dataclass
@@ -28,7 +29,7 @@ def qrels_for(retriever: Retriever, questions: list[Question], judgements_path: 
     documents = {doc_id: doc.text for doc_id, doc in retriever.documents.items()}
     extra = judgement_qrels(load_judgements(judgements_path), {q.id: q.question for q in questions}) \
         if judgements_path else {}
-    return build_qrels(questions, documents, retriever.reader.passages, extra)
+    return build_qrels(questions, documents, retriever.passages, extra)
 
 
 def evaluate(retriever: Retriever, questions_path: Path, split: str, configs: list[str], out_dir: Path,

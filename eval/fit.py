@@ -26,10 +26,11 @@ import numpy as np
 from eval.evaluate import qrels_for
 from eval.questions import Question, load_questions
 from reportqa.settings import Settings
-from retriever.rerank import FEATURES, AbstainModel, FittedWeights, LinearModel, constraints_met
+from retriever.decision import DEFAULT_ABSTAIN, MODEL_SIGNALS, AbstainModel, constraints_met
 from retriever.retriever import PIPELINES, Retriever
+from retriever.schema import FEATURE_NAMES, LinearModel
+from retriever.weights import FittedWeights, fingerprint, weights_document
 
-SIGNALS = ("idf_coverage", "type_match", "year_match", "missing_specific", "margin")
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
 MAX_FALSE_ABSTAIN = 0.10
 ABSTAIN_C = 1.0
@@ -49,10 +50,10 @@ def collect(retriever: Retriever, questions: list[Question], qrels: dict) -> lis
     for q in questions:
         if not q.answerable or not qrels.get(q.id):
             continue
-        candidates, _ = retriever.featurized(q.question, pipeline=PIPELINES[FIRST_STAGE])
+        candidates, _ = retriever.candidates(q.question, pipeline=PIPELINES[FIRST_STAGE])
         if not candidates:
             continue
-        feats = np.array([[c.features[f] for f in FEATURES] for c in candidates], dtype=np.float64)
+        feats = np.array([[getattr(c.features, f) for f in FEATURE_NAMES] for c in candidates], dtype=np.float64)
         labels = np.array([qrels[q.id].get(c.passage.passage_id, 0) > 0 for c in candidates], dtype=int)
         out.append(QuestionCandidates(q.id, feats, labels, np.array([c.fused for c in candidates])))
     return out
@@ -97,10 +98,10 @@ def fit_reranker(groups: list[QuestionCandidates], seed: int = 7) -> tuple[Linea
         if value[0] > best:
             best_c, best = c, value[0]
     model = fit_logistic(np.vstack([g.features for g in groups]), np.concatenate([g.labels for g in groups]), best_c)
-    weights = {f: round(float(w), 6) for f, w in zip(FEATURES, model.coef_[0])}
+    weights = {f: round(float(w), 6) for f, w in zip(FEATURE_NAMES, model.coef_[0])}
     report["chosen_C"] = best_c
     report["enabled"] = best > baseline[0]
-    return LinearModel(weights, round(float(model.intercept_[0]), 6)), report
+    return LinearModel.over("feature", FEATURE_NAMES, weights, round(float(model.intercept_[0]), 6)), report
 
 
 def false_abstention_cap(n_answerable: int) -> float:
@@ -136,7 +137,7 @@ def fit_abstention(retriever: Retriever, questions: list[Question]) -> tuple[Abs
     rows, labels, unmet = [], [], []
     for q in questions:
         _, evidence = retriever.retrieve(q.question, k=5)
-        rows.append([evidence.signals.get(s, 0.0) for s in SIGNALS])
+        rows.append([getattr(evidence.signals, s) for s in MODEL_SIGNALS])
         labels.append(int(q.answerable))
         unmet.append(not constraints_met(evidence.signals))
     x, y, vetoed = np.array(rows), np.array(labels), np.array(unmet)
@@ -153,13 +154,14 @@ def fit_abstention(retriever: Retriever, questions: list[Question]) -> tuple[Abs
     use_veto = with_veto[1] > without[1]
     threshold, recall, false_abstain = with_veto if use_veto else without
     model = fit_logistic(x, y, ABSTAIN_C)
-    weights = {s: round(float(w), 6) for s, w in zip(SIGNALS, model.coef_[0])}
+    weights = {s: round(float(w), 6) for s, w in zip(MODEL_SIGNALS, model.coef_[0])}
     report = {"cv_abstention_recall": recall, "cv_false_abstention": false_abstain, "threshold": threshold,
               "veto_unmet": use_veto,
               "cv_without_veto": {"recall": without[1], "false_abstention": without[2]},
               "cv_with_veto": {"recall": with_veto[1], "false_abstention": with_veto[2]},
               "vetoed": {"unanswerable": float(vetoed[y == 0].mean()), "answerable": float(vetoed[y == 1].mean())}}
-    return AbstainModel(weights, round(float(model.intercept_[0]), 6), threshold, veto_unmet=use_veto), report
+    fitted = LinearModel.over("signal", MODEL_SIGNALS, weights, round(float(model.intercept_[0]), 6))
+    return AbstainModel(fitted, threshold, veto_unmet=use_veto), report
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -171,21 +173,19 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings(**({"index_dir": args.index} if args.index else {}))
     out = args.out or settings.weights_path
     questions = load_questions(args.questions or settings.eval_dir / "questions.jsonl", "dev")
-    defaults = FittedWeights(LinearModel({}), AbstainModel({}, 0.0, 0.5), rerank_enabled=False)
-    retriever = Retriever.open(settings, weights=defaults)
+    unfitted = FittedWeights(LinearModel.over("feature", FEATURE_NAMES, dict.fromkeys(FEATURE_NAMES, 0.0)),
+                             DEFAULT_ABSTAIN, rerank_enabled=False)
+    retriever = Retriever.open(settings, weights=unfitted)
     qrels = qrels_for(retriever, questions, settings.judgements_path)
 
     rerank, rerank_report = fit_reranker(collect(retriever, questions, qrels))
-    retriever.weights = FittedWeights(rerank, defaults.abstain, rerank_enabled=rerank_report["enabled"])
+    retriever = Retriever.open(settings, weights=FittedWeights(rerank, DEFAULT_ABSTAIN,
+                                                               rerank_enabled=rerank_report["enabled"]))
     abstain, abstain_report = fit_abstention(retriever, questions)
-    data = {
-        "fitted_on": "dev", "date": date.today().isoformat(), "first_stage": FIRST_STAGE,
-        "rerank": {"enabled": rerank_report["enabled"], "weights": rerank.weights, "bias": rerank.bias,
-                   "report": rerank_report},
-        "abstain": {"weights": abstain.weights, "bias": abstain.bias, "threshold": abstain.threshold,
-                    "max_oov": abstain.max_oov, "veto_unmet": abstain.veto_unmet,
-                    "report": abstain_report},
-    }
+    fitted = FittedWeights(rerank, abstain, rerank_report["enabled"])
+    data = weights_document(fitted, fingerprint(settings), {"rerank": rerank_report, "abstain": abstain_report},
+                            "dev", date.today().isoformat())
+    data["first_stage"] = FIRST_STAGE
     out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     print(json.dumps({"rerank": rerank_report, "abstain": abstain_report}, indent=2))
     print(f"wrote {out}")

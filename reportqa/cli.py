@@ -7,7 +7,6 @@ progress, notices and errors go to stderr. Query text is never logged.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from pathlib import Path
@@ -45,8 +44,8 @@ def summary_line(report) -> str:
 
 def check_index(settings: Settings) -> list[str]:
     """Problems with the live index: integrity, counts, and differences from the corpus."""
-    from indexer.build import build_spec, corpus_changes
     from indexer.corpus import CorpusError, discover
+    from indexer.spec import build_spec, corpus_changes
     from indexer.store import IndexStoreError, open_index
 
     try:
@@ -108,11 +107,11 @@ def ensure_index(settings: Settings, progress: bool = True) -> None:
 
 
 # --- search and ask ----------------------------------------------------------------------------------
-def _open_retriever(settings: Settings):
+def _open_retriever(settings: Settings, strict_weights: bool = True):
     from retriever.retriever import Retriever
 
     ensure_index(settings, progress=sys.stderr.isatty())
-    return Retriever.open(settings)
+    return Retriever.open(settings, strict_weights=strict_weights)
 
 
 def _filters(args: argparse.Namespace):
@@ -136,7 +135,7 @@ def _queries(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from retriever.contract import search_dict
+    from retriever.contract import search_response
 
     queries = _queries(args)
     retriever = _open_retriever(_settings(args))
@@ -144,7 +143,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     for query in queries:
         hits = retriever.search(query, k=args.k, filters=_filters(args))
         if as_json:
-            print(json.dumps(search_dict(query, hits), ensure_ascii=False), flush=True)
+            print(search_response(query, hits).model_dump_json(), flush=True)
             continue
         if not hits:
             print("No passages found.")
@@ -168,7 +167,7 @@ def _marked(text: str, spans: list[tuple[int, int]]) -> str:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from retriever.contract import answer_dict
+    from retriever.contract import ask_response
 
     queries = _queries(args)
     retriever = _open_retriever(_settings(args))
@@ -176,7 +175,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     for query in queries:
         answer = retriever.ask(query, filters=_filters(args))
         if as_json:
-            print(json.dumps(answer_dict(answer), ensure_ascii=False), flush=True)
+            print(ask_response(answer).model_dump_json(), flush=True)
             continue
         if answer.corrections:
             print("(searched with " + ", ".join(f"'{b}' for '{a}'" for a, b in answer.corrections.items()) + ")")
@@ -199,9 +198,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from eval.evaluate import evaluate, summary_text
 
     settings = _settings(args)
-    retriever = _open_retriever(settings)
+    retriever = _open_retriever(settings, strict_weights=False)  # a mismatch is a warning here
     questions = Path(args.questions) if args.questions else settings.eval_dir / "questions.jsonl"
-    outcome = evaluate(retriever, questions, args.split, args.config, settings.eval_dir / "reports",
+    outcome = evaluate(retriever, questions, args.split, args.config, settings.reports_dir,
                        settings.judgements_path, with_ask=not args.no_ask)
     print(summary_text(outcome))
     print("\nReports: " + ", ".join(str(p) for p in outcome.written if p.suffix == ".md"))
@@ -219,7 +218,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from eval.evaluate import DEFAULT_CONFIGS
+    from retriever.pipeline import DEFAULT_CONFIGS
 
     parser = argparse.ArgumentParser(prog="reportqa", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)

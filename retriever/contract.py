@@ -1,14 +1,57 @@
-"""The JSON shapes of search results and answers, shared by the CLI (``--json``) and the API.
-
-Other tools rely on these names and types: change them only with a new contract.
+"""The wire format of search results and answers, defined once as pydantic models: the API returns
+them and the CLI's ``--json`` prints them. Other tools rely on these names and types: change them
+only with a new contract.
 """
 
 from __future__ import annotations
 
+from pydantic import BaseModel, Field
+
 from reportqa.records import Answer, Hit, Passage
 
 
-def passage_dict(passage: Passage, doc_title: str) -> dict:
+class PassageFields(BaseModel):
+    """Fields shared by a search result and a citation."""
+
+    passage_id: str
+    doc_id: str
+    doc_title: str
+    section: str
+    page: int | None
+    text: str
+
+
+class SearchResult(PassageFields):
+    rank: int
+    score: float
+    highlights: list[list[int]] = Field(description="[start, end) character spans of the evidence sentences")
+
+
+class SearchResponse(BaseModel):
+    query: str
+    results: list[SearchResult]
+
+
+class AnswerSentenceModel(BaseModel):
+    text: str
+    citation: int
+
+
+class CitationModel(PassageFields):
+    n: int
+
+
+class AskResponse(BaseModel):
+    query: str
+    abstained: bool
+    answer: str
+    sentences: list[AnswerSentenceModel]
+    citations: list[CitationModel]
+
+
+
+
+def passage_fields(passage: Passage, doc_title: str) -> dict:
     """Fields common to a search result and a citation."""
     return {
         "passage_id": passage.passage_id,
@@ -20,26 +63,22 @@ def passage_dict(passage: Passage, doc_title: str) -> dict:
     }
 
 
-def hit_dict(hit: Hit) -> dict:
+def search_result(hit: Hit) -> SearchResult:
     """One search result: rank, passage fields, score and evidence highlight spans."""
-    return {
-        "rank": hit.rank,
-        **passage_dict(hit.passage, hit.doc_title),
-        "score": round(float(hit.score), 6),
-        "highlights": [[int(s), int(e)] for s, e in hit.highlights],
-    }
+    return SearchResult(rank=hit.rank, **passage_fields(hit.passage, hit.doc_title), score=round(float(hit.score), 6),
+                        highlights=[[int(s), int(e)] for s, e in hit.highlights])
 
 
-def search_dict(query: str, hits: list[Hit]) -> dict:
-    return {"query": query, "results": [hit_dict(h) for h in hits]}
+def search_response(query: str, hits: list[Hit]) -> SearchResponse:
+    return SearchResponse(query=query, results=[search_result(h) for h in hits])
 
 
-def answer_dict(answer: Answer) -> dict:
+def ask_response(answer: Answer) -> AskResponse:
     """An answer: verbatim sentences with citation numbers, or an abstention."""
-    return {
-        "query": answer.query,
-        "abstained": answer.abstained,
-        "answer": answer.text,
-        "sentences": [{"text": s.text, "citation": s.citation} for s in answer.sentences],
-        "citations": [{"n": c.n, **passage_dict(c.passage, c.doc_title)} for c in answer.citations],
-    }
+    return AskResponse(
+        query=answer.query,
+        abstained=answer.abstained,
+        answer=answer.text,
+        sentences=[AnswerSentenceModel(text=s.text, citation=s.citation) for s in answer.sentences],
+        citations=[CitationModel(n=c.n, **passage_fields(c.passage, c.doc_title)) for c in answer.citations],
+    )

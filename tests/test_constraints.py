@@ -3,10 +3,13 @@ they cause, with the reasons shown to the person asking."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from retriever.constraints import Constraints, NameProfile, count_focus, count_met, missing_names, named_terms
-from retriever.rerank import AbstainModel
+from retriever.decision import AbstainModel
+from retriever.schema import LinearModel, Signals
 
 PROFILE = NameProfile.from_texts([
     "Officers in Rotherham and Kent used notices. The Rotherham inquiry was read by the police.",
@@ -95,12 +98,12 @@ def test_unmet_constraints_give_signals_and_reasons() -> None:
 
 @pytest.mark.parametrize("veto", [True, False])
 def test_abstain_model_vetoes_unmet_constraints(veto: bool) -> None:
-    model = AbstainModel({"idf_coverage": 10.0}, bias=0.0, threshold=0.5, veto_unmet=veto)
-    strong = {"idf_coverage": 1.0, "missing_names": 0.0, "year_match": 1.0, "count_met": 1.0}
+    model = AbstainModel(LinearModel(("idf_coverage",), (10.0,)), threshold=0.5, veto_unmet=veto)
+    strong = Signals(idf_coverage=1.0, missing_names=0.0, year_match=1.0, count_met=1.0)
     assert model.answers(strong)
-    assert model.answers(dict(strong, missing_names=1.0)) is not veto
-    assert model.answers(dict(strong, count_met=0.0)) is not veto
-    assert not model.answers(dict(strong, idf_coverage=-1.0))
+    assert model.answers(replace(strong, missing_names=1.0)) is not veto
+    assert model.answers(replace(strong, count_met=0.0)) is not veto
+    assert not model.answers(replace(strong, idf_coverage=-1.0))
 
 
 @pytest.mark.model
@@ -115,9 +118,9 @@ def test_real_model_says_which_name_the_reports_lack(real_retriever) -> None:
 
 @pytest.mark.model
 def test_real_model_declines_a_word_the_reports_never_use(real_retriever) -> None:
-    assert real_retriever.unknown_word("stovewood") and real_retriever.unknown_word("dvpo")
-    assert not real_retriever.unknown_word("hostels"), "ordinary English"
-    assert not real_retriever.unknown_word("cawns"), "the reports use it"
+    assert real_retriever.analyser.unknown_word("stovewood") and real_retriever.analyser.unknown_word("dvpo")
+    assert not real_retriever.analyser.unknown_word("hostels"), "ordinary English"
+    assert not real_retriever.analyser.unknown_word("cawns"), "the reports use it"
     answer = real_retriever.ask("what did operation stovewood achieve")
     assert answer.abstained and any("“stovewood”" in r for r in answer.reasons)
     # an acronym the reports never use, for a measure they spell out, is understood and answered

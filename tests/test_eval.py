@@ -11,7 +11,7 @@ import pytest
 from ir_measures import RR, R, Success, nDCG
 
 from eval.evaluate import evaluate, qrels_for
-from eval.judgements import Judgement, JudgementError, append_judgement, judgement_qrels, load_judgements
+from reportqa.judgements import Judgement, JudgementError, append_judgement, judgement_qrels, load_judgements
 from eval.metrics import aggregate, first_relevant_rank, per_query, percentile
 from eval.qrels import span_passages
 from eval.questions import QuestionSetError, check_evidence, load_questions, locate

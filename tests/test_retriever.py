@@ -18,8 +18,11 @@ from retriever.dense import DenseSearcher
 from retriever.fusion import convex, fuse, rrf
 from retriever.highlight import ScoredSentence, complete_thought, evidence_spans
 from retriever.query import fts_phrase, parse_query
-from retriever.rerank import AbstainModel, Candidate, extract_features
+from retriever.decision import Decision
+from retriever.features import Candidate, extract_features
 from retriever.retriever import PIPELINES, SearchFilters
+
+ANSWER = Decision(True, 0.99)  # the decision is tested on its own; these test the composer
 
 HOSTILE = ['"', '"unbalanced', "*", "NEAR(", "NEAR(orders notices", "-", "- orders", "AND", "OR OR",
            "orders AND", ":", "text: orders", "(", ")", "((orders", "orders)", "^start", "col:*", "'",
@@ -236,7 +239,7 @@ def test_rerank_features_on_fixed_inputs() -> None:
                   Candidate(1, text, fused=0.015, dense=0.4, lexical=2.0, sentences=[])]
     extract_features(candidates, terms={"review", "premis", "28"}, expansions=("Police National Computer",),
                      numbers={"28"})
-    f0, f1 = candidates[0].features, candidates[1].features
+    f0, f1 = candidates[0].features.as_dict(), candidates[1].features.as_dict()
     assert f0["lexical"] == 1.0 and f1["lexical"] == pytest.approx(0.25)
     assert f0["fused"] == 1.0 and f1["fused"] == pytest.approx(0.5)
     assert f0["table_row"] == 1.0 and f0["row_coverage"] == f0["coverage"] > 0
@@ -268,9 +271,8 @@ def test_answer_shows_a_list_item_with_its_lead_in() -> None:
     passage = Passage("p1", "doc", "text", ("7. Findings",), 0, len(LIST_PASSAGE), LIST_PASSAGE)
     item = [LIST_PASSAGE[s:e] for s, e in spans].index("• more support for children")
     scored = [ScoredSentence(0, s, e, 0.9 if k == item else 0.1, 0.0) for k, (s, e) in enumerate(spans)]
-    evidence = Evidence("support for children", [Hit(passage, "Doc", 1.0, 1)], {"p1": scored}, {})
-    always = AbstainModel({}, bias=5.0, threshold=0.5)
-    answer = ExtractiveComposer(always).compose(evidence)
+    evidence = Evidence("support for children", [Hit(passage, "Doc", 1.0, 1)], {"p1": scored})
+    answer = ExtractiveComposer().compose(evidence, ANSWER)
     [sentence] = answer.sentences
     assert sentence.text.startswith("Strategic leads wanted") and "• more support for children" in sentence.text
     assert sentence.text in passage.text
@@ -285,23 +287,21 @@ def test_answers_skip_reference_lists_and_bare_table_lines() -> None:
         passage = Passage(f"p{n}", "doc", "text", (section,), 0, len(text), text)
         hits.append(Hit(passage, "Doc", 1.0 - n / 10, n + 1))
         sentences[f"p{n}"] = [ScoredSentence(n, 0, len(text), 0.9 - n / 100, 0.0)]
-    always = AbstainModel({}, bias=5.0, threshold=0.5)
-    answer = ExtractiveComposer(always).compose(Evidence("do warning notices deter", hits, sentences, {}))
+    answer = ExtractiveComposer().compose(Evidence("do warning notices deter", hits, sentences), ANSWER)
     assert [s.text for s in answer.sentences] == [prose]
     # with nothing better, they are still used rather than abstaining
-    alone = Evidence("do warning notices deter", hits[1:2], {"p1": sentences["p1"]}, {})
-    assert [s.text for s in ExtractiveComposer(always).compose(alone).sentences] == [row]
+    alone = Evidence("do warning notices deter", hits[1:2], {"p1": sentences["p1"]})
+    assert [s.text for s in ExtractiveComposer().compose(alone, ANSWER).sentences] == [row]
 
 
 def test_answers_prefer_sentences_with_the_kind_of_answer_asked_for() -> None:
     text = "Officers valued warning notices highly. In 2019, 120 warning notices were issued."
     passage = Passage("p1", "doc", "text", ("5. Use",), 0, len(text), text)
     scored = [ScoredSentence(0, 0, 39, 0.9, 0.0), ScoredSentence(0, 40, len(text), 0.7, 0.0)]
-    always = AbstainModel({}, bias=5.0, threshold=0.5)
 
     def answer(query: str) -> list[str]:
-        evidence = Evidence(query, [Hit(passage, "Doc", 1.0, 1)], {"p1": scored}, {})
-        return [s.text for s in ExtractiveComposer(always).compose(evidence).sentences]
+        evidence = Evidence(query, [Hit(passage, "Doc", 1.0, 1)], {"p1": scored})
+        return [s.text for s in ExtractiveComposer().compose(evidence, ANSWER).sentences]
 
     assert answer("how many warning notices were issued") == [  # the figure joins the answer
         "Officers valued warning notices highly.", "In 2019, 120 warning notices were issued."]
@@ -334,7 +334,8 @@ def test_colloquial_expansion_finds_phrases_and_words() -> None:
 
 
 def test_answer_type_signals() -> None:
-    from retriever.confidence import answer_kinds, answer_type, missing_specific, type_matches
+    from retriever.answer_kinds import answer_kinds, answer_type, type_matches
+    from retriever.decision import missing_specific
 
     assert answer_type("how many CAWNs were issued?") == "quantity"
     assert answer_type("how long does a licence review take") == "duration"

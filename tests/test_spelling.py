@@ -69,5 +69,5 @@ def test_real_model_corrects_and_still_answers(real_retriever) -> None:
     assert not answer.abstained
     # ordinary English words the reports do not use stay as typed, even one edit from a report word
     assert real_retriever.ask("can we make a hotel hand over who's booked a room").corrections == {}
-    assert real_retriever.speller.correct("hostels") is None  # not "hotels"
-    assert real_retriever.speller.correct("remand") is None  # not "remind"
+    assert real_retriever.analyser.speller.correct("hostels") is None  # not "hotels"
+    assert real_retriever.analyser.speller.correct("remand") is None  # not "remind"

@@ -26,7 +26,8 @@ def make_client(settings, retriever) -> TestClient:
 @pytest.fixture
 def web_settings(fake_retriever, tmp_path: Path):
     return fake_retriever.settings.model_copy(update={
-        "evaluator_mode": True, "judgements_path": tmp_path / "judgements.jsonl", "eval_dir": tmp_path / "eval"})
+        "evaluator_mode": True, "judgements_path": tmp_path / "judgements.jsonl", "eval_dir": tmp_path / "eval",
+        "reports_dir": tmp_path / "eval" / "reports"})
 
 
 @pytest.fixture
@@ -157,7 +158,7 @@ def test_glossary_about_and_evaluator(client) -> None:
 
 
 def test_eval_report_files_are_served_safely(client, web_settings) -> None:
-    reports = web_settings.eval_dir / "reports"
+    reports = web_settings.reports_dir
     reports.mkdir(parents=True)
     (reports / "2026-01-01-recall.png").write_bytes(b"\x89PNG")
     assert client.get("/eval-reports/2026-01-01-recall.png").status_code == 200
@@ -222,7 +223,7 @@ def test_query_logging_can_be_switched_on(web_settings, fake_retriever, caplog) 
 def test_page_says_why_it_abstained_and_what_it_corrected(client, fake_retriever, monkeypatch) -> None:
     page = client.get("/", params={"q": "what did Devon police do about licenced premises?"}).text
     assert 'data-testid="abstain-reasons"' in page and "“Devon”" in page
-    monkeypatch.setattr(fake_retriever.speller, "is_english", lambda word: False)
+    monkeypatch.setattr(fake_retriever.analyser.speller, "is_english", lambda word: False)
     fake_retriever.clear_cache()
     page = client.get("/", params={"q": "how long is the review period for licenced premisess?"}).text
     assert 'data-testid="corrections"' in page and "<del>premisess</del>" in page

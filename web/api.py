@@ -6,18 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
-from eval.judgements import Judgement, JudgementError, append_judgement
-from retriever.contract import answer_dict, search_dict
+from reportqa.judgements import Judgement, JudgementError, append_judgement
+from retriever.contract import AskResponse, SearchResponse, ask_response, search_response
 from web.deps import DocParam, QueryParam, RetrieverDep, SettingsDep, clean_query, filters_for
 from web.render import SAFE_ID
 from web.schemas import (
-    AskResponse,
     DocumentModel,
     HealthResponse,
     JudgementIn,
     JudgementOut,
     PassageResponse,
-    SearchResponse,
 )
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -26,23 +24,23 @@ router = APIRouter(prefix="/api", tags=["api"])
 @router.get("/search", response_model=SearchResponse, summary="Find passages")
 def search(retriever: RetrieverDep, settings: SettingsDep, q: QueryParam = None,
            k: Annotated[int, Query(ge=1, le=50, description="number of results")] = 10,
-           doc: DocParam = None) -> dict:
+           doc: DocParam = None) -> SearchResponse:
     """Ranked passages with evidence highlights. A query in double quotes is an exact phrase."""
     query = clean_query(q, settings)
-    return search_dict(query, retriever.search(query, k=k, filters=filters_for(retriever, doc)))
+    return search_response(query, retriever.search(query, k=k, filters=filters_for(retriever, doc)))
 
 
 @router.get("/ask", response_model=AskResponse, summary="Answer with citations")
-def ask(retriever: RetrieverDep, settings: SettingsDep, q: QueryParam = None, doc: DocParam = None) -> dict:
+def ask(retriever: RetrieverDep, settings: SettingsDep, q: QueryParam = None, doc: DocParam = None) -> AskResponse:
     """Up to three verbatim sentences from the reports with numbered citations, or an abstention."""
     query = clean_query(q, settings)
-    return answer_dict(retriever.ask(query, filters=filters_for(retriever, doc)))
+    return ask_response(retriever.ask(query, filters=filters_for(retriever, doc)))
 
 
 def passage_response(retriever, passage_id: str, request: Request) -> dict:
     if not SAFE_ID.match(passage_id):
         raise HTTPException(status_code=404, detail="No passage with that id.")
-    passage = retriever.reader.passage(passage_id)
+    passage = retriever.passage(passage_id)
     if passage is None:
         raise HTTPException(status_code=404, detail="No passage with that id.")
     url = str(request.url_for("reader", doc_id=passage.doc_id)) + f"?p={passage.passage_id}#p-{passage.passage_id}"
@@ -62,7 +60,7 @@ def get_passage(passage_id: str, retriever: RetrieverDep, request: Request) -> d
 @router.get("/documents", response_model=list[DocumentModel], summary="The reports")
 def documents(retriever: RetrieverDep) -> list[dict]:
     counts: dict[str, int] = {}
-    for p in retriever.reader.passages:
+    for p in retriever.passages:
         counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
     return [
         {"doc_id": d.meta.doc_id, "title": d.meta.title, "short_title": d.meta.short_title,
@@ -74,10 +72,9 @@ def documents(retriever: RetrieverDep) -> list[dict]:
 
 @router.get("/health", response_model=HealthResponse, summary="Is the index loaded")
 def health(retriever: RetrieverDep) -> dict:
-    manifest = retriever.reader.manifest
-    return {"status": "ok", "index_loaded": True, "passages": len(retriever.reader.passages),
-            "documents": len(retriever.documents), "model": manifest["model"]["name"],
-            "build": str(manifest.get("build_id", ""))}
+    facts = retriever.health()
+    return {"status": "ok", "index_loaded": True, "passages": facts["passages"], "documents": facts["documents"],
+            "model": facts["model"], "build": str(facts["build_id"])}
 
 
 @router.post("/judgements", response_model=JudgementOut, status_code=201, summary="Record a relevance judgement")
@@ -89,7 +86,7 @@ def post_judgement(body: JudgementIn, retriever: RetrieverDep, settings: Setting
     if not settings.evaluator_mode:
         raise HTTPException(status_code=403, detail="Judgements are off: start the server with "
                                                     "REPORTQA_EVALUATOR_MODE=true to record them.")
-    if retriever.reader.passage(body.passage_id) is None:
+    if retriever.passage(body.passage_id) is None:
         raise HTTPException(status_code=404, detail="No passage with that id.")
     if not body.query.strip():
         raise HTTPException(status_code=422, detail="The query is empty.")

@@ -39,7 +39,7 @@ def create_app(settings: Settings, holder: RetrieverHolder | None = None, load_o
 
     @asynccontextmanager
     async def lifespan(app):
-        if load_on_startup and holder._retriever is None:
+        if load_on_startup and not holder.loaded:
             holder.load()
         yield
 

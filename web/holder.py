@@ -49,6 +49,11 @@ class RetrieverHolder:
             self._retriever, self._build = retriever, build
         return retriever
 
+    @property
+    def loaded(self) -> bool:
+        """True once a retriever is being served."""
+        return self._retriever is not None
+
     def set(self, retriever: Retriever) -> None:
         """Serve this retriever (tests inject one) and stop watching the disk."""
         with self._lock:
@@ -77,7 +82,7 @@ class RetrieverHolder:
                 self._retriever, self._build = retriever, build
             self.last_error = None
             log.warning("now serving index build %s", build)
-        except (IndexStoreError, OSError) as exc:
+        except (IndexStoreError, OSError, ValueError) as exc:  # ValueError: weights that do not fit
             self.last_error = str(exc)
             self._build = build  # do not retry this broken build on every request
             log.error("new index build %s not served: %s", build, exc)

@@ -88,10 +88,10 @@ def reader(request: Request, doc_id: str, retriever: RetrieverDep, p: str | None
     if not SAFE_ID.match(doc_id) or doc_id not in retriever.documents:
         raise HTTPException(status_code=404, detail="No report with that id.")
     doc = retriever.documents[doc_id]
-    passages = [x for x in retriever.reader.passages if x.doc_id == doc_id]
+    passages = [x for x in retriever.passages if x.doc_id == doc_id]
     focus = None
     if p:
-        focus = retriever.reader.passage(p) if SAFE_ID.match(p) else None
+        focus = retriever.passage(p) if SAFE_ID.match(p) else None
         if focus is None or focus.doc_id != doc_id:
             raise HTTPException(status_code=404, detail="No passage with that id in this report.")
     renderer = ReaderRenderer(doc, passages, focus)
@@ -104,14 +104,14 @@ def reader(request: Request, doc_id: str, retriever: RetrieverDep, p: str | None
 @router.get("/glossary", response_class=HTMLResponse, name="glossary")
 def glossary(request: Request, retriever: RetrieverDep) -> HTMLResponse:
     return TEMPLATES.TemplateResponse(request, "glossary.html", {
-        "entries": retriever.expander.glossary(), "documents": _documents(retriever)})
+        "entries": retriever.glossary(), "documents": _documents(retriever)})
 
 
 @router.get("/about", response_class=HTMLResponse, name="about")
 def about(request: Request, retriever: RetrieverDep) -> HTMLResponse:
     return TEMPLATES.TemplateResponse(request, "about.html", {
         "reports": [d.meta for d in retriever.documents.values()], "documents": _documents(retriever),
-        "manifest": retriever.reader.manifest})
+        "manifest": retriever.manifest})
 
 
 def latest_summaries(reports_dir: Path) -> list[tuple[dict, str | None]]:
@@ -132,13 +132,13 @@ def latest_summaries(reports_dir: Path) -> list[tuple[dict, str | None]]:
 @router.get("/evaluator", response_class=HTMLResponse, name="evaluator")
 def evaluator(request: Request, retriever: RetrieverDep, settings: SettingsDep) -> HTMLResponse:
     return TEMPLATES.TemplateResponse(request, "evaluator.html", {
-        "summaries": latest_summaries(settings.eval_dir / "reports"), "evaluator": settings.evaluator_mode,
+        "summaries": latest_summaries(settings.reports_dir), "evaluator": settings.evaluator_mode,
         "documents": _documents(retriever)})
 
 
 @router.get("/eval-reports/{name:path}", name="eval_report")
 def eval_report(name: str, settings: SettingsDep) -> FileResponse:
-    path = settings.eval_dir / "reports" / name
+    path = settings.reports_dir / name
     if not REPORT_FILE.match(name) or not path.is_file():
         raise HTTPException(status_code=404, detail="No such report file.")
     return FileResponse(path)

@@ -1,48 +1,9 @@
-"""Pydantic models at the API edge. Search and ask responses have the same fields as the CLI's
-``--json`` output (``retriever.contract``)."""
+"""Pydantic models of the web-only API routes. Search and ask responses are defined once, in
+``retriever.contract``, and the CLI prints the same models."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
-
-
-class PassageFields(BaseModel):
-    """Fields shared by a search result and a citation."""
-
-    passage_id: str
-    doc_id: str
-    doc_title: str
-    section: str
-    page: int | None
-    text: str
-
-
-class SearchResult(PassageFields):
-    rank: int
-    score: float
-    highlights: list[list[int]] = Field(description="[start, end) character spans of the evidence sentences")
-
-
-class SearchResponse(BaseModel):
-    query: str
-    results: list[SearchResult]
-
-
-class AnswerSentenceModel(BaseModel):
-    text: str
-    citation: int
-
-
-class CitationModel(PassageFields):
-    n: int
-
-
-class AskResponse(BaseModel):
-    query: str
-    abstained: bool
-    answer: str
-    sentences: list[AnswerSentenceModel]
-    citations: list[CitationModel]
 
 
 class PassageResponse(BaseModel):
