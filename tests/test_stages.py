@@ -1,0 +1,152 @@
+"""Each query stage on its own, with no built index: analysis, ranking, the answer decision, and the
+registries behind the settings."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from indexer.embedding import EMBEDDERS
+from indexer.loaders import LOADERS
+from reportqa.records import Hit, Passage
+from reportqa.settings import EMBEDDERS as EMBEDDER_NAMES
+from reportqa.settings import FUSIONS, AnalysisConfig, DecisionConfig, RankingConfig, Settings
+from retriever.analysis import CorpusStats, QueryAnalyser
+from retriever.colloquial import ColloquialExpander
+from retriever.decision import DEFAULT_ABSTAIN, AbstainModel, AnswerDecision
+from retriever.features import Candidate
+from retriever.fusion import STRATEGIES
+from retriever.highlight import ScoredSentence
+from retriever.pipeline import PIPELINES
+from retriever.ranking import Ranker
+from retriever.schema import FEATURE_NAMES, Features, LinearModel, Signals
+from retriever.weights import FittedWeights
+
+TEXTS = [
+    "A child abduction warning notice (CAWN) is served by police to break contact with a child.",
+    "Licensed premises such as hotels can be closed when children are exploited there.",
+    "In Rotherham, police worked with Barnardo's on disruption of child sexual exploitation.",
+    "Officers in Rotherham said 40 CAWNs were issued in one year.",
+]
+ACRONYMS = [("CAWN", "child abduction warning notice", 2)]
+
+
+def analyser(**config) -> QueryAnalyser:
+    return QueryAnalyser(CorpusStats.of(TEXTS), ACRONYMS, ColloquialExpander({"pub": "licensed premises"}),
+                         lambda w: w in {"hostels", "can", "we", "shut", "like"},
+                         TEXTS, AnalysisConfig(**config))
+
+
+def test_corpus_stats_count_each_word_once_per_text() -> None:
+    stats = CorpusStats.of(TEXTS)
+    assert stats.idf["rotherham"] < stats.idf["hotel"] < stats.default_idf  # 2 texts < 1 text < none
+    assert stats.names.is_name("rotherham") and not stats.names.is_name("police")
+
+
+def test_analysis_reads_acronyms_everyday_words_and_names() -> None:
+    a = analyser().analyse("can we shut the pub in Kent like a CAWN?")
+    assert [e.long for e in a.expansions] == ["child abduction warning notice"]
+    assert a.colloquial == ("licensed premises",)
+    assert "kent" in a.constraints.names and "kent" in a.constraints.nowhere
+    assert "(child abduction warning notice)" in a.dense_text
+    assert "child" in a.terms  # terms of the expansion count too
+
+
+def test_analysis_corrects_spelling_only_when_switched_on() -> None:
+    assert analyser().analyse("police in rotherhem").corrections == {"rotherhem": "rotherham"}
+    assert analyser(spelling=False).analyse("police in rotherhem").corrections == {}
+
+
+def test_analysis_of_an_empty_query() -> None:
+    assert analyser().analyse("?!").empty
+
+
+def test_pipelines_switch_expansions_off() -> None:
+    a = analyser().analyse("CAWN at the pub", acronyms=False, colloquial=False)
+    assert a.expansions == () and a.colloquial == ()
+
+
+def passage(pid: str, text: str, start: int = 0) -> Passage:
+    return Passage(pid, "d", "text", ("1. Section",), start, start + len(text), text)
+
+
+def features(**values) -> Features:
+    return Features(**(dict.fromkeys(FEATURE_NAMES, 0.0) | values))
+
+
+def ranker(weights: FittedWeights, passages: list[Passage]) -> Ranker:
+    vectors = np.eye(len(passages), dtype=np.float32)
+    dense = SimpleNamespace(index=SimpleNamespace(reconstruct=lambda i: vectors[i]))
+    return Ranker(SimpleNamespace(passages=passages), dense, None, weights, RankingConfig(), lambda d: "Doc")
+
+
+def test_ranking_follows_the_fitted_reranker_not_the_first_stage() -> None:
+    passages = [passage("a", "First stage liked this."), passage("b", "The reranker likes this.", 100)]
+    candidates = [Candidate(0, passages[0], fused=0.9, dense=0.1, lexical=1.0, sentences=[],
+                            features=features(fused=1.0, coverage=0.1)),
+                  Candidate(1, passages[1], fused=0.5, dense=0.1, lexical=1.0, sentences=[],
+                            features=features(fused=0.5, coverage=0.9))]
+    by_coverage = FittedWeights(LinearModel(("coverage",), (1.0,)), DEFAULT_ABSTAIN)
+    ranked = ranker(by_coverage, passages).rank(list(candidates), k=2, pipeline=PIPELINES["full"])
+    assert [h.passage.passage_id for h in ranked.hits] == ["b", "a"]
+    assert ranked.hits[0].score > ranked.hits[1].score
+    unranked = ranker(by_coverage, passages).rank(list(candidates), k=2, pipeline=PIPELINES["fusion"])
+    assert [h.passage.passage_id for h in unranked.hits] == ["a", "b"]
+
+
+def test_ranking_collapses_overlapping_passages() -> None:
+    passages = [passage("a", "One two three four.", 0), passage("b", "two three four. Five.", 4)]
+    candidates = [Candidate(i, p, fused=1.0 - i / 10, dense=0.0, lexical=0.0, sentences=[],
+                            features=features(fused=1.0 - i / 10)) for i, p in enumerate(passages)]
+    weights = FittedWeights(LinearModel(("fused",), (1.0,)), DEFAULT_ABSTAIN)
+    assert [h.passage.passage_id for h in ranker(weights, passages).rank(candidates, 2, PIPELINES["full"]).hits] \
+        == ["a"]
+
+
+def test_decision_signals_and_vetoes() -> None:
+    text = "Officers in Rotherham said 40 CAWNs were issued in one year."
+    hit = Hit(passage("p", text), "Doc", 2.0, 1)
+    sentences = {"p": [ScoredSentence(0, 0, len(text), 0.8, 1.0)]}
+    analysis = analyser().analyse("how many CAWNs were issued in Kent")
+    decision = AnswerDecision(AbstainModel(LinearModel(("idf_coverage",), (10.0,)), 0.5, veto_unmet=True),
+                              CorpusStats.of(TEXTS), DecisionConfig())
+    check = decision.check(analysis, [hit])
+    signals = decision.signals(analysis, [hit], sentences, {"p": features(dense=0.7, coverage=0.8)}, check)
+    assert signals.top_dense == 0.7 and signals.top_best_sentence == 0.8 and signals.type_match == 1.0
+    assert signals.missing_names == 1.0  # Kent
+    verdict = decision.decide(signals, check, has_hits=True)
+    assert not verdict.answer and verdict.reasons == ("The reports never mention “Kent”.",)
+    kentless = analyser().analyse("how many CAWNs were issued")
+    check = decision.check(kentless, [hit])
+    signals = decision.signals(kentless, [hit], sentences, {"p": features(dense=0.7, coverage=0.8)}, check)
+    assert decision.decide(signals, check, has_hits=True).answer
+
+
+def test_no_hits_has_the_declared_defaults() -> None:
+    assert Signals().missing_names == 1.0 and Signals().top_score == -5.0
+    assert not DEFAULT_ABSTAIN.answers(Signals(oov=1.0))
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_every_fusion_strategy_is_a_valid_setting_and_pipeline_choice(name: str) -> None:
+    assert Settings(fusion=name).candidates.fusion == name
+
+
+def test_registries_and_settings_agree() -> None:
+    assert set(FUSIONS) == set(STRATEGIES)
+    assert set(EMBEDDER_NAMES) == set(EMBEDDERS)
+    assert {p.fusion for p in PIPELINES.values()} - {None} <= set(STRATEGIES)
+    assert set(LOADERS) == {".pdf", ".txt", ".md"}
+    with pytest.raises(ValueError, match="unknown fusion"):
+        Settings(fusion="borda")
+    with pytest.raises(ValueError, match="unknown embedder"):
+        Settings(embedder="bert")
+
+
+def test_calibration_is_bounded() -> None:
+    with pytest.raises(ValueError):
+        Settings(dedup_similarity=1.5)
+    with pytest.raises(ValueError):
+        Settings(answer_max_sentences=0)
