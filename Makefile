@@ -9,7 +9,7 @@ TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test install index eval bench chromium
+.PHONY: serve test install index eval bench chromium lint
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,5 +39,9 @@ chromium:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Chromium is not installed: browser tests will be skipped (sudo apt-get install chromium)"; fi; }
 
-test: $(STAMP) chromium
+# Style (ruff) and the import layers (tests/test_layers.py) are checked before the tests.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test: $(STAMP) chromium lint
 	$(BIN)/python -m pytest

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from reportqa.judgements import judgement_qrels, load_judgements
 from eval.qrels import build_qrels
 from eval.questions import Question, load_questions
 from eval.report import ask_table, table, write_reports
 from eval.runner import AskResult, ConfigResult, run_ask, run_config
+from reportqa.judgements import judgement_qrels, load_judgements
 from retriever.pipeline import DEFAULT_CONFIGS, PIPELINES
 from retriever.retriever import Retriever
 

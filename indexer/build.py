@@ -23,7 +23,6 @@ from indexer.loaders import LoadError, load
 from indexer.spec import build_spec, chunker_settings, chunking_config, corpus_changes
 from indexer.store import (
     FORMAT_VERSION,
-    BuildSpec,
     WriteBundle,
     current_manifest,
     read_embedding_cache,

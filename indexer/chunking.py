@@ -130,7 +130,8 @@ class Chunker:
         tokens = 0
         for i, unit in enumerate(units):
             new_block = bool(current) and unit.block != current[-1].block
-            too_big = tokens + unit.tokens > target and (tokens >= self.config.min_fill * target or tokens + unit.tokens > hard)
+            too_big = tokens + unit.tokens > target and (tokens >= self.config.min_fill * target
+                                                         or tokens + unit.tokens > hard)
             boundary = new_block and tokens >= self.config.block_fill * target
             if current and (too_big or boundary):
                 groups.append(current)

@@ -82,7 +82,8 @@ class SpellingCorrector:
         if not self.foreign(word, self.config.spelling_min_length):
             return None
         low = word.lower()
-        candidates = [(self.counts[c], c) for c in one_edit(low) if self.counts.get(c, 0) >= self.config.spelling_min_count]
+        least = self.config.spelling_min_count
+        candidates = [(self.counts[c], c) for c in one_edit(low) if self.counts.get(c, 0) >= least]
         if not candidates:
             return None
         return max(sorted(candidates, key=lambda item: item[1]), key=lambda item: item[0])[1]

@@ -11,12 +11,12 @@ import pytest
 from ir_measures import RR, R, Success, nDCG
 
 from eval.evaluate import evaluate, qrels_for
-from reportqa.judgements import Judgement, JudgementError, append_judgement, judgement_qrels, load_judgements
 from eval.metrics import aggregate, first_relevant_rank, per_query, percentile
 from eval.qrels import span_passages
 from eval.questions import QuestionSetError, check_evidence, load_questions, locate
 from eval.report import write_reports
 from eval.runner import AskResult, ConfigResult
+from reportqa.judgements import Judgement, JudgementError, append_judgement, judgement_qrels, load_judgements
 from reportqa.records import Passage
 from reportqa.settings import PROJECT_ROOT
 
@@ -194,3 +194,13 @@ def test_abstention_threshold_leaves_room_for_sampling_error() -> None:
     vetoed = np.zeros(110, dtype=bool)
     vetoed[-1] = True  # a veto outside the model catches the tenth
     assert choose_threshold(prob, y, vetoed)[1] == 1.0
+
+
+def test_regression_compare_names_each_difference() -> None:
+    from eval.regression import compare
+
+    before = [{"id": "q1", "full": [["p1", 1.0, []]], "ask": {"abstained": False}}, {"id": "q2", "full": []}]
+    after = [{"id": "q1", "full": [["p2", 1.0, []]], "ask": {"abstained": False}}, {"id": "q3", "full": []}]
+    assert compare(before, before) == []
+    assert compare(before, after) == ["q2: only in the first snapshot", "q3: only in the second snapshot",
+                                      "q1: full differs"]

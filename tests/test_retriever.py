@@ -13,13 +13,13 @@ from indexer.store import SentenceTable
 from reportqa.records import Hit, Passage
 from retriever.acronyms import AcronymExpander, guess_long_form, long_form_heads
 from retriever.answer import Evidence, ExtractiveComposer
+from retriever.decision import Decision
 from retriever.dedup import collapse, overlap_share
 from retriever.dense import DenseSearcher
+from retriever.features import Candidate, extract_features
 from retriever.fusion import convex, fuse, rrf
 from retriever.highlight import ScoredSentence, complete_thought, evidence_spans
 from retriever.query import fts_phrase, parse_query
-from retriever.decision import Decision
-from retriever.features import Candidate, extract_features
 from retriever.retriever import PIPELINES, SearchFilters
 
 ANSWER = Decision(True, 0.99)  # the decision is tested on its own; these test the composer
