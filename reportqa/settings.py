@@ -202,29 +202,12 @@ class Settings(BaseSettings, ChunkerConfig, AnalysisConfig, CandidateConfig, Ran
     def _part(self, cls: type[C]) -> C:
         return cls.model_validate({name: getattr(self, name) for name in cls.model_fields})
 
-    @property
-    def chunker(self) -> ChunkerConfig:
-        return self._part(ChunkerConfig)
-
-    @property
-    def analysis(self) -> AnalysisConfig:
-        return self._part(AnalysisConfig)
-
-    @property
-    def candidates(self) -> CandidateConfig:
-        return self._part(CandidateConfig)
-
-    @property
-    def ranking(self) -> RankingConfig:
-        return self._part(RankingConfig)
-
-    @property
-    def answering(self) -> AnswerConfig:
-        return self._part(AnswerConfig)
-
-    @property
-    def decision(self) -> DecisionConfig:
-        return self._part(DecisionConfig)
+    chunker = property(lambda self: self._part(ChunkerConfig), doc="the chunker's config")
+    analysis = property(lambda self: self._part(AnalysisConfig), doc="the query analyser's config")
+    candidates = property(lambda self: self._part(CandidateConfig), doc="candidate generation's config")
+    ranking = property(lambda self: self._part(RankingConfig), doc="the ranking stage's config")
+    answering = property(lambda self: self._part(AnswerConfig), doc="the answer composer's config")
+    decision = property(lambda self: self._part(DecisionConfig), doc="the answer decision's config")
 
 
 @lru_cache(maxsize=1)
