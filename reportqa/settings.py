@@ -47,6 +47,13 @@ def bundled_corpus_dir() -> Path:
     return PACKAGE_ROOT / "bundled_corpus"
 
 
+def _one_of(value: str, names: tuple[str, ...], what: str) -> str:
+    """``value`` when it is a registered name; a clear error otherwise."""
+    if value not in names:
+        raise ValueError(f"unknown {what} {value!r}; choose from {', '.join(names)}")
+    return value
+
+
 class ChunkerConfig(BaseModel):
     """How passages are cut (recorded in the index manifest: a change asks for a re-index)."""
 
@@ -98,12 +105,7 @@ class CandidateConfig(BaseModel):
     colloquial_weight: float = Field(0.3, ge=0, le=10, description="bm25 weight of everyday-word equivalents")
     rerank_depth: int = Field(40, ge=1, le=1000, description="fused candidates passed to ranking")
 
-    @field_validator("fusion")
-    @classmethod
-    def _known_fusion(cls, value: str) -> str:
-        if value not in FUSIONS:
-            raise ValueError(f"unknown fusion strategy {value!r}; choose from {', '.join(FUSIONS)}")
-        return value
+    _known_fusion = field_validator("fusion")(lambda value: _one_of(value, FUSIONS, "fusion strategy"))
 
 
 class RankingConfig(BaseModel):
@@ -180,12 +182,7 @@ class Settings(BaseSettings, ChunkerConfig, AnalysisConfig, CandidateConfig, Ran
     judgements_path: Path | None = Field(None, description="default: eval/judgements.jsonl in a checkout, "
                                          "DATA_DIR/judgements.jsonl otherwise")
 
-    @field_validator("embedder")
-    @classmethod
-    def _known_embedder(cls, value: str) -> str:
-        if value not in EMBEDDERS:
-            raise ValueError(f"unknown embedder {value!r}; choose from {', '.join(EMBEDDERS)}")
-        return value
+    _known_embedder = field_validator("embedder")(lambda value: _one_of(value, EMBEDDERS, "embedder"))
 
     @model_validator(mode="after")
     def _derived_paths(self) -> Settings:
