@@ -1,21 +1,27 @@
-"""Fit the reranker and the abstention model on the dev questions; write retriever/weights.json.
+"""Fit the reranker and the answer decision's model on the passage questions; write retriever/weights.json.
 
-    python -m eval.fit [--index DIR] [--out retriever/weights.json]
+    python -m eval.fit [--index DIR] [--out retriever/weights.json] [--limit N]
 
-Reranker: logistic regression on first-stage candidates (relevant vs not), features from
-``retriever.rerank.FEATURES``; C is chosen by 5-fold cross-validation grouped by question, on
-MRR@10 of the reranked lists. Abstention: logistic regression over confidence signals of the
-reranked top hits (answerable vs unanswerable), with the threshold chosen on dev to abstain
-on as many unanswerable questions as possible while abstaining on at most 10% of answerable
-ones, less one standard error, with or without the constraint veto (whichever abstains more
-under that cap). Only the dev split is read; heldout stays unseen.
+No eval question is read: the training queries are the passage questions of the bundled reports
+(thousands, written from the passages by hand; see corpus/QUESTIONS.md), so every eval split stays
+fit-free. Each training query is asked *without its own question row* in the index (and without
+identical copies of it), or the question field would find it verbatim.
+
+- **Reranker**: logistic regression on first-stage candidates (the passages holding the question's
+  anchor are relevant), over ``retriever.schema.Features``; C is chosen by 5-fold cross-validation
+  grouped by passage, on MRR@10 of the reranked lists.
+- **Answer decision**: logistic regression over ``decision.MODEL_SIGNALS``. Answerable examples are
+  training queries asked as above; unanswerable ones are the same queries asked with the passages
+  holding their answer hidden (and every passage overlapping those), which is what a question the
+  reports do not answer looks like: on topic, in the reports' vocabulary, its answer absent. Some of
+  these are answered by another passage after all, so the labels are noisy on the safe side. The
+  threshold answers at most ``FALSE_ANSWER_TARGET`` of the hidden-answer queries (cross-validated).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import random
 from dataclasses import dataclass
 from datetime import date
@@ -23,43 +29,68 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.evaluate import qrels_for
-from eval.questions import Question, load_questions
 from reportqa.settings import Settings
-from retriever.decision import DEFAULT_ABSTAIN, MODEL_SIGNALS, AbstainModel, constraints_met
+from retriever.candidates import SearchFilters
+from retriever.decision import DEFAULT_ABSTAIN, MODEL_SIGNALS, AbstainModel
+from retriever.dedup import overlap_share
 from retriever.retriever import PIPELINES, Retriever
 from retriever.schema import FEATURE_NAMES, LinearModel
 from retriever.weights import FittedWeights, fingerprint, weights_document
 
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
-MAX_FALSE_ABSTAIN = 0.10
 ABSTAIN_C = 1.0
 FIRST_STAGE = "fusion"
+FOLDS = 5
+FALSE_ANSWER_TARGET = 0.25  # hidden-answer queries the decision may still answer; ≈ 0.11 of real dev unanswerables
+DECISION_QUERIES = 1200  # training queries asked twice (answer shown, answer hidden) for the decision
+
+
+@dataclass(frozen=True)
+class TrainingQuery:
+    """One passage question as a training query: its text, the question rows to leave out (its own
+    and identical copies), the passages holding its anchor, and its group for cross-validation."""
+
+    text: str
+    exclude: frozenset[int]
+    relevant: frozenset[int]
+    group: int
 
 
 @dataclass
-class QuestionCandidates:
-    qid: str
+class QueryCandidates:
+    group: int
     features: np.ndarray  # candidates × features
     labels: np.ndarray
     fused: np.ndarray
 
 
-def collect(retriever: Retriever, questions: list[Question], qrels: dict) -> list[QuestionCandidates]:
+def training_queries(retriever: Retriever) -> list[TrainingQuery]:
+    """Every distinct passage question of the index, as a training query."""
+    rows: dict[str, list[int]] = {}
+    for row, text in enumerate(retriever.reader.questions.text):
+        rows.setdefault(text.strip().casefold(), []).append(row)
+    owners = retriever.reader.questions.passage_idx
     out = []
-    for q in questions:
-        if not q.answerable or not qrels.get(q.id):
-            continue
-        candidates, _ = retriever.candidates(q.question, pipeline=PIPELINES[FIRST_STAGE])
-        if not candidates:
-            continue
-        feats = np.array([[getattr(c.features, f) for f in FEATURE_NAMES] for c in candidates], dtype=np.float64)
-        labels = np.array([qrels[q.id].get(c.passage.passage_id, 0) > 0 for c in candidates], dtype=int)
-        out.append(QuestionCandidates(q.id, feats, labels, np.array([c.fused for c in candidates])))
+    for key, found in rows.items():
+        relevant = frozenset(int(owners[r]) for r in found)
+        out.append(TrainingQuery(retriever.reader.questions.text[found[0]], frozenset(found), relevant,
+                                 min(relevant)))
     return out
 
 
-def mrr(groups: list[QuestionCandidates], scores: list[np.ndarray], k: int = 10) -> tuple[float, float]:
+def collect(retriever: Retriever, queries: list[TrainingQuery]) -> list[QueryCandidates]:
+    out = []
+    for q in queries:
+        candidates, _ = retriever.candidates(q.text, pipeline=PIPELINES[FIRST_STAGE], exclude=q.exclude)
+        labels = np.array([c.idx in q.relevant for c in candidates], dtype=int)
+        if not candidates or not labels.any():
+            continue  # the first stage missed it: nothing for the reranker to learn from
+        feats = np.array([[getattr(c.features, f) for f in FEATURE_NAMES] for c in candidates], dtype=np.float64)
+        out.append(QueryCandidates(q.group, feats, labels, np.array([c.fused for c in candidates])))
+    return out
+
+
+def mrr(groups: list[QueryCandidates], scores: list[np.ndarray], k: int = 10) -> tuple[float, float]:
     """(MRR@k, Hit@5) over the candidate lists ranked by ``scores`` (0 when nothing relevant)."""
     rr, hit5 = [], []
     for g, s in zip(groups, scores):
@@ -78,18 +109,24 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, c: float):
     return model
 
 
-def fit_reranker(groups: list[QuestionCandidates], seed: int = 7) -> tuple[LinearModel, dict]:
-    """Choose C by grouped cross-validation, then fit on all dev candidates."""
-    order = list(range(len(groups)))
-    random.Random(seed).shuffle(order)
-    folds = [order[i::5] for i in range(5)]
+def group_folds(groups: list[int], seed: int = 7) -> list[set[int]]:
+    """Folds of item positions such that items of one group share a fold."""
+    distinct = sorted(set(groups))
+    random.Random(seed).shuffle(distinct)
+    fold_of = {g: i % FOLDS for i, g in enumerate(distinct)}
+    return [{i for i, g in enumerate(groups) if fold_of[g] == k} for k in range(FOLDS)]
+
+
+def fit_reranker(groups: list[QueryCandidates]) -> tuple[LinearModel, dict]:
+    """Choose C by cross-validation grouped by passage, then fit on all training candidates."""
+    folds = group_folds([g.group for g in groups])
     baseline = mrr(groups, [g.fused for g in groups])
-    report: dict = {"first_stage_dev": {"MRR@10": baseline[0], "Hit@5": baseline[1]}, "cv": {}}
+    report: dict = {"queries": len(groups), "first_stage": {"MRR@10": baseline[0], "Hit@5": baseline[1]}, "cv": {}}
     best_c, best = C_GRID[0], -1.0
     for c in C_GRID:
         scores: list[np.ndarray | None] = [None] * len(groups)
         for fold in folds:
-            train = [groups[i] for i in range(len(groups)) if i not in fold]
+            train = [g for i, g in enumerate(groups) if i not in fold]
             model = fit_logistic(np.vstack([g.features for g in train]), np.concatenate([g.labels for g in train]), c)
             for i in fold:
                 scores[i] = model.decision_function(groups[i].features)
@@ -104,87 +141,83 @@ def fit_reranker(groups: list[QuestionCandidates], seed: int = 7) -> tuple[Linea
     return LinearModel.over("feature", FEATURE_NAMES, weights, round(float(model.intercept_[0]), 6)), report
 
 
-def false_abstention_cap(n_answerable: int) -> float:
-    """The false-abstention rate to aim for on dev: MAX_FALSE_ABSTAIN less one standard error of
-    a rate measured on ``n_answerable`` questions, so that new questions stay under the cap.
-    (Choosing right at the cap gave 0.096 cross-validated on dev and 0.151 on heldout.)"""
-    if n_answerable <= 0:
-        return MAX_FALSE_ABSTAIN
-    return MAX_FALSE_ABSTAIN - math.sqrt(MAX_FALSE_ABSTAIN * (1 - MAX_FALSE_ABSTAIN) / n_answerable)
+def hidden_answer(retriever: Retriever, q: TrainingQuery) -> SearchFilters:
+    """Filters hiding the passages that hold the query's anchor, and every passage overlapping them."""
+    holders = [retriever.passages[i] for i in q.relevant]
+    hidden = {p.passage_id for p in retriever.passages
+              if any(p.passage_id == h.passage_id or overlap_share(p, h) > 0 for h in holders)}
+    return SearchFilters(exclude_passages=frozenset(hidden))
 
 
-def choose_threshold(prob: np.ndarray, y: np.ndarray, vetoed: np.ndarray) -> tuple[float, float, float]:
-    """(threshold, recall on unanswerable, false-abstention rate): abstain on as many
-    unanswerable questions as possible while abstaining on at most ``false_abstention_cap`` of
-    answerable ones, counting the questions ``vetoed`` outside the model as abstentions."""
-    cap = false_abstention_cap(int((y == 1).sum()))
-    best = None
-    for threshold in sorted(set(np.round(prob, 4))) + [1.0]:
-        abstain = (prob < threshold) | vetoed
-        false_abstain = float(np.mean(abstain[y == 1])) if (y == 1).any() else 0.0
-        recall = float(np.mean(abstain[y == 0])) if (y == 0).any() else 0.0
-        key = (false_abstain <= cap, recall - false_abstain if false_abstain > cap else recall, -false_abstain)
-        if best is None or key > best[0]:
-            best = (key, float(threshold), recall, false_abstain)
-    return best[1], best[2], best[3]
+def decision_examples(retriever: Retriever, queries: list[TrainingQuery]) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Signals of each query asked with its answer available (label 1) and hidden (label 0)."""
+    rows, labels, groups = [], [], []
+    for q in queries:
+        for label, filters in ((1, None), (0, hidden_answer(retriever, q))):
+            hits, evidence = retriever.retrieve(q.text, k=5, filters=filters, exclude=q.exclude)
+            if not hits:
+                continue
+            rows.append([getattr(evidence.signals, s) for s in MODEL_SIGNALS])
+            labels.append(label)
+            groups.append(q.group)
+    return np.array(rows), np.array(labels), groups
 
 
-def fit_abstention(retriever: Retriever, questions: list[Question]) -> tuple[AbstainModel, dict]:
-    """Logistic model on confidence signals; threshold chosen under the false-abstention cap.
+def choose_threshold(prob: np.ndarray, y: np.ndarray,
+                     target: float = FALSE_ANSWER_TARGET) -> tuple[float, float, float]:
+    """(threshold, share of answerable answered, share of unanswerable answered): the lowest
+    threshold that answers at most ``target`` of the unanswerable examples."""
+    best = (1.0, 0.0, 0.0)
+    for threshold in sorted(set(np.round(prob, 4)), reverse=True):
+        answered = prob >= threshold
+        false_answer = float(answered[y == 0].mean()) if (y == 0).any() else 0.0
+        if false_answer > target:
+            break
+        best = (float(threshold), float(answered[y == 1].mean()), false_answer)
+    return best
 
-    The constraint veto (a name, year or count the top passages leave unmet) is kept only when,
-    with it, cross-validation abstains on more unanswerable questions under the same cap."""
-    rows, labels, unmet = [], [], []
-    for q in questions:
-        _, evidence = retriever.retrieve(q.question, k=5)
-        rows.append([getattr(evidence.signals, s) for s in MODEL_SIGNALS])
-        labels.append(int(q.answerable))
-        unmet.append(not constraints_met(evidence.signals))
-    x, y, vetoed = np.array(rows), np.array(labels), np.array(unmet)
-    # Out-of-fold probabilities choose the threshold, so it is not tuned on the same fit.
-    order = list(range(len(y)))
-    random.Random(11).shuffle(order)
+
+def fit_decision(retriever: Retriever, queries: list[TrainingQuery]) -> tuple[AbstainModel, dict]:
+    x, y, groups = decision_examples(retriever, queries)
     prob = np.zeros(len(y))
-    for k in range(5):
-        fold = order[k::5]
-        train = [i for i in order if i not in fold]
-        prob[fold] = fit_logistic(x[train], y[train], ABSTAIN_C).predict_proba(x[fold])[:, 1]
-    without = choose_threshold(prob, y, np.zeros_like(vetoed))
-    with_veto = choose_threshold(prob, y, vetoed)
-    use_veto = with_veto[1] > without[1]
-    threshold, recall, false_abstain = with_veto if use_veto else without
+    for fold in group_folds(groups, seed=11):
+        test = sorted(fold)
+        train = [i for i in range(len(y)) if i not in fold]
+        prob[test] = fit_logistic(x[train], y[train], ABSTAIN_C).predict_proba(x[test])[:, 1]
+    threshold, answered, false_answer = choose_threshold(prob, y)
     model = fit_logistic(x, y, ABSTAIN_C)
     weights = {s: round(float(w), 6) for s, w in zip(MODEL_SIGNALS, model.coef_[0])}
-    report = {"cv_abstention_recall": recall, "cv_false_abstention": false_abstain, "threshold": threshold,
-              "veto_unmet": use_veto,
-              "cv_without_veto": {"recall": without[1], "false_abstention": without[2]},
-              "cv_with_veto": {"recall": with_veto[1], "false_abstention": with_veto[2]},
-              "vetoed": {"unanswerable": float(vetoed[y == 0].mean()), "answerable": float(vetoed[y == 1].mean())}}
     fitted = LinearModel.over("signal", MODEL_SIGNALS, weights, round(float(model.intercept_[0]), 6))
-    return AbstainModel(fitted, threshold, veto_unmet=use_veto), report
+    report = {"examples": int(len(y)), "answerable": int(y.sum()), "threshold": threshold,
+              "cv_answered_answerable": answered, "cv_answered_hidden": false_answer}
+    return AbstainModel(fitted, threshold, max_oov=DEFAULT_ABSTAIN.max_oov, veto_unmet=True), report
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, help="index folder (default: settings)")
-    parser.add_argument("--questions", type=Path, help="question set (default eval/questions.jsonl)")
     parser.add_argument("--out", type=Path, help="weights file (default: settings.weights_path)")
+    parser.add_argument("--limit", type=int, help="use at most this many training queries (quick runs)")
     args = parser.parse_args(argv)
     settings = Settings(**({"index_dir": args.index} if args.index else {}))
     out = args.out or settings.weights_path
-    questions = load_questions(args.questions or settings.eval_dir / "questions.jsonl", "dev")
     unfitted = FittedWeights(LinearModel.over("feature", FEATURE_NAMES, dict.fromkeys(FEATURE_NAMES, 0.0)),
                              DEFAULT_ABSTAIN, rerank_enabled=False)
     retriever = Retriever.open(settings, weights=unfitted)
-    qrels = qrels_for(retriever, questions, settings.judgements_path)
+    queries = training_queries(retriever)
+    random.Random(3).shuffle(queries)
+    if args.limit:
+        queries = queries[:args.limit]
+    if not queries:
+        raise SystemExit("no passage questions in the index: nothing to fit on")
 
-    rerank, rerank_report = fit_reranker(collect(retriever, questions, qrels))
+    rerank, rerank_report = fit_reranker(collect(retriever, queries))
     retriever = Retriever.open(settings, weights=FittedWeights(rerank, DEFAULT_ABSTAIN,
                                                                rerank_enabled=rerank_report["enabled"]))
-    abstain, abstain_report = fit_abstention(retriever, questions)
+    abstain, abstain_report = fit_decision(retriever, queries[:DECISION_QUERIES])
     fitted = FittedWeights(rerank, abstain, rerank_report["enabled"])
     data = weights_document(fitted, fingerprint(settings), {"rerank": rerank_report, "abstain": abstain_report},
-                            "dev", date.today().isoformat())
+                            "passage questions", date.today().isoformat())
     data["first_stage"] = FIRST_STAGE
     out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     print(json.dumps({"rerank": rerank_report, "abstain": abstain_report}, indent=2))

@@ -19,7 +19,7 @@ from pathlib import Path
 from reportqa.text import match_key, match_key_with_map
 
 PERSONAS = ("frontline", "trainer", "facts", "unanswerable")
-SPLITS = ("dev", "heldout")
+SPLITS = ("dev", "heldout", "sealed")  # heldout was retired into dev; sealed lives in eval/sealed/
 MIN_SPAN_WORDS = 6
 MAX_SPAN_WORDS = 25
 TABLE_ROW_TAG = "table"
@@ -72,16 +72,19 @@ def parse_question(data: dict, where: str) -> Question:
 
 
 def load_questions(path: Path, split: str = "all") -> list[Question]:
-    """Questions from a JSONL file, optionally only one split ('dev', 'heldout' or 'all').
+    """Questions from a JSONL file, or from every JSONL file of a folder, optionally only one split
+    ('dev', 'sealed' or 'all').
 
     Raises QuestionSetError for invalid lines or duplicate ids.
     """
     questions: list[Question] = []
     seen: set[str] = set()
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
+    lines = [(f, n, line) for f in files for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1)]
+    for file, n, line in lines:
         if not line.strip():
             continue
-        where = f"{path.name}:{n}"
+        where = f"{file.name}:{n}"
         try:
             data = json.loads(line)
         except json.JSONDecodeError as exc:

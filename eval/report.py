@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from eval.metrics import MEASURES
-from eval.runner import AskResult, ConfigResult
+from eval.runner import OUTCOMES, AskResult, ConfigResult
 
 CURVE_KS = (1, 3, 5, 10)
 HEADLINE = ("Hit@1", "Hit@3", "Hit@5", "Hit@10", "MRR@10", "nDCG@10", "R@5")
@@ -26,12 +26,19 @@ def table(results: list[ConfigResult]) -> str:
 
 
 def ask_table(ask: AskResult) -> str:
-    return "\n".join([
-        f"ask: abstention precision {ask.abstention_precision:.3f}, recall {ask.abstention_recall:.3f} "
-        f"({ask.unanswerable} unanswerable); false abstentions {ask.false_abstention_rate:.3f} "
-        f"({ask.answerable} answerable); answers carrying evidence {ask.evidence_carried:.3f}; "
-        f"latency p50 {ask.latency_p50_ms:.1f} ms, p95 {ask.latency_p95_ms:.1f} ms",
-    ])
+    """The ask slice: the outcome mix per persona and the rates that matter."""
+    head = f"{'persona':<14}" + "".join(f"{o:>13}" for o in OUTCOMES)
+    rows = [head, "-" * len(head)]
+    for persona, mix in sorted(ask.outcomes.items()):
+        total = sum(mix.values()) or 1
+        rows.append(f"{persona:<14}" + "".join(f"{mix[o]:>6} ({mix[o] / total:4.0%})" for o in OUTCOMES))
+    rows.append(
+        f"ask: answered on unanswerable {ask.answered_unanswerable:.3f} ({ask.unanswerable}); on answerable "
+        f"({ask.answerable}): not_covered {ask.not_covered_answerable:.3f}, closest {ask.closest_answerable:.3f}; "
+        f"answer sentences carry the evidence on {ask.evidence_carried:.3f} of answerable questions "
+        f"({ask.evidence_carried_answered:.3f} of those answered); "
+        f"latency p50 {ask.latency_p50_ms:.1f} ms, p95 {ask.latency_p95_ms:.1f} ms")
+    return "\n".join(rows)
 
 
 def _md_measures(rows: dict[str, dict[str, float]], label: str) -> list[str]:
@@ -94,7 +101,7 @@ def write_reports(out_dir: Path, results: list[ConfigResult], ask: AskResult | N
     summary += ["", "| config | p50 ms | p95 ms |", "|---|---|---|"]
     summary += [f"| {r.name} | {r.latency_p50_ms:.1f} | {r.latency_p95_ms:.1f} |" for r in results]
     if ask is not None:
-        summary += ["", "## Ask", "", ask_table(ask), "", "### Wrong behaviour", ""]
+        summary += ["", "## Ask", "", "```", ask_table(ask), "```", "", "### Wrong behaviour", ""]
         summary += [f"- {w['id']}: {w['problem']} (confidence {w['confidence']}) — {w['question']}"
                     for w in ask.wrong] or ["- none"]
     summary += ["", "Per-configuration reports: " + ", ".join(f"[{r.name}]({day}-{r.name}.md)" for r in results)]

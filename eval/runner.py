@@ -28,19 +28,29 @@ class ConfigResult:
     run: dict[str, dict[str, float]] = field(repr=False, default_factory=dict)
 
 
+OUTCOMES = ("answer", "closest", "not_covered")
+
+
 @dataclass
 class AskResult:
-    """How answers behave: abstention quality and whether answers carry their evidence."""
+    """How answers behave: the outcome mix (overall and per persona), how often the outcome is
+    wrong in the two ways that matter, and whether answers carry their evidence."""
 
     answerable: int
     unanswerable: int
-    abstention_precision: float
-    abstention_recall: float
-    false_abstention_rate: float
-    evidence_carried: float
+    outcomes: dict[str, dict[str, int]]  # persona → outcome → count
+    answered_unanswerable: float  # share of unanswerable questions given an answer
+    not_covered_answerable: float  # share of answerable questions told "not covered"
+    closest_answerable: float  # share of answerable questions given only the closest passages
+    evidence_carried: float  # share of answerable questions answered with sentences carrying the evidence
+    evidence_carried_answered: float  # the same share among the answerable questions answered
     latency_p50_ms: float
     latency_p95_ms: float
     wrong: list[dict]
+
+    @property
+    def false_abstention_rate(self) -> float:
+        return self.not_covered_answerable + self.closest_answerable
 
 
 def run_config(retriever: Retriever, name: str, questions: list[Question], qrels: dict) -> ConfigResult:
@@ -80,43 +90,48 @@ def _carries_evidence(answer, question: Question, relevant: dict[str, int]) -> b
 
 
 def run_ask(retriever: Retriever, questions: list[Question], qrels: dict) -> AskResult:
-    """Ask every question; score abstentions and evidence."""
+    """Ask every question; count outcomes by persona, and check answers against the evidence."""
     retriever.clear_cache()
     latencies: list[float] = []
-    abstained_on = {"answerable": 0, "unanswerable": 0}
-    answered_with_evidence = 0
-    answered = 0
+    outcomes: dict[str, dict[str, int]] = {}
+    carried = answered = 0
+    counts = dict.fromkeys(("answered_unanswerable", "not_covered", "closest"), 0)
     wrong = []
     for q in questions:
         started = time.perf_counter()
         answer = retriever.ask(q.question)
         latencies.append((time.perf_counter() - started) * 1000)
-        kind = "answerable" if q.answerable else "unanswerable"
-        if answer.abstained:
-            abstained_on[kind] += 1
-            if q.answerable:
-                wrong.append({"id": q.id, "question": q.question, "problem": "abstained",
-                              "confidence": round(answer.confidence, 3)})
-        elif q.answerable:
+        mix = outcomes.setdefault(q.persona, dict.fromkeys(OUTCOMES, 0))
+        mix[answer.outcome] += 1
+        problem = None
+        if not q.answerable:
+            if answer.outcome == "answer":
+                counts["answered_unanswerable"] += 1
+                problem = "answered an unanswerable question"
+        elif answer.outcome == "answer":
             answered += 1
             if _carries_evidence(answer, q, qrels.get(q.id, {})):
-                answered_with_evidence += 1
+                carried += 1
             else:
-                wrong.append({"id": q.id, "question": q.question, "problem": "answer lacks evidence",
-                              "confidence": round(answer.confidence, 3)})
+                problem = "answer lacks evidence"
         else:
-            wrong.append({"id": q.id, "question": q.question, "problem": "answered an unanswerable question",
-                          "confidence": round(answer.confidence, 3)})
+            counts["not_covered" if answer.outcome == "not_covered" else "closest"] += 1
+            problem = f"{answer.outcome} on an answerable question"
+        if problem:
+            wrong.append({"id": q.id, "persona": q.persona, "question": q.question, "problem": problem,
+                          "outcome": answer.outcome, "confidence": round(answer.confidence, 3),
+                          "reasons": answer.reasons})
     n_ans = sum(1 for q in questions if q.answerable)
     n_un = len(questions) - n_ans
-    total_abstained = abstained_on["answerable"] + abstained_on["unanswerable"]
     return AskResult(
         answerable=n_ans,
         unanswerable=n_un,
-        abstention_precision=abstained_on["unanswerable"] / total_abstained if total_abstained else 0.0,
-        abstention_recall=abstained_on["unanswerable"] / n_un if n_un else 0.0,
-        false_abstention_rate=abstained_on["answerable"] / n_ans if n_ans else 0.0,
-        evidence_carried=answered_with_evidence / answered if answered else 0.0,
+        outcomes=outcomes,
+        answered_unanswerable=counts["answered_unanswerable"] / n_un if n_un else 0.0,
+        not_covered_answerable=counts["not_covered"] / n_ans if n_ans else 0.0,
+        closest_answerable=counts["closest"] / n_ans if n_ans else 0.0,
+        evidence_carried=carried / n_ans if n_ans else 0.0,
+        evidence_carried_answered=carried / answered if answered else 0.0,
         latency_p50_ms=percentile(latencies, 50),
         latency_p95_ms=percentile(latencies, 95),
         wrong=wrong,

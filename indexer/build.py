@@ -20,6 +20,7 @@ from indexer.corpus import SourceFile, discover, slugify
 from indexer.document import CleanDocument, build_document, guess_title, parse_blocks
 from indexer.embedding import Embedder, create_embedder, embedder_spec
 from indexer.loaders import LoadError, load
+from indexer.passage_questions import PassageQuestion, attach
 from indexer.spec import build_spec, chunker_settings, chunking_config, corpus_changes
 from indexer.store import (
     FORMAT_VERSION,
@@ -49,6 +50,9 @@ class BuildReport:
     embedded: int = 0
     reused: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    questions: int = 0
+    passages_with_questions: int = 0
+    question_warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     up_to_date: bool = False
 
@@ -136,14 +140,25 @@ class IndexBuilder:
 
         chunker = Chunker(chunking_config(settings, self.embedder.max_tokens), self.embedder.count_tokens)
         chunked: list[ChunkedPassage] = []
+        questions: list[PassageQuestion] = []
         for source, doc in docs:
             passages = chunker.chunk(doc)
+            first = len(chunked)
             chunked.extend(passages)
             sources[source.name] = {"sha256": source.sha256, "status": "indexed", "doc_id": doc.meta.doc_id,
-                                    "passages": len(passages)}
+                                    "passages": len(passages), "questions_sha256": source.questions_sha256}
             report.callouts_removed += doc.callouts_removed
+            if source.questions_sha256:
+                attached = attach(source.questions_path, [(first + i, c.passage) for i, c in enumerate(passages)])
+                questions += attached.questions
+                for warning in attached.warnings:
+                    log.warning("%s", warning)
+                report.question_warnings += attached.warnings
 
-        passage_vectors, sentence_vectors, cache = self._vectors(chunked, report, use_cache=not rebuild)
+        passage_vectors, sentence_vectors, question_vectors, cache = self._vectors(
+            chunked, [q.text for q in questions], report, use_cache=not rebuild)
+        report.questions = len(questions)
+        report.passages_with_questions = len({q.passage_idx for q in questions})
 
         acronyms = mine_acronyms([doc.text for _, doc in docs])
         faiss_kind = "hnsw" if len(chunked) >= settings.hnsw_threshold else "flat"
@@ -160,7 +175,9 @@ class IndexBuilder:
             "documents": report.documents, "passages": report.passages, "tables": report.tables,
             "table_rows": report.table_rows, "figures": report.figures, "acronyms": report.acronyms,
             "sentences": int(len(sentence_vectors)), "callouts_removed": report.callouts_removed,
-            "skipped": len(report.skipped),
+            "skipped": len(report.skipped), "questions": report.questions,
+            "passages_with_questions": report.passages_with_questions,
+            "question_warnings": len(report.question_warnings),
         }
         bundle = WriteBundle(
             documents=[(doc.meta, doc.paged, doc.text, structure_of(doc)) for _, doc in docs],
@@ -168,6 +185,8 @@ class IndexBuilder:
             passage_vectors=passage_vectors,
             sentences=[c.sentences for c in chunked],
             sentence_vectors=sentence_vectors,
+            questions=[(q.passage_idx, q.style, q.text) for q in questions],
+            question_vectors=question_vectors,
             acronyms=[(a.short, a.long, a.count) for a in acronyms],
             cache=cache,
             manifest=manifest,
@@ -179,22 +198,25 @@ class IndexBuilder:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _vectors(self, chunked: list[ChunkedPassage], report: BuildReport,
-                 use_cache: bool = True) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-        """Passage vectors, sentence vectors (a one-sentence passage reuses its own vector), and
-        the embedding cache to store with the new build."""
+    def _vectors(self, chunked: list[ChunkedPassage], questions: list[str], report: BuildReport,
+                 use_cache: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """Passage vectors, sentence vectors (a one-sentence passage reuses its own vector),
+        passage-question vectors (embedded as queries), and the embedding cache to store."""
         own = [len(c.sentences) == 1 and c.sentences[0] == (0, len(c.passage.text)) for c in chunked]
         sentence_texts = [c.passage.text[s:e] for c, single in zip(chunked, own) if not single for s, e in c.sentences]
-        prefix = embedder_spec(self.settings.embedder).passage_prefix
-        texts = [prefix + t for t in [c.embed_text for c in chunked] + sentence_texts]
+        spec = embedder_spec(self.settings.embedder)
+        texts = [spec.passage_prefix + t for t in [c.embed_text for c in chunked] + sentence_texts]
+        texts += [spec.query_prefix + q for q in questions]
         vectors, cache = self._embed(texts, report, use_cache)
+        dim = vectors.shape[1] if len(vectors) else self.embedder.dim
         passage_vectors = vectors[: len(chunked)]
-        extra = iter(vectors[len(chunked):])
+        question_vectors = vectors[len(texts) - len(questions):] if questions else np.zeros((0, dim), np.float32)
+        extra = iter(vectors[len(chunked):len(texts) - len(questions)])
         rows = []
         for c, single, vector in zip(chunked, own, passage_vectors):
             rows.extend([vector] if single else [next(extra) for _ in c.sentences])
-        dim = passage_vectors.shape[1] if len(passage_vectors) else self.embedder.dim
-        return passage_vectors, (np.stack(rows) if rows else np.zeros((0, dim), np.float32)), cache
+        sentence_vectors = np.stack(rows) if rows else np.zeros((0, dim), np.float32)
+        return passage_vectors, sentence_vectors, question_vectors, cache
 
     def _embed(self, texts: list[str], report: BuildReport,
                use_cache: bool = True) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -242,7 +264,8 @@ def _count(report: BuildReport, docs, chunked: list[ChunkedPassage], acronyms) -
 
 def _fill_counts(report: BuildReport, manifest: dict) -> None:
     counts = manifest.get("counts", {})
-    for name in ("documents", "passages", "tables", "table_rows", "figures", "acronyms", "callouts_removed"):
+    for name in ("documents", "passages", "tables", "table_rows", "figures", "acronyms", "callouts_removed",
+                 "questions", "passages_with_questions"):
         setattr(report, name, int(counts.get(name, 0)))
     report.skipped = [(name, info.get("reason", "")) for name, info in manifest.get("sources", {}).items()
                       if info.get("status") == "skipped"]

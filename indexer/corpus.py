@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from reportqa.records import DocumentMeta
 
 MANIFEST_NAME = "manifest.toml"
-IGNORED_NAMES = {"README.md", "readme.md", "README.txt"}
+IGNORED_NAMES = {"README.md", "readme.md", "README.txt", "QUESTIONS.md"}  # notes about the corpus, not reports
 
 
 class CorpusError(Exception):
@@ -25,6 +25,16 @@ class SourceFile:
     path: Path
     sha256: str
     meta: DocumentMeta | None
+    questions_sha256: str | None = None  # of its passage questions file, when it has one
+
+    @property
+    def doc_id(self) -> str:
+        return self.meta.doc_id if self.meta else slugify(self.path.stem)
+
+    @property
+    def questions_path(self) -> Path:
+        """Where this report's passage questions are (see indexer.passage_questions)."""
+        return self.path.with_name(f"{self.doc_id}.questions.jsonl")
 
     @property
     def name(self) -> str:
@@ -99,5 +109,8 @@ def discover(corpus_dir: Path) -> list[SourceFile]:
         if path.name in IGNORED_NAMES or path.name.startswith("."):
             continue
         if path.is_file() and path.suffix.lower() in suffixes:
-            files.append(SourceFile(path=path, sha256=sha256_file(path), meta=metas.get(path.name)))
+            source = SourceFile(path=path, sha256=sha256_file(path), meta=metas.get(path.name))
+            if source.questions_path.is_file():
+                source = replace(source, questions_sha256=sha256_file(source.questions_path))
+            files.append(source)
     return files

@@ -9,6 +9,7 @@ from indexer.corpus import SourceFile
 from indexer.embedding import embedder_spec
 from indexer.store import BuildSpec
 from reportqa.settings import Settings
+from reportqa.text import ANALYZER_VERSION
 
 
 def chunking_config(settings: Settings, max_tokens: int) -> ChunkingConfig:
@@ -29,6 +30,7 @@ def chunker_settings(settings: Settings, max_tokens: int) -> dict:
         "overlap_sentences": config.overlap_sentences,
         "section_titles": config.section_titles,
         "max_tokens": max_tokens,
+        "analyzer": ANALYZER_VERSION,
         "packing": {"min_fill": config.min_fill, "block_fill": config.block_fill,
                     "max_carry": config.max_carry, "tail_merge": config.tail_merge},
     }
@@ -42,9 +44,13 @@ def build_spec(settings: Settings) -> BuildSpec:
 
 def corpus_changes(manifest: dict, files: list[SourceFile]) -> list[str]:
     """Human-readable differences between the corpus and what an index was built from."""
-    built = {name: info["sha256"] for name, info in manifest.get("sources", {}).items()}
+    sources = manifest.get("sources", {})
+    built = {name: info["sha256"] for name, info in sources.items()}
     now = {f.name: f.sha256 for f in files}
     changes = [f"new file {n}" for n in sorted(now.keys() - built.keys())]
     changes += [f"removed file {n}" for n in sorted(built.keys() - now.keys())]
     changes += [f"changed file {n}" for n in sorted(now.keys() & built.keys()) if now[n] != built[n]]
+    changes += [f"changed passage questions of {f.name}" for f in files
+                if f.name in sources and sources[f.name].get("status") == "indexed"
+                and sources[f.name].get("questions_sha256") != f.questions_sha256]
     return changes

@@ -9,7 +9,9 @@ Layout of the index directory::
         index.sqlite          documents, passages (+ FTS5), sentences, acronyms, embedding cache
         passages.faiss        passage vectors (exact inner product, or HNSW for large corpora)
         sentences.npy         one vector per passage sentence, for evidence and reranking
+        questions.npy         one vector per passage question (indexer.passage_questions)
         bm25/                 bm25s term-weight matrix over passage text and section trail
+        bm25q/                bm25s term-weight matrix over the passage questions, one per question
 
 A build is written into a temporary directory and becomes live only when CURRENT is
 replaced, so a crash mid-build leaves the previous index in use. Readers verify every file
@@ -35,14 +37,16 @@ from indexer.corpus import sha256_file
 from reportqa.records import DocumentMeta, Passage
 from reportqa.text import lexical_tokens
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CURRENT_FILE = "CURRENT"
 MANIFEST = "manifest.json"
 SQLITE = "index.sqlite"
 PASSAGE_VECTORS = "passages.faiss"
 SENTENCE_VECTORS = "sentences.npy"
+QUESTION_VECTORS = "questions.npy"
 BM25_DIR = "bm25"
-INDEX_FILES = (SQLITE, PASSAGE_VECTORS, SENTENCE_VECTORS)  # always present; bm25/ files are listed in the manifest
+QUESTION_BM25_DIR = "bm25q"
+INDEX_FILES = (SQLITE, PASSAGE_VECTORS, SENTENCE_VECTORS, QUESTION_VECTORS)  # bm25 files are listed in the manifest
 KEEP_BUILDS = 2
 
 SCHEMA = """
@@ -62,6 +66,7 @@ CREATE VIRTUAL TABLE passages_fts USING fts5(
 );
 CREATE TABLE sentences (idx INTEGER PRIMARY KEY, passage_idx INTEGER, start INTEGER, end INTEGER);
 CREATE TABLE acronyms (short TEXT, long TEXT, count INTEGER);
+CREATE TABLE passage_questions (idx INTEGER PRIMARY KEY, passage_idx INTEGER, style TEXT, text TEXT);
 CREATE TABLE embedding_cache (key TEXT PRIMARY KEY, vector BLOB);
 """
 
@@ -132,6 +137,20 @@ class WriteBundle:
     faiss_kind: str = "flat"
     hnsw_m: int = 32
     hnsw_ef_construction: int = 80
+    questions: list[tuple[int, str, str]] = field(default_factory=list)  # passage index, style, text
+    question_vectors: np.ndarray | None = None
+
+
+@dataclass
+class QuestionTable:
+    """The passage questions of a build, aligned with their vectors and their bm25 documents."""
+
+    passage_idx: np.ndarray
+    style: list[str]
+    text: list[str]
+
+    def __len__(self) -> int:
+        return len(self.text)
 
 
 def live_build(index_dir: Path) -> Path | None:
@@ -190,12 +209,19 @@ def write_index(index_dir: Path, bundle: WriteBundle) -> Path:
             str(tmp / PASSAGE_VECTORS),
         )
         np.save(tmp / SENTENCE_VECTORS, np.ascontiguousarray(bundle.sentence_vectors, dtype=np.float32))
-        build_bm25(bundle.passages).save(str(tmp / BM25_DIR), show_progress=False)
+        dim = bundle.sentence_vectors.shape[1] if bundle.sentence_vectors.ndim == 2 else 0
+        questions = bundle.question_vectors if bundle.question_vectors is not None else np.zeros((0, dim))
+        np.save(tmp / QUESTION_VECTORS, np.ascontiguousarray(questions, dtype=np.float32))
+        build_bm25([lexical_tokens(f"{p.text} {p.section_label}") for p in bundle.passages]).save(
+            str(tmp / BM25_DIR), show_progress=False)
+        build_bm25([lexical_tokens(text) for _, _, text in bundle.questions]).save(
+            str(tmp / QUESTION_BM25_DIR), show_progress=False)
         manifest = dict(bundle.manifest)
         manifest["build_id"] = build_id
         manifest["faiss"] = {"kind": bundle.faiss_kind, "m": bundle.hnsw_m}
         manifest["lexical"] = {"kind": "bm25s", "method": "lucene", "k1": 1.5, "b": 0.75}
-        names = list(INDEX_FILES) + sorted(f"{BM25_DIR}/{f.name}" for f in (tmp / BM25_DIR).iterdir())
+        names = list(INDEX_FILES) + sorted(f"{folder}/{f.name}" for folder in (BM25_DIR, QUESTION_BM25_DIR)
+                                           for f in (tmp / folder).iterdir())
         manifest["files"] = {
             name: {"bytes": (tmp / name).stat().st_size, "sha256": sha256_file(tmp / name)} for name in names
         }
@@ -211,12 +237,12 @@ def write_index(index_dir: Path, bundle: WriteBundle) -> Path:
     return final
 
 
-def build_bm25(passages: list[Passage]) -> bm25s.BM25:
-    """A bm25s index over each passage's text and section trail (FTS5 stays for phrase queries)."""
+def build_bm25(documents: list[list[str]]) -> bm25s.BM25:
+    """A bm25s index over tokenised documents: each passage's text and section trail, or each
+    passage question (FTS5 stays for phrase queries)."""
     model = bm25s.BM25(method="lucene", k1=1.5, b=0.75)
-    corpus = [lexical_tokens(f"{p.text} {p.section_label}") or ["∅"] for p in passages]
-    if corpus:
-        model.index(corpus, show_progress=False)
+    corpus = [tokens or ["∅"] for tokens in documents] or [["∅"]]  # bm25s cannot save an empty index
+    model.index(corpus, show_progress=False)
     return model
 
 
@@ -276,6 +302,8 @@ def _write_sqlite(path: Path, bundle: WriteBundle) -> None:
         con.execute("INSERT INTO passages_fts(passages_fts) VALUES ('rebuild')")
         con.executemany("INSERT INTO sentences VALUES (?,?,?,?)", sentence_rows)
         con.executemany("INSERT INTO acronyms VALUES (?,?,?)", bundle.acronyms)
+        con.executemany("INSERT INTO passage_questions VALUES (?,?,?,?)",
+                        [(i, *row) for i, row in enumerate(bundle.questions)])
         con.executemany(
             "INSERT INTO embedding_cache VALUES (?,?)",
             [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in bundle.cache.items()],
@@ -322,6 +350,9 @@ class IndexReader:
                 for row in con.execute("SELECT * FROM documents ORDER BY doc_id")
             }
             self.acronyms = [tuple(r) for r in con.execute("SELECT short, long, count FROM acronyms")]
+            rows = con.execute("SELECT passage_idx, style, text FROM passage_questions ORDER BY idx").fetchall()
+            self.questions = QuestionTable(np.array([r[0] for r in rows], dtype=np.int64),
+                                           [r[1] for r in rows], [r[2] for r in rows])
         except sqlite3.DatabaseError as exc:
             raise IndexCorruptError(f"{build / SQLITE} is damaged ({exc}); run `reportqa index --rebuild`") from exc
         self.sentences = SentenceTable(sent[:, 0], sent[:, 1], sent[:, 2], first_count[:, 0], first_count[:, 1])
@@ -331,10 +362,14 @@ class IndexReader:
             self.sentence_vectors = np.load(build / SENTENCE_VECTORS, mmap_mode="r")
             self.bm25 = bm25s.BM25.load(str(build / BM25_DIR), show_progress=False, verbosity=0) \
                 if self.passages else None
+            self.question_vectors = np.load(build / QUESTION_VECTORS)
+            self.question_bm25 = bm25s.BM25.load(str(build / QUESTION_BM25_DIR), show_progress=False,
+                                                 verbosity=0) if len(self.questions) else None
         except Exception as exc:
             raise IndexCorruptError(
                 f"vector files in {build} are damaged ({exc}); run `reportqa index --rebuild`") from exc
-        if self.faiss.ntotal != len(self.passages) or len(self.sentence_vectors) != len(sent):
+        if self.faiss.ntotal != len(self.passages) or len(self.sentence_vectors) != len(sent) \
+                or len(self.question_vectors) != len(self.questions):
             raise IndexCorruptError(
                 f"{build}: vector counts do not match the passages; run `reportqa index --rebuild`")
 

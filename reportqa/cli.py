@@ -38,6 +38,7 @@ def summary_line(report) -> str:
         f"{state}: {report.documents} documents, {report.passages} passages "
         f"({report.tables} tables, {report.table_rows} table rows, {report.figures} figures), "
         f"{report.acronyms} acronyms, {report.callouts_removed} pull-quotes removed; "
+        f"{report.questions} passage questions on {report.passages_with_questions} passages; "
         f"embedded {report.embedded}, reused {report.reused}; skipped: {skipped}; {report.seconds:.1f} s"
     )
 
@@ -80,7 +81,35 @@ def cmd_index(args: argparse.Namespace) -> int:
     report = build_index(settings, rebuild=args.rebuild, progress=sys.stderr.isatty() or args.progress)
     for name, reason in report.skipped:
         print(f"skipped {name}: {reason}", file=sys.stderr)
+    for warning in report.question_warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     print(summary_line(report))
+    return 0
+
+
+def cmd_questions(args: argparse.Namespace) -> int:
+    """Curate passage questions: list passages without any, or drop weak ones."""
+    settings = _settings(args)
+    retriever = _open_retriever(settings)
+    if args.filter:
+        from eval.question_filter import drop, weak_questions
+
+        weak = list(weak_questions(retriever, settings.corpus_dir, args.rank))
+        for w in weak:
+            print(f"{w.file.name}:{w.line}: rank {w.rank or '>50'}: {w.text}")
+        total = len(retriever.reader.questions)
+        if args.write and weak:
+            print(f"dropped {drop(weak)} of {total} questions; run `reportqa index` to use the rest",
+                  file=sys.stderr)
+        else:
+            print(f"{len(weak)} of {total} questions rank their passage below {args.rank} in a plain search"
+                  + ("" if args.write else " (--write drops them)"), file=sys.stderr)
+        return 0
+    owners = set(retriever.reader.questions.passage_idx.tolist())
+    missing = [p for i, p in enumerate(retriever.passages) if i not in owners]
+    for p in missing:
+        print(f"{p.doc_id}\t{p.passage_id}\t{p.section_label}\t{' '.join(p.text.split())[:80]}")
+    print(f"{len(missing)} of {len(retriever.passages)} passages have no questions", file=sys.stderr)
     return 0
 
 
@@ -179,12 +208,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
             continue
         if answer.corrections:
             print("(searched with " + ", ".join(f"'{b}' for '{a}'" for a, b in answer.corrections.items()) + ")")
+        print(f"[{answer.outcome}]")
         print(answer.text if answer.abstained else "\n".join(f"{s.text} [{s.citation}]" for s in answer.sentences))
         for reason in answer.reasons:
             print(reason)
         print()
         if answer.abstained:
-            print("Nearest passages:")
+            print("Closest passages:")
             for hit in answer.hits[:3]:
                 print(f"  - {retriever.documents[hit.passage.doc_id].meta.short_title}, {hit.passage.section_label}")
         for c in answer.citations:
@@ -199,7 +229,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     retriever = _open_retriever(settings, strict_weights=False)  # a mismatch is a warning here
-    questions = Path(args.questions) if args.questions else settings.eval_dir / "questions.jsonl"
+    default = settings.eval_dir / ("sealed" if args.split == "sealed" else "questions.jsonl")
+    questions = Path(args.questions) if args.questions else default
     outcome = evaluate(retriever, questions, args.split, args.config, settings.reports_dir,
                        settings.judgements_path, with_ask=not args.no_ask)
     print(summary_text(outcome))
@@ -242,10 +273,20 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--k", type=int, default=10, help="number of results (default 10)")
         p.set_defaults(func=func)
 
+    p = sub.add_parser("questions", help="curate passage questions (corpus/<doc-id>.questions.jsonl)")
+    _add_paths(p)
+    p.add_argument("--missing", action="store_true", help="list passages that have no questions (the default)")
+    p.add_argument("--filter", action="store_true",
+                   help="list questions a plain search does not answer with their own passage (Doc2Query--)")
+    p.add_argument("--rank", type=int, default=20, help="with --filter: the rank a question's passage must reach")
+    p.add_argument("--write", action="store_true", help="with --filter: drop those questions from the files")
+    p.set_defaults(func=cmd_questions)
+
     p = sub.add_parser("eval", help="score retrieval and answers on the question set")
     _add_paths(p)
     p.add_argument("--questions", metavar="FILE", help="question set (default eval/questions.jsonl)")
-    p.add_argument("--split", choices=("dev", "heldout", "all"), default="dev")
+    p.add_argument("--split", choices=("dev", "sealed", "all"), default="dev",
+                   help="dev (tune on it) or sealed (eval/sealed/: evaluate once, at the end of an issue)")
     p.add_argument("--config", nargs="+", default=list(DEFAULT_CONFIGS), metavar="NAME",
                    help=f"configurations to compare (default: {' '.join(DEFAULT_CONFIGS)})")
     p.add_argument("--no-ask", action="store_true", help="skip the ask slice")

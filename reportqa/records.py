@@ -90,28 +90,43 @@ class AnswerSentence:
     citation: int
 
 
+Outcome = Literal["answer", "closest", "not_covered"]
+
+
 @dataclass
 class Answer:
-    """An extractive answer: verbatim sentences with citations, or an abstention."""
+    """The outcome of a question:
+
+    - ``answer``: verbatim sentences with citations;
+    - ``closest``: the reports may not answer it directly; the closest passages are in ``hits``;
+    - ``not_covered``: there is evidence the reports do not cover it (a name, place or year they
+      never use), said in ``reasons``.
+    """
 
     query: str
-    abstained: bool
+    outcome: Outcome
     sentences: list[AnswerSentence]
     citations: list[Citation]
     hits: list[Hit]
     confidence: float = 0.0
-    reasons: list[str] = field(default_factory=list)  # why it abstained, when a constraint was unmet
+    reasons: list[str] = field(default_factory=list)  # why it did not answer, in plain words
     corrections: dict[str, str] = field(default_factory=dict)  # misspelt word → the word searched for
 
     @property
+    def abstained(self) -> bool:
+        """True unless the outcome is an answer (kept for consumers of the first contract)."""
+        return self.outcome != "answer"
+
+    @property
     def text(self) -> str:
-        """The answer as one string with [n] markers, or the abstention message."""
-        if self.abstained:
-            return ABSTAIN_MESSAGE
-        return " ".join(f"{s.text} [{s.citation}]" for s in self.sentences)
+        """The answer as one string with [n] markers, or the message of the outcome."""
+        if self.outcome == "answer":
+            return " ".join(f"{s.text} [{s.citation}]" for s in self.sentences)
+        return OUTCOME_MESSAGES[self.outcome]
 
 
-ABSTAIN_MESSAGE = (
-    "The reports don't appear to cover this. The nearest passages are listed below; "
-    "check them before relying on them."
-)
+OUTCOME_MESSAGES = {
+    "closest": "The reports may not answer this directly; the closest passages are listed below.",
+    "not_covered": "The reports don't cover this.",
+}
+ABSTAIN_MESSAGE = OUTCOME_MESSAGES["closest"]

@@ -104,6 +104,9 @@ class CandidateConfig(BaseModel):
     acronym_weight: float = Field(0.5, ge=0, le=10, description="bm25 weight of acronym expansions vs the query")
     colloquial_weight: float = Field(0.3, ge=0, le=10, description="bm25 weight of everyday-word equivalents")
     rerank_depth: int = Field(40, ge=1, le=1000, description="fused candidates passed to ranking")
+    passage_questions: bool = Field(True, description="match queries against the passage questions too")
+    question_lexical_weight: float = Field(1.0, ge=0, le=10, description="bm25 weight of the question field")
+    question_depth: int = Field(100, ge=1, le=100_000, description="nearest passage questions searched densely")
 
     _known_fusion = field_validator("fusion")(lambda value: _one_of(value, FUSIONS, "fusion strategy"))
 

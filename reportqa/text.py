@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+ANALYZER_VERSION = 2  # recorded in the index manifest: a change to how text is tokenised asks for a re-index
 WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 CASED_TOKEN_RE = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*")
 KEY_TOKEN_RE = re.compile(r"[a-z0-9&']+")
@@ -79,8 +80,26 @@ def match_key_with_map(text: str) -> tuple[str, list[int]]:
 
 
 def words(text: str) -> list[str]:
-    """Word tokens, case-folded, with apostrophes normalised to ASCII."""
-    return [w.replace("’", "'") for w in WORD_RE.findall(fold(text))]
+    """Word tokens, case-folded, with apostrophes normalised to ASCII and possessives dropped
+    ("officer's" → "officer"; a closing apostrophe, as in "officers'", is never part of a word)."""
+    out = []
+    for w in WORD_RE.findall(fold(text)):
+        w = w.replace("’", "'")
+        out.append(w[:-2] if w.endswith("'s") and len(w) > 2 else w)
+    return out
+
+
+QUOTE_MARKS = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "″": '"',
+                             "‘": "'", "’": "'", "‚": "'", "`": "'", "´": "'", "′": "'"})
+# 'a name in single quotes': opened at the start of a word, closed at the end of one.
+SINGLE_QUOTED_RE = re.compile(r"""(?:^|(?<=[\s(\[:;,/]))'([^'"]*?[^\W_][^'"]*?)'(?=$|[\s.,;:!?)\]/])""")
+
+
+def normalise_quotes(text: str) -> str:
+    """Curly and other quote marks as straight ones, and a phrase in single quotes as one in double
+    quotes, so every way of quoting a name means the same ('grandfather rights' = "grandfather
+    rights"). Apostrophes inside or closing a word ("don't", "officers'") are left alone."""
+    return SINGLE_QUOTED_RE.sub(lambda m: '"' + m.group(1) + '"', text.translate(QUOTE_MARKS))
 
 
 def stem(word: str) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from threading import Lock
 
 from reportqa.settings import AnalysisConfig
-from reportqa.text import STOPWORDS, numbers_in, stem, words
+from reportqa.text import STOPWORDS, normalise_quotes, numbers_in, stem, words
 from retriever.acronyms import AcronymExpander, Expansion, guess_long_form, long_form_heads
 from retriever.colloquial import ColloquialExpander
 from retriever.constraints import Constraints, NameProfile
@@ -108,7 +108,8 @@ class QueryAnalyser:
     def analyse(self, raw: str, acronyms: bool = True, colloquial: bool = True) -> QueryAnalysis:
         """The analysis of ``raw``; ``acronyms`` and ``colloquial`` switch those expansions
         (the pipeline's choice; the constraints always use both tables)."""
-        text, corrections = self.speller.fix(raw) if self.config.spelling else (raw, {})
+        text = normalise_quotes(raw)
+        text, corrections = self.speller.fix(text) if self.config.spelling else (text, {})
         parsed = parse_query(text)
         if not parsed.words:
             return QueryAnalysis(raw, text, parsed, corrections)

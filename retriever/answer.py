@@ -15,6 +15,7 @@ from typing import Protocol
 from reportqa.records import Answer, AnswerSentence, Citation, Hit, Passage
 from reportqa.settings import AnswerConfig
 from reportqa.text import FIGURE_RE, match_key, words
+from retriever.analysis import QueryAnalysis
 from retriever.answer_kinds import answer_kinds, type_matches
 from retriever.constraints import ConstraintCheck
 from retriever.decision import Decision
@@ -34,6 +35,7 @@ class Evidence:
     signals: Signals = field(default_factory=Signals)
     check: ConstraintCheck = field(default_factory=ConstraintCheck)
     corrections: dict[str, str] = field(default_factory=dict)  # misspelt word → the word searched for
+    analysis: QueryAnalysis | None = None
 
 
 class AnswerComposer(Protocol):
@@ -84,12 +86,12 @@ class ExtractiveComposer:
 
     def compose(self, evidence: Evidence, decision: Decision) -> Answer:
         if not evidence.hits or not decision.answer:
-            return Answer(evidence.query, True, [], [], evidence.hits, decision.confidence, list(decision.reasons),
-                          evidence.corrections)
+            return Answer(evidence.query, decision.outcome, [], [], evidence.hits, decision.confidence,
+                          list(decision.reasons), evidence.corrections)
         pool = _sentence_pool(evidence, answer_kinds(evidence.query), self.config)
         chosen = self._choose(pool, evidence)
         if not chosen:
-            return Answer(evidence.query, True, [], [], evidence.hits, decision.confidence,
+            return Answer(evidence.query, "closest", [], [], evidence.hits, decision.confidence,
                           corrections=evidence.corrections)
         numbers: dict[int, int] = {}
         sentences = []
@@ -98,7 +100,7 @@ class ExtractiveComposer:
             sentences.append(AnswerSentence(text, n))
         citations = [Citation(n, evidence.hits[rank].passage, evidence.hits[rank].doc_title)
                      for rank, n in numbers.items()]
-        return Answer(evidence.query, False, sentences, citations, evidence.hits, decision.confidence,
+        return Answer(evidence.query, "answer", sentences, citations, evidence.hits, decision.confidence,
                       corrections=evidence.corrections)
 
     def _choose(self, pool: list[tuple[float, int, int]], evidence: Evidence) -> list[tuple[int, int, str]]:

@@ -59,7 +59,7 @@ class NameProfile:
     def add(self, text: str) -> None:
         """Count the words of one more text."""
         for m in cased_tokens(text):
-            token = m.group()
+            token = re.sub(r"['’]s$", "", m.group())  # "Barnardo's" counts as "Barnardo", as in queries
             self.every[token.lower()] += 1
             if token[0].islower():
                 self.lower[token.lower()] += 1
@@ -185,17 +185,17 @@ class ConstraintCheck:
         nowhere = [n for n in self.missing_names if n in self.nowhere]
         elsewhere = [n for n in self.missing_names if n not in self.nowhere]
         if nowhere:
-            out.append("The reports never mention " + _quoted(nowhere) + ".")
+            out.append("The reports never mention " + quoted(nowhere) + ".")
         if elsewhere:
-            out.append("The closest passages never mention " + _quoted(elsewhere) + ".")
+            out.append("The closest passages never mention " + quoted(elsewhere) + ".")
         relative = [y for y in self.missing_years if not y[0].isdigit()]
         absolute = [y for y in self.missing_years if y[0].isdigit()]
         if absolute:
-            out.append("The closest passages say nothing about " + _quoted(absolute) + ".")
+            out.append("The closest passages say nothing about " + quoted(absolute) + ".")
         if relative:
-            out.append("The reports cannot say what happened " + _quoted(relative) + ".")
+            out.append("The reports cannot say what happened " + quoted(relative) + ".")
         if self.uncounted:
-            out.append("The closest passages give no figure for " + _quoted([" ".join(self.uncounted)]) + ".")
+            out.append("The closest passages give no figure for " + quoted([" ".join(self.uncounted)]) + ".")
         return out
 
 
@@ -243,7 +243,8 @@ class Constraints:
         )
 
 
-def _quoted(items, limit: int = 4) -> str:
+def quoted(items, limit: int = 4) -> str:
+    """Items in curly quotes, joined with commas and 'or' (at most ``limit``, then a count)."""
     items = [f"“{i}”" for i in items]
     if len(items) > limit:
         more = len(items) - limit

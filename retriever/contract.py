@@ -5,6 +5,8 @@ only with a new contract.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 from reportqa.records import Answer, Hit, Passage
@@ -43,10 +45,15 @@ class CitationModel(PassageFields):
 
 class AskResponse(BaseModel):
     query: str
-    abstained: bool
+    outcome: Literal["answer", "closest", "not_covered"] = Field(
+        description="answer: sentences quoted from the reports; closest: the reports may not answer it "
+                    "directly, see the passages; not_covered: the reports do not cover it (see reasons)")
+    abstained: bool = Field(description="outcome != 'answer' (kept for consumers of the first contract)")
     answer: str
+    reasons: list[str] = Field(description="why it did not answer, in plain words")
     sentences: list[AnswerSentenceModel]
     citations: list[CitationModel]
+    passages: list[SearchResult] = Field(description="the closest passages, best first, whatever the outcome")
 
 
 
@@ -77,8 +84,11 @@ def ask_response(answer: Answer) -> AskResponse:
     """An answer: verbatim sentences with citation numbers, or an abstention."""
     return AskResponse(
         query=answer.query,
+        outcome=answer.outcome,
         abstained=answer.abstained,
         answer=answer.text,
+        reasons=list(answer.reasons),
         sentences=[AnswerSentenceModel(text=s.text, citation=s.citation) for s in answer.sentences],
         citations=[CitationModel(n=c.n, **passage_fields(c.passage, c.doc_title)) for c in answer.citations],
+        passages=[search_result(h) for h in answer.hits],
     )

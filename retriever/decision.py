@@ -1,6 +1,13 @@
-"""The answer decision: answer, or say the reports don't appear to cover the question. This module
-owns all of it: the signals (declared in ``retriever.schema.Signals``), the fitted model that
-weighs them, and the vetoes that overrule it.
+"""The answer decision, three ways: ``answer``; ``closest`` ("the reports may not answer this
+directly; the closest passages are…"); or ``not_covered`` ("the reports don't cover this", with the
+reason). This module owns all of it: the signals (declared in ``retriever.schema.Signals``), the
+fitted model that weighs them, and the rules that overrule it.
+
+``not_covered`` needs evidence of absence: the question hinges on a name, place or year the reports
+never use, or on words they mostly never use, or has no words to look up at all. Uncertainty alone
+(a weak match, a name the top passages miss but the reports mention elsewhere, a count with no
+figure beside it) gives ``closest``, never ``not_covered``: a wrong "not covered" hides an answer the
+reports do give.
 
 No single signal decides (a lone cosine threshold abstains poorly): the model weighs how close the
 best passages and sentences are, how much of the query's *specific* vocabulary (IDF-weighted) they
@@ -16,17 +23,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from reportqa.records import Hit
+from reportqa.records import Hit, Outcome
 from reportqa.settings import DecisionConfig
 from reportqa.text import STOPWORDS, stem, words
 from retriever.analysis import CorpusStats, QueryAnalysis
 from retriever.answer_kinds import answer_kinds, type_matches
-from retriever.constraints import ConstraintCheck
+from retriever.constraints import ConstraintCheck, quoted
 from retriever.highlight import ScoredSentence
 from retriever.schema import Features, LinearModel, Signals
 
 # The signals the fitted model weighs; weights.json must name exactly these.
-MODEL_SIGNALS: tuple[str, ...] = ("idf_coverage", "type_match", "year_match", "missing_specific", "margin")
+MODEL_SIGNALS: tuple[str, ...] = ("top_score", "top_best_sentence", "top_question", "idf_coverage", "idf_sentence",
+                                  "type_match", "missing_specific", "margin")
 # Words that frame a question rather than constrain its answer ("where does the report say …").
 FRAMING = frozenset(
     "report reports review survey source sources quote quotes quoted study studies section chapter table "
@@ -69,11 +77,37 @@ DEFAULT_ABSTAIN = AbstainModel(LinearModel(("top_best_sentence", "top_coverage")
 
 @dataclass(frozen=True)
 class Decision:
-    """Whether to answer, how confident the model is, and why not (when a constraint is unmet)."""
+    """The outcome, how confident the model is, and why it did not answer (in plain words)."""
 
-    answer: bool
+    outcome: Outcome
     confidence: float
     reasons: tuple[str, ...] = ()
+
+    @property
+    def answer(self) -> bool:
+        return self.outcome == "answer"
+
+
+def absence(analysis: QueryAnalysis, stats: CorpusStats, max_oov: float) -> list[str]:
+    """Evidence that the reports do not cover a question, as plain reasons (empty when there is none):
+    no words to look up; a name or place the reports never use, nor any equivalent of it; a year
+    they never mention, or 'last year'; or most of its words unknown to the reports."""
+    if not analysis.parsed.terms:
+        return ["The question has no words to look up."]
+    c = analysis.constraints
+    reasons = []
+    nowhere = [c.typed.get(n, n) for n in c.nowhere]
+    if nowhere:
+        reasons.append("The reports never mention " + quoted(nowhere) + ".")
+    absent_years = [y for y in c.years if y[0].isdigit() and y not in stats.idf]
+    if absent_years:
+        reasons.append("The reports never mention " + quoted(absent_years) + ".")
+    relative = [y for y in c.years if not y[0].isdigit()]
+    if relative:
+        reasons.append("The reports cannot say what happened " + quoted(relative) + ".")
+    if analysis.oov > max_oov:
+        reasons.append("The reports do not use most of the words of this question.")
+    return reasons
 
 
 def idf_coverage(weights: dict[str, float], text: str) -> float:
@@ -138,6 +172,7 @@ class AnswerDecision:
         return Signals(
             top_score=top.score,
             top_dense=features[top.passage.passage_id].dense,
+            top_question=features[top.passage.passage_id].question_dense,
             top_best_sentence=max((s.cosine for s in sentences.get(top.passage.passage_id, [])), default=0.0),
             top_coverage=features[top.passage.passage_id].coverage,
             max_coverage=max(features[h.passage.passage_id].coverage for h in hits[:5]),
@@ -152,10 +187,18 @@ class AnswerDecision:
             count_met=met["count_met"],
         )
 
-    def decide(self, signals: Signals, check: ConstraintCheck, has_hits: bool) -> Decision:
-        """Answer or not; when not, the unmet constraints as plain-language reasons (when the
-        constraint veto is on)."""
+    def decide(self, analysis: QueryAnalysis | None, signals: Signals, check: ConstraintCheck,
+               has_hits: bool) -> Decision:
+        """``not_covered`` on evidence of absence; ``closest`` when the top passages leave a
+        constraint unmet (with the veto on) or the model is not confident; ``answer`` otherwise."""
         confidence = self.model.probability(signals)
-        if has_hits and self.model.answers(signals):
-            return Decision(True, confidence)
-        return Decision(False, confidence, tuple(check.reasons()) if self.model.veto_unmet else ())
+        gone = absence(analysis, self.stats, self.model.max_oov) if analysis is not None else []
+        if gone:
+            return Decision("not_covered", confidence, tuple(gone))
+        if not has_hits:
+            return Decision("not_covered", confidence, ("Nothing in the reports matches these words.",))
+        if self.model.veto_unmet and not constraints_met(signals):
+            return Decision("closest", confidence, tuple(check.reasons()))
+        if confidence >= self.model.threshold:
+            return Decision("answer", confidence)
+        return Decision("closest", confidence)

@@ -31,6 +31,8 @@ class Candidate:
     terms: frozenset[str] | None = None  # cached stemmed words of the passage, when available
     section_terms: frozenset[str] | None = None
     key: str | None = None
+    question_dense: float = 0.0  # best question cosine (0 when the passage has none)
+    question_lexical: float = 0.0  # best question bm25
 
 
 def extract_features(candidates: list[Candidate], terms: set[str], expansions: tuple[str, ...],
@@ -38,6 +40,7 @@ def extract_features(candidates: list[Candidate], terms: set[str], expansions: t
     """Fill ``candidate.features`` for every candidate (depends on the whole candidate set)."""
     best_lex = max((c.lexical for c in candidates), default=0.0) or 1.0
     best_fused = max((c.fused for c in candidates), default=0.0) or 1.0
+    best_question = max((c.question_lexical for c in candidates), default=0.0) or 1.0
     expansion_keys = [match_key(e) for e in expansions if match_key(e)]
     colloquial_groups = [stemmed_set(c) for c in colloquial]
     for c in candidates:
@@ -62,4 +65,6 @@ def extract_features(candidates: list[Candidate], terms: set[str], expansions: t
             figure=float(p.kind == "figure"),
             number_match=float(bool(numbers) and any(match_key(n) in key for n in numbers)),
             length=math.log(max(len(p.text), 1)) / length_scale,
+            question_dense=c.question_dense,
+            question_lexical=c.question_lexical / best_question,
         )

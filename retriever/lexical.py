@@ -1,5 +1,5 @@
-"""Lexical search: bm25 (bm25s, over passage text and section trail) for ranking, and SQLite
-FTS5 for exact phrase queries.
+"""Lexical search: bm25 (bm25s, over passage text and section trail, and over each passage's
+questions as a field of its own) for ranking, and SQLite FTS5 for exact phrase queries.
 
 bm25s was chosen over FTS5's own bm25 for ranking because it measures the same on the dev
 questions and is ~20× faster on large corpora (FTS5 scores every row an OR query matches;
@@ -32,11 +32,26 @@ class LexicalSearcher:
             return np.zeros(self.n, dtype=np.float32)
         return np.asarray(self.reader.bm25.get_scores(tokens, weight_mask=mask), dtype=np.float32)
 
+    def question_scores(self, tokens: tuple[str, ...], exclude: frozenset[int] = frozenset()) -> np.ndarray:
+        """Each passage's best bm25 score among its questions (0 without questions); the question
+        rows in ``exclude`` do not count (the weight fitting leaves a question's own row out)."""
+        out = np.zeros(self.n, dtype=np.float32)
+        terms = lexical_tokens(" ".join(tokens))
+        if not terms or self.reader.question_bm25 is None:
+            return out
+        per_question = np.asarray(self.reader.question_bm25.get_scores(terms), dtype=np.float32)
+        if exclude:
+            per_question[list(exclude)] = 0.0
+        np.maximum.at(out, self.reader.questions.passage_idx, per_question)
+        return out
+
     def search(self, tokens: tuple[str, ...], expansions: list[tuple[tuple[str, ...], float]] | None = None,
-               limit: int = 50, allowed: set[int] | None = None) -> Scored:
+               limit: int = 50, allowed: set[int] | None = None, questions: np.ndarray | None = None,
+               question_weight: float = 0.0) -> Scored:
         """Passages matching any query token, best first. Each expansion group (acronym long
-        forms, everyday-word equivalents) adds its weight times its own bm25 score. With
-        ``allowed``, only those passage indexes are returned."""
+        forms, everyday-word equivalents) adds its weight times its own bm25 score, and the
+        question field (``questions``, from ``question_scores``) adds ``question_weight`` times its
+        score. With ``allowed``, only those passage indexes are returned."""
         if self.n == 0:
             return []
         mask = None
@@ -47,6 +62,8 @@ class LexicalSearcher:
         for texts, weight in expansions or []:
             if texts and weight > 0:
                 total = total + weight * self._scores(" ".join(texts), mask)
+        if questions is not None and question_weight > 0:
+            total = total + question_weight * (questions if mask is None else questions * mask)
         hits = np.flatnonzero(total > 0)
         if not len(hits):
             return []

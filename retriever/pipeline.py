@@ -18,17 +18,22 @@ class Pipeline:
     rerank: bool = True
     dedup: bool = True
     fusion: str | None = None
+    questions: bool = True  # match the passage questions (when the index has them)
 
 
+_PLAIN = dict(acronyms=False, colloquial=False, rerank=False, dedup=False, questions=False)
 PIPELINES: dict[str, Pipeline] = {
-    "bm25": Pipeline(lexical=True, dense=False, acronyms=False, colloquial=False, rerank=False, dedup=False),
-    "dense": Pipeline(lexical=False, dense=True, acronyms=False, colloquial=False, rerank=False, dedup=False),
-    "hybrid": Pipeline(acronyms=False, colloquial=False, rerank=False, dedup=False),
-    "hybrid-convex": Pipeline(acronyms=False, colloquial=False, rerank=False, dedup=False, fusion="convex"),
-    "hybrid+acronyms": Pipeline(colloquial=False, rerank=False, dedup=False),
-    "hybrid+expansions": Pipeline(rerank=False, dedup=False),
+    "bm25": Pipeline(lexical=True, dense=False, **_PLAIN),
+    "dense": Pipeline(lexical=False, dense=True, **_PLAIN),
+    "hybrid": Pipeline(**_PLAIN),
+    "hybrid-convex": Pipeline(**_PLAIN | {"fusion": "convex"}),
+    "bm25+questions": Pipeline(lexical=True, dense=False, **_PLAIN | {"questions": True}),
+    "dense+questions": Pipeline(lexical=False, dense=True, **_PLAIN | {"questions": True}),
+    "hybrid+questions": Pipeline(**_PLAIN | {"questions": True}),
+    "hybrid+expansions": Pipeline(rerank=False, dedup=False, questions=False),
     "fusion": Pipeline(rerank=False),
+    "full-no-questions": Pipeline(questions=False),
     "full": Pipeline(),
 }
 DEFAULT_PIPELINE = "full"
-DEFAULT_CONFIGS = ("bm25", "dense", "hybrid", "full")
+DEFAULT_CONFIGS = ("bm25", "hybrid", "hybrid+questions", "fusion", "full")

@@ -51,16 +51,21 @@ class Ranker:
         idxs = [i for i, _ in found.fused]
         dense_scores = dict(found.dense)
         missing = [i for i in idxs if i not in dense_scores]
-        dense_scores.update(self.dense.similarity(found.vector, missing))
+        dense_scores.update(self.dense.similarity(found.vector, missing, found.questions, found.exclude))
         lexical_scores = dict(found.lexical)
+        question_dense = self.dense.best_question(found.vector, idxs, found.exclude) if found.questions \
+            else np.full(len(idxs), -np.inf)
         terms = analysis.terms
         out = []
-        for idx, score in found.fused:
+        for (idx, score), best_question in zip(found.fused, question_dense):
             sentences = score_sentences(self.reader, idx, found.vector, terms, self.terms.sentence_terms,
                                         self.config.sentence_lexical_weight)
             out.append(Candidate(idx, self.reader.passages[idx], score, dense_scores.get(idx, 0.0),
                                  lexical_scores.get(idx, 0.0), sentences, terms=self.terms.passage_terms(idx),
-                                 section_terms=self.terms.section_terms(idx), key=self.terms.passage_key(idx)))
+                                 section_terms=self.terms.section_terms(idx), key=self.terms.passage_key(idx),
+                                 question_dense=max(float(best_question), 0.0),
+                                 question_lexical=float(found.question_lexical[idx])
+                                 if found.question_lexical is not None else 0.0))
         extract_features(out, terms, analysis.added, analysis.numbers, analysis.colloquial, self.config.length_scale)
         return out
 

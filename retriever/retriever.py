@@ -156,26 +156,29 @@ class Retriever:
         return self.analyser.analyse(query, acronyms=pipeline.acronyms, colloquial=pipeline.colloquial)
 
     def candidates(self, query: str, filters: SearchFilters | None = None, pipeline: Pipeline | None = None,
-                   depth: int | None = None) -> tuple[list[Candidate], QueryAnalysis]:
+                   depth: int | None = None, exclude: frozenset[int] = frozenset()
+                   ) -> tuple[list[Candidate], QueryAnalysis]:
         """First-stage candidates with their features (before reranking), and the analysis.
-        Used by ``retrieve`` and by the weight fitting."""
+        Used by ``retrieve`` and by the weight fitting (which leaves a passage question's own
+        row out with ``exclude``)."""
         pipeline = pipeline or PIPELINES[DEFAULT_PIPELINE]
         analysis = self.analyse(query, pipeline)
-        found = self.generator.generate(analysis, filters, pipeline, depth or self.settings.rerank_depth)
+        found = self.generator.generate(analysis, filters, pipeline, depth or self.settings.rerank_depth, exclude)
         return (self.ranker.candidates(found, analysis) if found else []), analysis
 
     def retrieve(self, query: str, k: int = 10, filters: SearchFilters | None = None,
-                 pipeline: Pipeline | None = None) -> tuple[list[Hit], Evidence]:
+                 pipeline: Pipeline | None = None, exclude: frozenset[int] = frozenset()
+                 ) -> tuple[list[Hit], Evidence]:
         """Ranked hits and the evidence behind them (sentences, signals, unmet constraints)."""
         pipeline = pipeline or PIPELINES[DEFAULT_PIPELINE]
-        candidates, analysis = self.candidates(query, filters, pipeline, max(k, self.settings.rerank_depth))
+        candidates, analysis = self.candidates(query, filters, pipeline, max(k, self.settings.rerank_depth), exclude)
         if not candidates:
-            return [], Evidence(query, [], {}, Signals(oov=1.0))
+            return [], Evidence(query, [], {}, Signals(oov=1.0), corrections=analysis.corrections, analysis=analysis)
         ranking = self.ranker.rank(candidates, k, pipeline)
         check = self.decision.check(analysis, ranking.hits)
         signals = self.decision.signals(analysis, ranking.hits, ranking.sentences, ranking.features, check)
         return ranking.hits[:k], Evidence(query, ranking.hits, ranking.sentences, signals, check,
-                                          analysis.corrections)
+                                          analysis.corrections, analysis)
 
     def search(self, query: str, k: int = 10, filters: SearchFilters | None = None,
                pipeline: Pipeline | None = None) -> list[Hit]:
@@ -185,7 +188,7 @@ class Retriever:
     def ask(self, query: str, filters: SearchFilters | None = None, k: int = 5) -> Answer:
         """An extractive answer with citations, or an abstention with the nearest passages."""
         hits, evidence = self.retrieve(query, max(k, 5), filters)
-        decision = self.decision.decide(evidence.signals, evidence.check, bool(evidence.hits))
+        decision = self.decision.decide(evidence.analysis, evidence.signals, evidence.check, bool(evidence.hits))
         answer = self.composer.compose(evidence, decision)
         answer.hits = hits[:k]
         return answer

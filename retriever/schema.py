@@ -34,6 +34,8 @@ class Features:
     figure: float  # passage is a figure
     number_match: float  # a number in the query appears in the passage
     length: float  # log characters / length_scale
+    question_dense: float  # best cosine of the query with one of the passage's questions (0 without)
+    question_lexical: float  # best bm25 of the query against one of its questions, as a share of the best
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -47,6 +49,7 @@ class Signals:
     top_dense: float = 0.0
     top_best_sentence: float = 0.0
     top_coverage: float = 0.0
+    top_question: float = 0.0  # best cosine of the query with a question of the top passage
     max_coverage: float = 0.0
     margin: float = 0.0
     oov: float = 0.0  # share of the query's content terms the reports never use

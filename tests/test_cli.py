@@ -60,8 +60,12 @@ def test_ask_batch_contract(fake_built, batch_file: Path) -> None:
     assert len(lines) == len(QUERIES)
     for query, line in zip(QUERIES, lines):
         obj = json.loads(line)
-        assert set(obj) == {"query", "abstained", "answer", "sentences", "citations"} and obj["query"] == query
+        assert set(obj) == {"query", "outcome", "abstained", "answer", "reasons", "sentences", "citations",
+                            "passages"} and obj["query"] == query
         assert isinstance(obj["abstained"], bool) and isinstance(obj["answer"], str)
+        assert obj["outcome"] in ("answer", "closest", "not_covered")
+        assert obj["abstained"] == (obj["outcome"] != "answer")
+        assert all(set(p) >= {"passage_id", "rank", "score", "highlights"} for p in obj["passages"])
         numbers = {c["n"] for c in obj["citations"]}
         for c in obj["citations"]:
             assert set(c) == {"n", "passage_id", "doc_id", "doc_title", "section", "page", "text"}

@@ -31,7 +31,7 @@ def passage_ids(settings) -> list[str]:
 def test_build_writes_a_complete_index(fake_built) -> None:
     reader = open_index(fake_built.index_dir)
     manifest = reader.manifest
-    assert manifest["format_version"] == 2
+    assert manifest["format_version"] == 3
     assert manifest["lexical"]["kind"] == "bm25s"
     assert any(name.startswith("bm25/") for name in manifest["files"])
     assert manifest["model"] == {"name": "fake-hash", "dim": 64}
@@ -134,7 +134,8 @@ def test_truncated_faiss_file_is_detected(fake_built) -> None:
 def test_corrupted_sqlite_is_detected(fake_built) -> None:
     path = live_build(fake_built.index_dir) / "index.sqlite"
     data = bytearray(path.read_bytes())
-    data[len(data) // 2: len(data) // 2 + 64] = b"\x00" * 64
+    middle = len(data) // 2
+    data[middle: middle + 64] = bytes(b ^ 0xFF for b in data[middle: middle + 64])
     path.write_bytes(bytes(data))
     with pytest.raises(IndexCorruptError, match="checksum"):
         open_index(fake_built.index_dir)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from indexer.sentences import split_sentences
-from indexer.store import SentenceTable
+from indexer.store import QuestionTable, SentenceTable
 from reportqa.records import Hit, Passage
 from retriever.acronyms import AcronymExpander, guess_long_form, long_form_heads
 from retriever.answer import Evidence, ExtractiveComposer
@@ -22,7 +22,7 @@ from retriever.highlight import ScoredSentence, complete_thought, evidence_spans
 from retriever.query import fts_phrase, parse_query
 from retriever.retriever import PIPELINES, SearchFilters
 
-ANSWER = Decision(True, 0.99)  # the decision is tested on its own; these test the composer
+ANSWER = Decision("answer", 0.99)  # the decision is tested on its own; these test the composer
 
 HOSTILE = ['"', '"unbalanced', "*", "NEAR(", "NEAR(orders notices", "-", "- orders", "AND", "OR OR",
            "orders AND", ":", "text: orders", "(", ")", "((orders", "orders)", "^start", "col:*", "'",
@@ -70,7 +70,9 @@ def test_fts_phrase_is_only_quoted_words() -> None:
 def test_phrase_search_is_exact(fake_retriever) -> None:
     hits = fake_retriever.search('"no penalty attached to the breach"', k=5)
     assert len(hits) == 1 and "no penalty attached to the breach" in hits[0].passage.text
-    assert fake_retriever.search('"breach attached penalty"', k=5) == []
+    # a quoted phrase the reports never use is searched as plain words, not answered with nothing
+    loose = fake_retriever.search('"breach attached penalty"', k=5)
+    assert loose and not any("breach attached penalty" in h.passage.text for h in loose)
 
 
 def test_filter_by_report(fake_retriever) -> None:
@@ -102,7 +104,9 @@ def _reader_with(passages: list[list[float]], sentences: list[list[list[float]]]
     vectors = np.array([v for s in sentences for v in s], dtype=np.float32).reshape(-1, 3)
     zeros = np.zeros(len(owners), dtype=np.int64)
     table = SentenceTable(np.array(owners), zeros, zeros, np.array(firsts), np.array(counts))
-    return SimpleNamespace(faiss=index, sentence_vectors=vectors, sentences=table)
+    no_questions = QuestionTable(np.zeros(0, dtype=np.int64), [], [])
+    return SimpleNamespace(faiss=index, sentence_vectors=vectors, sentences=table, passages=[None] * len(counts),
+                           question_vectors=np.zeros((0, 3), dtype=np.float32), questions=no_questions, dim=3)
 
 
 def test_dense_score_is_the_better_of_passage_and_best_sentence() -> None:
@@ -311,7 +315,8 @@ def test_answers_prefer_sentences_with_the_kind_of_answer_asked_for() -> None:
 def test_ask_abstains_out_of_corpus(fake_retriever) -> None:
     answer = fake_retriever.ask("What is the capital of Peru and its population?")
     assert answer.abstained and answer.sentences == [] and answer.citations == []
-    assert "don't appear to cover" in answer.text
+    assert answer.outcome == "not_covered" and "don't cover" in answer.text
+    assert any("Peru" in r for r in answer.reasons)
     assert answer.hits, "the nearest passages are still listed"
 
 

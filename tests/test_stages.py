@@ -105,23 +105,41 @@ def test_ranking_collapses_overlapping_passages() -> None:
         == ["a"]
 
 
-def test_decision_signals_and_vetoes() -> None:
+def decide(question: str, threshold: float = 0.5):
     text = "Officers in Rotherham said 40 CAWNs were issued in one year."
     hit = Hit(passage("p", text), "Doc", 2.0, 1)
     sentences = {"p": [ScoredSentence(0, 0, len(text), 0.8, 1.0)]}
-    analysis = analyser().analyse("how many CAWNs were issued in Kent")
-    decision = AnswerDecision(AbstainModel(LinearModel(("idf_coverage",), (10.0,)), 0.5, veto_unmet=True),
+    analysis = analyser().analyse(question)
+    decision = AnswerDecision(AbstainModel(LinearModel(("idf_coverage",), (10.0,)), threshold, veto_unmet=True),
                               CorpusStats.of(TEXTS), DecisionConfig())
     check = decision.check(analysis, [hit])
-    signals = decision.signals(analysis, [hit], sentences, {"p": features(dense=0.7, coverage=0.8)}, check)
+    signals = decision.signals(analysis, [hit], sentences, {"p": features(dense=0.7, coverage=0.8,
+                                                                          question_dense=0.6)}, check)
+    return signals, decision.decide(analysis, signals, check, has_hits=True)
+
+
+def test_decision_signals() -> None:
+    signals, _ = decide("how many CAWNs were issued in Kent")
     assert signals.top_dense == 0.7 and signals.top_best_sentence == 0.8 and signals.type_match == 1.0
-    assert signals.missing_names == 1.0  # Kent
-    verdict = decision.decide(signals, check, has_hits=True)
-    assert not verdict.answer and verdict.reasons == ("The reports never mention “Kent”.",)
-    kentless = analyser().analyse("how many CAWNs were issued")
-    check = decision.check(kentless, [hit])
-    signals = decision.signals(kentless, [hit], sentences, {"p": features(dense=0.7, coverage=0.8)}, check)
-    assert decision.decide(signals, check, has_hits=True).answer
+    assert signals.top_question == 0.6 and signals.missing_names == 1.0  # Kent
+
+
+def test_decision_is_three_way() -> None:
+    # a name the reports never use: evidence of absence
+    _, verdict = decide("how many CAWNs were issued in Kent")
+    assert verdict.outcome == "not_covered" and verdict.reasons == ("The reports never mention “Kent”.",)
+    # a name the reports use, but not the closest passage: uncertain, so only the closest passages
+    _, verdict = decide("how many CAWNs did Barnardo's issue")
+    assert verdict.outcome == "closest" and verdict.reasons == ("The closest passages never mention “Barnardo”.",)
+    # the evidence is there
+    assert decide("how many CAWNs were issued")[1].outcome == "answer"
+    # ... unless the model is not confident enough: closest, never not_covered
+    assert decide("how many CAWNs were issued", threshold=0.9999)[1].outcome == "closest"
+    # a year the reports never mention, or 'last year'
+    assert decide("how many CAWNs were issued in 2031")[1].outcome == "not_covered"
+    assert decide("how many CAWNs were issued last year")[1].outcome == "not_covered"
+    # nothing to look up
+    assert decide("what is it?")[1].outcome == "not_covered"
 
 
 def test_no_hits_has_the_declared_defaults() -> None:

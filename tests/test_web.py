@@ -127,8 +127,9 @@ def test_search_page_works_without_javascript(client) -> None:
 
 def test_abstention_page_lists_nearest_passages(client) -> None:
     page = client.get("/", params={"q": "What is the capital of Peru and its population?"}).text
-    assert "The reports don&#39;t appear to cover this" in page or "The reports don't appear to cover this" in page
-    assert "Nearest passages" in page
+    assert 'data-outcome="not_covered"' in page and "Not covered by the reports" in page
+    assert "The reports don&#39;t cover this" in page or "The reports don't cover this" in page
+    assert "Closest passages" in page and "Peru" in page
 
 
 def test_script_in_query_renders_inert(client) -> None:

@@ -24,7 +24,7 @@ EXAMPLES = [
     "what is a CAWN and what happens if it is breached?",
     '"relentless disruption"',
 ]
-REPORT_FILE = re.compile(r"^(?:(?:heldout|all)/)?\d{4}-\d{2}-\d{2}-[A-Za-z0-9+_.-]+\.(png|md|json)$")
+REPORT_FILE = re.compile(r"^(?:(?:heldout|sealed|all)/)?\d{4}-\d{2}-\d{2}-[A-Za-z0-9+_.-]+\.(png|md|json)$")
 RESULTS_SHOWN = 6
 
 router = APIRouter(include_in_schema=False)
@@ -71,6 +71,7 @@ def home(request: Request, retriever: RetrieverDep, settings: SettingsDep, q: Qu
         context["cards"] = cards + extra
         context["answer"] = {
             "abstained": answer.abstained,
+            "outcome": answer.outcome,
             "reasons": answer.reasons,
             "corrections": answer.corrections,
             "sentences": [{"text": display_sentence(s.text), "n": s.citation,
