@@ -80,8 +80,10 @@ class QueryAnalysis:
 
     @property
     def dense_text(self) -> str:
-        """What the embedding model reads: the query, with its acronyms' long forms."""
-        return self.parsed.text + (" (" + "; ".join(self.added) + ")" if self.added else "")
+        """What the embedding model reads: the query without closing punctuation (a question
+        mark must not move the results), with its acronyms' long forms."""
+        text = self.parsed.text.rstrip(" ?!.;:,")
+        return text + (" (" + "; ".join(self.added) + ")" if self.added else "")
 
     @property
     def empty(self) -> bool:

@@ -99,6 +99,12 @@ def named_terms(query: str, profile: NameProfile, unknown: Callable[[str], bool]
     return out
 
 
+def _used(name: str, profile: NameProfile) -> bool:
+    """True when the reports use ``name``, or it is a report word with an 's' typed without its
+    apostrophe ("Europols", "West Yorkshires")."""
+    return name in profile.every or (name.endswith("s") and name[:-1] in profile.every)
+
+
 def missing_names(names: list[str], texts: list[str], equivalents: dict[str, list[str]]) -> list[str]:
     """The names that none of ``texts`` mentions, directly or by an equivalent phrase (an
     acronym's long form, or the acronym of a long form)."""
@@ -114,13 +120,21 @@ def missing_names(names: list[str], texts: list[str], equivalents: dict[str, lis
     return out
 
 
+# "How many people…" counts whatever the passage counts ("individuals", "respondents", "children"):
+# a word that only says "people" does not pin the answer down.
+GENERIC_COUNTED = frozenset("people persons person individuals individual ones folk".split())
+
+
 def count_focus(query: str, max_words: int = AnalysisConfig().count_focus_words) -> list[str]:
     """For a counting question ("how many arrests…", "what proportion of respondents…"), the
-    stemmed words naming what is counted; empty for other questions."""
+    stemmed words naming what is counted; empty for other questions, and for a generic count
+    ("how many people…")."""
     m = COUNT_RE.search(query)
     if not m:
         return []
     focus: list[str] = []
+    if words(m.group(1))[:1] and words(m.group(1))[0] in GENERIC_COUNTED:
+        return []
     for w in words(m.group(1)):
         if w in STOPWORDS or len(w) < 2 or _past_tense(w):
             if focus:
@@ -229,7 +243,7 @@ class Constraints:
         for m in cased_tokens(query):
             token = re.sub(r"['’]s$", "", m.group())
             typed.setdefault(token.lower(), token)
-        nowhere = tuple(n for n in names if n not in profile.every and n not in equivalents)
+        nowhere = tuple(n for n in names if n not in equivalents and not _used(n, profile))
         return cls(names, equivalents, years, tuple(count_focus(query, config.count_focus_words)), typed, nowhere,
                    config.count_number_window)
 

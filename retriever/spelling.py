@@ -78,15 +78,21 @@ class SpellingCorrector:
                 self.by_shape.setdefault((w[0], len(w)), []).append((w, Counter(w)))
 
     def correct(self, word: str) -> str | None:
-        """The corpus word ``word`` is probably a misspelling of, or None."""
+        """The word ``word`` is probably a misspelling of, or None: a word the reports use, one
+        edit away (the most frequent); failing that, for a word typed in lower case (a capital
+        suggests a name), the likeliest ordinary English word one edit away ("hagning" →
+        "hanging"), so the model reads a word it knows."""
         if not self.foreign(word, self.config.spelling_min_length):
             return None
         low = word.lower()
         least = self.config.spelling_min_count
         candidates = [(self.counts[c], c) for c in one_edit(low) if self.counts.get(c, 0) >= least]
-        if not candidates:
+        if candidates:
+            return max(sorted(candidates, key=lambda item: item[1]), key=lambda item: item[0])[1]
+        if word != low:
             return None
-        return max(sorted(candidates, key=lambda item: item[1]), key=lambda item: item[0])[1]
+        english = english_dictionary().correction(low)
+        return english if english and english != low and english in one_edit(low) else None
 
     def foreign(self, word: str, min_length: int = 4) -> bool:
         """True for a word of at least ``min_length`` letters that the reports never use in any
@@ -129,10 +135,8 @@ class SpellingCorrector:
         return False
 
     def fix(self, query: str) -> tuple[str, dict[str, str]]:
-        """``query`` with misspelt words replaced (quoted phrases are left as typed), and the
-        corrections made."""
-        if '"' in query:
-            return query, {}
+        """``query`` with misspelt words replaced, and the corrections made. Words inside a quoted
+        phrase are corrected too: a word the reports never use cannot match exactly anyway."""
         corrections: dict[str, str] = {}
 
         def replace(m: re.Match) -> str:
