@@ -36,7 +36,7 @@ def test_misspellings_are_corrected_to_corpus_words() -> None:
     "keeps",      # another form of a corpus word
     "stuff",      # an ordinary English word (one edit from "staff")
     "takeaway",   # an everyday-word table key
-    "rarelyy",    # its neighbour occurs only once in the corpus
+    "Rarelyy",    # its report neighbour occurs only once, and a capital suggests a name
     "kid",        # too short to guess safely
     "xyzzyq",     # nothing one edit away
 ])
@@ -58,8 +58,14 @@ def test_unknown_words_are_names_unless_they_look_like_typos() -> None:
     assert not c.is_unknown("webbsite")  # … from pyspellchecker's dictionary ("website")
 
 
-def test_quoted_phrases_are_searched_as_typed() -> None:
-    assert corrector().fix('"secure accomodation"') == ('"secure accomodation"', {})
+def test_typos_inside_quotes_are_corrected_too() -> None:
+    # a word the reports never use cannot match a quoted phrase exactly anyway
+    assert corrector().fix('"secure accomodation"') == ('"secure accommodation"', {"accomodation": "accommodation"})
+
+
+def test_typos_of_ordinary_words_are_corrected_to_english() -> None:
+    assert corrector().correct("rarelyy") == "rarely"
+    assert corrector().correct("hagning") == "hanging"
 
 
 @pytest.mark.model
