@@ -21,7 +21,7 @@ from retriever.dedup import overlap_share
 from retriever.pipeline import Pipeline
 from retriever.retriever import Retriever
 
-PLAIN = Pipeline(acronyms=False, rerank=False, dedup=False, questions=False)
+PLAIN = Pipeline(acronyms=False, colloquial=False, rerank=False, dedup=False, questions=False)
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,7 @@ class CandidateConfig(BaseModel):
     lexical_min_idf: float = Field(0.8, ge=0, le=20, description="query words rarer than this (IDF) go to bm25; "
                                    "0 keeps all")
     acronym_weight: float = Field(0.5, ge=0, le=10, description="bm25 weight of acronym expansions vs the query")
+    colloquial_weight: float = Field(0.3, ge=0, le=10, description="bm25 weight of everyday-word equivalents")
     rerank_depth: int = Field(40, ge=1, le=1000, description="fused candidates passed to ranking")
     passage_questions: bool = Field(True, description="match queries against the passage questions too")
     question_lexical_weight: float = Field(1.0, ge=0, le=10, description="bm25 weight of the question field")

@@ -59,6 +59,7 @@ class QueryAnalysis:
     parsed: ParsedQuery
     corrections: dict[str, str] = field(default_factory=dict)  # misspelt word → the word searched for
     expansions: tuple[Expansion, ...] = ()  # acronyms ↔ long forms (when the pipeline expands them)
+    colloquial: tuple[str, ...] = ()  # report terms for the everyday words used
     constraints: Constraints = field(default_factory=Constraints)
     known: frozenset[str] = frozenset()  # stemmed everyday words the table translates
     oov: float = 0.0  # share of content terms the reports never use (translated words excepted)
@@ -106,19 +107,20 @@ class QueryAnalyser:
         self.expander = AcronymExpander(acronyms, stats.names.lowercase_vocab, self._guess_acronym,
                                         config.max_acronym_guesses)
 
-    def analyse(self, raw: str, acronyms: bool = True) -> QueryAnalysis:
-        """The analysis of ``raw``; ``acronyms`` switches acronym expansion (the pipeline's
-        choice; the constraints always use the acronym and everyday-word tables)."""
+    def analyse(self, raw: str, acronyms: bool = True, colloquial: bool = True) -> QueryAnalysis:
+        """The analysis of ``raw``; ``acronyms`` and ``colloquial`` switch those expansions
+        (the pipeline's choice; the constraints always use both tables)."""
         text = normalise_quotes(raw)
         text, corrections = self.speller.fix(text) if self.config.spelling else (text, {})
         parsed = parse_query(text)
         if not parsed.words:
             return QueryAnalysis(raw, text, parsed, corrections)
         expansions = tuple(self.expander.expand(parsed.raw)) if acronyms and self.config.acronym_expansion else ()
+        everyday = tuple(self.colloquial.expand(text)) if colloquial else ()
         known = frozenset(stem(w) for w in words(" ".join(self.colloquial.keys_in(text))))
         added = tuple(e.added for e in expansions)
-        return QueryAnalysis(raw, text, parsed, corrections, expansions, self.constraints(text), known,
-                             self._oov(parsed, added))
+        return QueryAnalysis(raw, text, parsed, corrections, expansions, everyday, self.constraints(text), known,
+                             self._oov(parsed, added + everyday))
 
     def constraints(self, query: str) -> Constraints:
         """The names, years and count the query pins its answer to, with the acronym (or

@@ -86,7 +86,9 @@ class CandidateGenerator:
         c = self.config
         vector = self.encode(analysis.dense_text)
         groups = [(self.analyser.selective(tuple(words(" ".join(analysis.added))), c.lexical_min_idf, keep=0),
-                   c.acronym_weight)]
+                   c.acronym_weight),
+                  (self.analyser.selective(tuple(words(" ".join(analysis.colloquial))), c.lexical_min_idf, keep=0),
+                   c.colloquial_weight)]
         tokens = self.analyser.selective(analysis.parsed.words, c.lexical_min_idf)
         questions = pipeline.questions and c.passage_questions and len(self.reader.questions) > 0
         question_lexical = self.lexical.question_scores(tokens, exclude) if questions else None

@@ -1,10 +1,7 @@
 """Everyday words → report vocabulary ('pub' → 'licensed premises'), from colloquial.toml.
 
-Frontline staff type the words they use on shift; the reports use policy language. Search no
-longer expands queries with this table: the passage questions carry the everyday words now, and the
-expansion added only 0.005 Hit@5 on the dev questions it had been tuned on (eval/NOTES.md). The
-table still tells the answer decision that an everyday word is not an unknown name ("nonce",
-"takeaway"), and which report terms a name typed in everyday words stands for.
+Frontline staff type the words they use on shift; the reports use policy language. This
+table widens lexical search with the reports' words, weighted separately from the query.
 """
 
 from __future__ import annotations

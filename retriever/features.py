@@ -36,12 +36,13 @@ class Candidate:
 
 
 def extract_features(candidates: list[Candidate], terms: set[str], expansions: tuple[str, ...],
-                     numbers: set[str], length_scale: float = 7.0) -> None:
+                     numbers: set[str], colloquial: tuple[str, ...] = (), length_scale: float = 7.0) -> None:
     """Fill ``candidate.features`` for every candidate (depends on the whole candidate set)."""
     best_lex = max((c.lexical for c in candidates), default=0.0) or 1.0
     best_fused = max((c.fused for c in candidates), default=0.0) or 1.0
     best_question = max((c.question_lexical for c in candidates), default=0.0) or 1.0
     expansion_keys = [match_key(e) for e in expansions if match_key(e)]
+    colloquial_groups = [stemmed_set(c) for c in colloquial]
     for c in candidates:
         p = c.passage
         words = c.terms if c.terms is not None else stemmed_set(p.text)
@@ -56,6 +57,8 @@ def extract_features(candidates: list[Candidate], terms: set[str], expansions: t
             coverage=cov,
             section_match=len(terms & section_words) / len(terms) if terms else 0.0,
             acronym_match=float(any(k in key for k in expansion_keys)),
+            colloquial_match=(sum(1 for g in colloquial_groups if g & words) / len(colloquial_groups)
+                              if colloquial_groups else 0.0),
             table_row=float(p.kind == "table_row"),
             row_coverage=cov if p.kind == "table_row" else 0.0,
             table=float(p.kind == "table"),

@@ -14,13 +14,14 @@ class Pipeline:
     lexical: bool = True
     dense: bool = True
     acronyms: bool = True
+    colloquial: bool = True
     rerank: bool = True
     dedup: bool = True
     fusion: str | None = None
     questions: bool = True  # match the passage questions (when the index has them)
 
 
-_PLAIN = dict(acronyms=False, rerank=False, dedup=False, questions=False)
+_PLAIN = dict(acronyms=False, colloquial=False, rerank=False, dedup=False, questions=False)
 PIPELINES: dict[str, Pipeline] = {
     "bm25": Pipeline(lexical=True, dense=False, **_PLAIN),
     "dense": Pipeline(lexical=False, dense=True, **_PLAIN),

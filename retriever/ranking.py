@@ -66,7 +66,7 @@ class Ranker:
                                  question_dense=max(float(best_question), 0.0),
                                  question_lexical=float(found.question_lexical[idx])
                                  if found.question_lexical is not None else 0.0))
-        extract_features(out, terms, analysis.added, analysis.numbers, self.config.length_scale)
+        extract_features(out, terms, analysis.added, analysis.numbers, analysis.colloquial, self.config.length_scale)
         return out
 
     def rank(self, candidates: list[Candidate], k: int, pipeline: Pipeline) -> Ranking:

@@ -153,7 +153,7 @@ class Retriever:
     # --- the stages ----------------------------------------------------------------------------------
     def analyse(self, query: str, pipeline: Pipeline | None = None) -> QueryAnalysis:
         pipeline = pipeline or PIPELINES[DEFAULT_PIPELINE]
-        return self.analyser.analyse(query, acronyms=pipeline.acronyms)
+        return self.analyser.analyse(query, acronyms=pipeline.acronyms, colloquial=pipeline.colloquial)
 
     def candidates(self, query: str, filters: SearchFilters | None = None, pipeline: Pipeline | None = None,
                    depth: int | None = None, exclude: frozenset[int] = frozenset()

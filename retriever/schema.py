@@ -27,6 +27,7 @@ class Features:
     coverage: float  # share of query terms in the passage
     section_match: float  # share of query terms in the section trail
     acronym_match: float  # the passage spells an acronym (or long form) the query used
+    colloquial_match: float  # share of the query's everyday words whose report terms the passage has
     table_row: float  # passage is one table row …
     row_coverage: float  # … times its term coverage
     table: float  # passage is a whole table

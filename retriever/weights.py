@@ -58,7 +58,7 @@ def fingerprint(settings: Settings) -> dict:
                    "lexical_candidates": c.lexical_candidates, "dense_candidates": c.dense_candidates,
                    "dense_sentences": c.dense_sentences, "dense_rescore_depth": c.dense_rescore_depth,
                    "lexical_min_idf": c.lexical_min_idf, "rerank_depth": c.rerank_depth},
-        "expansion": {"acronym_weight": c.acronym_weight},
+        "expansion": {"acronym_weight": c.acronym_weight, "colloquial_weight": c.colloquial_weight},
         "questions": {"passage_questions": c.passage_questions, "question_lexical_weight": c.question_lexical_weight,
                       "question_depth": c.question_depth},
         "features": list(FEATURE_NAMES),

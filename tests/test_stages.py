@@ -48,6 +48,7 @@ def test_corpus_stats_count_each_word_once_per_text() -> None:
 def test_analysis_reads_acronyms_everyday_words_and_names() -> None:
     a = analyser().analyse("can we shut the pub in Kent like a CAWN?")
     assert [e.long for e in a.expansions] == ["child abduction warning notice"]
+    assert a.colloquial == ("licensed premises",)
     assert "kent" in a.constraints.names and "kent" in a.constraints.nowhere
     assert "(child abduction warning notice)" in a.dense_text
     assert "child" in a.terms  # terms of the expansion count too
@@ -63,8 +64,8 @@ def test_analysis_of_an_empty_query() -> None:
 
 
 def test_pipelines_switch_expansions_off() -> None:
-    a = analyser().analyse("CAWN at the pub", acronyms=False)
-    assert a.expansions == ()
+    a = analyser().analyse("CAWN at the pub", acronyms=False, colloquial=False)
+    assert a.expansions == () and a.colloquial == ()
 
 
 def passage(pid: str, text: str, start: int = 0) -> Passage:

@@ -65,7 +65,7 @@ def test_weights_fitted_under_other_settings_are_refused(tmp_path: Path) -> None
     fitted = Settings(index_dir=tmp_path)
     path = write(tmp_path / "w.json", fitted)
     assert load_weights(path, fingerprint(fitted)).source == str(path)
-    for change in ({"rrf_k": 30}, {"fusion": "convex"}, {"acronym_weight": 0.7}, {"chunk_target_tokens": 120}):
+    for change in ({"rrf_k": 30}, {"fusion": "convex"}, {"colloquial_weight": 0.5}, {"chunk_target_tokens": 120}):
         now = fitted.model_copy(update=change)
         with pytest.raises(WeightsMismatchError, match="fitted under another configuration"):
             load_weights(path, fingerprint(now))
