@@ -100,3 +100,14 @@ def test_query_text_is_not_logged(fake_built) -> None:
     secret = "Jane Doe 14 Acacia Avenue"
     result = run_cli(fake_built, "search", secret)
     assert secret not in result.stderr
+
+
+def test_questions_missing_lists_passages_without_questions(fake_built) -> None:
+    from indexer.store import open_index
+
+    result = run_cli(fake_built, "questions", "--missing")
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    passages = open_index(fake_built.index_dir).passages
+    assert len(lines) == len(passages) and all(line.split("\t")[1] in {p.passage_id for p in passages}
+                                               for line in lines)
+    assert f"{len(passages)} of {len(passages)} passages have no questions" in result.stderr
