@@ -107,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show", type=int, default=20, help="failures to print")
     args = parser.parse_args(argv)
     settings = Settings()
-    report = check(Retriever.open(settings), load_questions(settings.eval_dir / "questions.jsonl", args.split))
+    source = settings.eval_dir / ("sealed" if args.split == "sealed" else "questions.jsonl")
+    report = check(Retriever.open(settings), load_questions(source, args.split))
     for kind in sorted(report.by_kind):
         print(f"{kind:<12} {report.kept_by_kind[kind]:>4} / {report.by_kind[kind]:<4} "
               f"{report.kept_by_kind[kind] / report.by_kind[kind]:.3f}")
