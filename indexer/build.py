@@ -16,7 +16,7 @@ import numpy as np
 
 from indexer.acronyms import mine_acronyms
 from indexer.chunking import ChunkedPassage, Chunker
-from indexer.corpus import SourceFile, discover, slugify
+from indexer.corpus import CorpusError, SourceFile, discover, slugify, supported_suffixes
 from indexer.document import CleanDocument, build_document, guess_title, parse_blocks
 from indexer.embedding import Embedder, create_embedder, embedder_spec
 from indexer.loaders import LoadError, load
@@ -138,6 +138,11 @@ class IndexBuilder:
             seen_ids.add(meta.doc_id)
             docs.append((source, doc))
 
+        if not docs:
+            skipped = "; ".join(f"{name}: {reason}" for name, reason in report.skipped)
+            raise CorpusError(f"no reports to index in {settings.corpus_dir}"
+                              + (f" (skipped {skipped})" if skipped else
+                                 f"; add report files ({', '.join(supported_suffixes())})"))
         chunker = Chunker(chunking_config(settings, self.embedder.max_tokens), self.embedder.count_tokens)
         chunked: list[ChunkedPassage] = []
         questions: list[PassageQuestion] = []

@@ -8,10 +8,47 @@ import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
 from reportqa.records import DocumentMeta
 
 MANIFEST_NAME = "manifest.toml"
 IGNORED_NAMES = {"README.md", "readme.md", "README.txt", "QUESTIONS.md"}  # notes about the corpus, not reports
+
+
+SAFE_ID = r"^[a-z0-9][a-z0-9_-]{0,79}$"  # used in URLs and file names: no '/', spaces, '?' or '#'
+SHORT_TITLE_MAX = 80
+
+
+class ManifestEntry(BaseModel):
+    """One [[report]] table of manifest.toml. Other keys (notes such as ``cited_as``) are ignored."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    file: str = Field(min_length=1, max_length=255, pattern=r"^[^/\\]+$")
+    id: str | None = Field(None, pattern=SAFE_ID)
+    title: str | None = Field(None, min_length=1, max_length=500)
+    short_title: str | None = Field(None, min_length=1, max_length=SHORT_TITLE_MAX)
+    authors: str = Field("", max_length=2000)
+    publisher: str = Field("", max_length=500)
+    date: str | int = Field("", description="a year or a date as written")
+    attribution: str = Field("", max_length=2000)
+    source: str = Field("", max_length=500)
+
+
+class ManifestFile(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    report: list[ManifestEntry] = Field(default_factory=list)
+
+
+def _where(loc: tuple) -> str:
+    """'[[report]] entry 2, field "authors"' from a pydantic error location."""
+    if len(loc) >= 3 and loc[0] == "report" and isinstance(loc[1], int):
+        return f'[[report]] entry {loc[1] + 1}, field "{loc[2]}"'
+    if len(loc) >= 2 and loc[0] == "report":
+        return f'[[report]] entry {loc[1] + 1}'
+    return '"report" (a list of [[report]] tables)'
 
 
 class CorpusError(Exception):
@@ -68,22 +105,25 @@ def read_manifest(corpus_dir: Path) -> dict[str, DocumentMeta]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise CorpusError(f"{path}: not valid TOML ({exc}); fix or remove it") from exc
+    try:
+        entries = ManifestFile.model_validate(data).report
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = _where(error["loc"])
+        raise CorpusError(f"{path}: {where}: {error['msg']}; fix it or remove the entry") from exc
     metas: dict[str, DocumentMeta] = {}
-    for i, entry in enumerate(data.get("report", [])):
-        file = entry.get("file")
-        if not file:
-            raise CorpusError(f"{path}: [[report]] entry {i + 1} has no 'file'")
-        title = entry.get("title") or Path(file).stem
-        metas[file] = DocumentMeta(
-            doc_id=entry.get("id") or slugify(Path(file).stem),
-            file=file,
+    for entry in entries:
+        title = entry.title or Path(entry.file).stem
+        metas[entry.file] = DocumentMeta(
+            doc_id=entry.id or slugify(Path(entry.file).stem),
+            file=entry.file,
             title=title,
-            short_title=entry.get("short_title") or title,
-            authors=entry.get("authors", ""),
-            publisher=entry.get("publisher", ""),
-            date=str(entry.get("date", "")),
-            attribution=entry.get("attribution", ""),
-            source=entry.get("source", ""),
+            short_title=entry.short_title or title[:SHORT_TITLE_MAX],
+            authors=entry.authors,
+            publisher=entry.publisher,
+            date=str(entry.date),
+            attribution=entry.attribution,
+            source=entry.source,
         )
     return metas
 

@@ -158,8 +158,11 @@ def live_build(index_dir: Path) -> Path | None:
     pointer = index_dir / CURRENT_FILE
     if not pointer.exists():
         return None
-    name = pointer.read_text(encoding="utf-8").strip()
-    if not name or "/" in name or name.startswith("."):
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except UnicodeDecodeError:
+        name = ""
+    if not name or "/" in name or name.startswith(".") or not name.isprintable():
         raise IndexCorruptError(f"{pointer} is damaged; run `reportqa index --rebuild`")
     return index_dir / name
 
@@ -359,7 +362,9 @@ class IndexReader:
         self.index_by_id = {p.passage_id: i for i, p in enumerate(self.passages)}
         try:
             self.faiss = faiss.read_index(str(build / PASSAGE_VECTORS))
-            self.sentence_vectors = np.load(build / SENTENCE_VECTORS, mmap_mode="r")
+            # read into memory once verified: a mapped file damaged later (bytes changed, truncated)
+            # would feed wrong scores into answers, or kill the server with SIGBUS
+            self.sentence_vectors = np.load(build / SENTENCE_VECTORS)
             self.bm25 = bm25s.BM25.load(str(build / BM25_DIR), show_progress=False, verbosity=0) \
                 if self.passages else None
             self.question_vectors = np.load(build / QUESTION_VECTORS)
@@ -372,6 +377,15 @@ class IndexReader:
                 or len(self.question_vectors) != len(self.questions):
             raise IndexCorruptError(
                 f"{build}: vector counts do not match the passages; run `reportqa index --rebuild`")
+
+        self._stamps = _stamps(build, manifest)
+
+    def damage(self) -> str | None:
+        """What changed on disk since this build was opened and verified (size or modification
+        time of an index file), or None. Cheap: one stat per file."""
+        now = _stamps(self.build, self.manifest)
+        changed = sorted(name for name in self._stamps if now.get(name) != self._stamps[name])
+        return f"index files changed on disk since they were verified: {', '.join(changed)}" if changed else None
 
     def connection(self) -> sqlite3.Connection:
         """A read-only SQLite connection for the calling thread."""
@@ -393,6 +407,17 @@ class IndexReader:
     def sentence_spans(self, idx: int) -> list[tuple[int, int]]:
         first, count = int(self.sentences.first[idx]), int(self.sentences.count[idx])
         return [(int(self.sentences.start[k]), int(self.sentences.end[k])) for k in range(first, first + count)]
+
+
+def _stamps(build: Path, manifest: dict) -> dict[str, tuple[int, int] | None]:
+    out: dict[str, tuple[int, int] | None] = {}
+    for name in manifest.get("files", {}):
+        try:
+            st = (build / name).stat()
+            out[name] = (st.st_size, st.st_mtime_ns)
+        except OSError:
+            out[name] = None
+    return out
 
 
 def read_embedding_cache(index_dir: Path, keys: list[str]) -> dict[str, np.ndarray]:

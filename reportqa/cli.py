@@ -242,8 +242,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from web.serve import serve
 
     settings = _settings(args)
-    overrides = {k: v for k, v in (("host", args.host), ("port", args.port), ("workers", args.workers)) if v}
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port), ("workers", args.workers),
+                                   ("insecure", args.insecure)) if v}
     settings = settings.model_copy(update=overrides)
+    from web.serve import check_exposure
+
+    check_exposure(settings)  # before the index is built: a refusal should not wait for it
     ensure_index(settings, progress=True)
     return serve(settings)
 
@@ -297,6 +301,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default 8000)")
     p.add_argument("--workers", type=int, help="uvicorn worker processes (default 1)")
+    p.add_argument("--insecure", action="store_true",
+                   help="serve on a non-loopback address without an API token (only on a trusted network)")
     p.set_defaults(func=cmd_serve)
     return parser
 

@@ -177,7 +177,8 @@ class Settings(BaseSettings, ChunkerConfig, AnalysisConfig, CandidateConfig, Ran
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     workers: int = Field(1, ge=1, le=64)
-    api_token: SecretStr | None = None
+    api_token: SecretStr | None = Field(None, description="every route needs this token; never empty")
+    insecure: bool = Field(False, description="allow serving on a non-loopback address without a token")
     log_queries: bool = False
     evaluator_mode: bool = False
     max_query_chars: int = Field(1000, ge=1)
@@ -186,6 +187,14 @@ class Settings(BaseSettings, ChunkerConfig, AnalysisConfig, CandidateConfig, Ran
                                          "DATA_DIR/judgements.jsonl otherwise")
 
     _known_embedder = field_validator("embedder")(lambda value: _one_of(value, EMBEDDERS, "embedder"))
+
+    @field_validator("api_token")
+    @classmethod
+    def _token_not_blank(cls, value: SecretStr | None) -> SecretStr | None:
+        # An empty REPORTQA_API_TOKEN (say, "$TOKEN" with TOKEN unset) must not switch authentication off.
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("REPORTQA_API_TOKEN is set but empty; set a real token, or unset it")
+        return value
 
     @model_validator(mode="after")
     def _derived_paths(self) -> Settings:

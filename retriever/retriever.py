@@ -123,6 +123,10 @@ class Retriever:
                 "model": manifest["model"]["name"], "build_id": manifest.get("build_id", ""),
                 "built_at": manifest.get("built_at", ""), "weights": self.weights.source}
 
+    def damage(self) -> str | None:
+        """What changed on disk in the live build since it was opened and verified, or None."""
+        return self.reader.damage()
+
     @property
     def manifest(self) -> dict:
         return self.reader.manifest

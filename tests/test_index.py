@@ -207,3 +207,31 @@ def test_a_file_that_cannot_be_structured_is_skipped(fake_built, monkeypatch) ->
     assert report.skipped == [("alpha-review.txt", "its text could not be structured (IndexError: list index out "
                                                    "of range)")]
     assert report.documents == 1
+
+
+@pytest.mark.parametrize("files", [{}, {"broken.txt": b"\x00\x01binary\x00"}])
+def test_an_empty_corpus_says_so_without_a_traceback(tmp_path: Path, files: dict) -> None:
+    import os
+    import subprocess
+    import sys
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, data in files.items():
+        (corpus / name).write_bytes(data)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REPORTQA_")}
+    env.update(REPORTQA_EMBEDDER="fake", REPORTQA_WEIGHTS_PATH=str(tmp_path / "none.json"))
+    result = subprocess.run([sys.executable, "-m", "reportqa.cli", "index", "--corpus", str(corpus), "--index",
+                             str(tmp_path / "index")], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and f"no reports to index in {corpus}" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "index" / "CURRENT").exists()
+    if files:
+        assert "broken.txt" in result.stderr and "binary" in result.stderr
+
+
+@pytest.mark.parametrize("pointer", [b"\xff\xfe\x00build", b"build-1\x1b[31m", b""])
+def test_a_damaged_current_pointer_is_a_clear_error(fake_built, pointer: bytes) -> None:
+    (fake_built.index_dir / "CURRENT").write_bytes(pointer)
+    with pytest.raises(IndexCorruptError, match="CURRENT is damaged"):
+        open_index(fake_built.index_dir)
+    assert any("CURRENT is damaged" in p for p in check_index(fake_built))

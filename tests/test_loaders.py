@@ -124,3 +124,28 @@ def test_discover_ignores_readme_and_unknown_types(tmp_path: Path) -> None:
     (tmp_path / "report.md").write_text("# R\n\ntext", encoding="utf-8")
     (tmp_path / "image.png").write_bytes(b"\x89PNG")
     assert [f.name for f in discover(tmp_path)] == ["report.md"]
+
+
+@pytest.mark.parametrize("entry, field", [
+    ('file = "a.txt"\nid = "has/slash"', '"id"'),
+    ('file = "a.txt"\nid = "has space"', '"id"'),
+    ('file = "a.txt"\nid = "what?#"', '"id"'),
+    ('file = "a.txt"\nauthors = ["A", "B"]', '"authors"'),
+    ('file = 5', '"file"'),
+    ('file = "../elsewhere.txt"', '"file"'),
+    ('file = "a.txt"\ntitle = "' + "T" * 200_000 + '"', '"title"'),
+])
+def test_manifest_values_are_validated(tmp_path: Path, entry: str, field: str) -> None:
+    from indexer.corpus import CorpusError, read_manifest
+
+    (tmp_path / "manifest.toml").write_text(f"[[report]]\n{entry}\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match=f"manifest.toml: \\[\\[report\\]\\] entry 1, field {field}"):
+        read_manifest(tmp_path)
+
+
+def test_manifest_report_must_be_a_list_of_tables(tmp_path: Path) -> None:
+    from indexer.corpus import CorpusError, read_manifest
+
+    (tmp_path / "manifest.toml").write_text('report = "x"\n', encoding="utf-8")
+    with pytest.raises(CorpusError, match="a list of"):
+        read_manifest(tmp_path)

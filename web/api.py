@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
 
 from reportqa.judgements import Judgement, JudgementError, append_judgement
 from retriever.contract import AskResponse, SearchResponse, ask_response, search_response
@@ -70,8 +71,13 @@ def documents(retriever: RetrieverDep) -> list[dict]:
     ]
 
 
-@router.get("/health", response_model=HealthResponse, summary="Is the index loaded")
-def health(retriever: RetrieverDep) -> dict:
+@router.get("/health", response_model=HealthResponse, summary="Is the index loaded",
+            responses={503: {"description": "the live index is damaged"}})
+def health(retriever: RetrieverDep):
+    damage = retriever.damage()
+    if damage:
+        return JSONResponse({"status": "damaged", "index_loaded": True, "detail": damage +
+                             "; run `reportqa index --rebuild`"}, status_code=503)
     facts = retriever.health()
     return {"status": "ok", "index_loaded": True, "passages": facts["passages"], "documents": facts["documents"],
             "model": facts["model"], "build": str(facts["build_id"])}

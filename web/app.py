@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -71,6 +72,16 @@ def create_app(settings: Settings, holder: RetrieverHolder | None = None, load_o
             return pages.TEMPLATES.TemplateResponse(
                 request, "error.html", {"status": 422, "detail": detail, "documents": []}, status_code=422)
         return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.exception_handler(sqlite3.DatabaseError)
+    async def damaged_index(request: Request, exc: sqlite3.DatabaseError):
+        log.error("the index database cannot be read (%s)", exc)
+        detail = ("The index is damaged and cannot be read. An administrator should run "
+                  "`reportqa index --rebuild`.")
+        if _wants_html(request):
+            return pages.TEMPLATES.TemplateResponse(
+                request, "error.html", {"status": 503, "detail": detail, "documents": []}, status_code=503)
+        return JSONResponse({"detail": detail}, status_code=503)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception):  # pragma: no cover - a bug, logged without the query

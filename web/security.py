@@ -165,8 +165,16 @@ class AccessLogMiddleware:
         finally:
             target = scope.get("path", "")
             if self.log_queries and scope.get("query_string"):
-                target += "?" + scope["query_string"].decode("latin-1")
-            log.info("%s %s %s %.1fms", scope.get("method"), target, status, (time.perf_counter() - started) * 1000)
+                pairs = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+                target += "?" + urlencode([(k, "[redacted]" if k == "token" else v) for k, v in pairs])
+            log.info("%s %s %s %.1fms", escape_controls(str(scope.get("method"))), escape_controls(target), status,
+                     (time.perf_counter() - started) * 1000)
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with control characters written as escapes (\\r, \\n, \\x1b…), so a request path
+    carrying %0d%0a or ANSI codes cannot forge or colour log lines."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 async def _json(send: Send, status: int, body: dict, headers: list | None = None) -> None:

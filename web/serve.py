@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import socket
@@ -37,8 +38,30 @@ def tcp_listener(host: str, port: int) -> socket.socket:
     return sock
 
 
+LOOPBACK = ("localhost", "ip6-localhost")
+
+
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host.lower() in LOOPBACK
+
+
+def check_exposure(settings: Settings) -> None:
+    """Refuse to bind to the network without a token (a mistake a real deployment will make),
+    unless ``insecure`` says so on purpose. Raises ValueError with what to do."""
+    if not is_loopback(settings.host) and settings.api_token is None and not settings.insecure:
+        raise ValueError(f"refusing to serve on {settings.host} without an API token: anyone on the network "
+                         "could read the reports and the questions asked. Set REPORTQA_API_TOKEN, or pass "
+                         "--insecure if this network is trusted.")
+
+
 def serve(settings: Settings) -> int:
-    """Serve until interrupted. Several workers each load the model and index once."""
+    """Serve until interrupted. Several workers each load the model and index once.
+    Raises ValueError when the settings would expose the server without a token."""
+    check_exposure(settings)
     logging.getLogger("reportqa.access").setLevel(logging.INFO)
     if settings.workers > 1:
         # Workers are separate processes: hand them the settings through the environment.

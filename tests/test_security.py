@@ -1,0 +1,156 @@
+"""Authentication and exposure (issue 15, high): a token can never be empty, the server refuses to
+face the network without one, and every way a token arrives is checked with a wrong value too."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr, ValidationError
+
+from reportqa.settings import Settings
+from web.app import create_app
+from web.deps import get_retriever
+from web.holder import RetrieverHolder
+from web.security import TOKEN_COOKIE, AccessLogMiddleware
+from web.serve import check_exposure, is_loopback
+
+TOKEN = "s3cret-token"
+
+
+@pytest.mark.parametrize("blank", ["", "   ", "\t"])
+def test_an_empty_token_is_refused(blank: str) -> None:
+    with pytest.raises(ValidationError, match="set but empty"):
+        Settings(api_token=blank)
+
+
+def test_serve_with_an_empty_token_in_the_environment_exits_with_a_clear_message(tmp_path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REPORTQA_")}
+    env.update(REPORTQA_API_TOKEN="", REPORTQA_INDEX_DIR=str(tmp_path / "index"))
+    result = subprocess.run([sys.executable, "-m", "reportqa.cli", "serve"], env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode != 0 and "REPORTQA_API_TOKEN is set but empty" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "index").exists()
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"])
+def test_loopback_addresses(host: str) -> None:
+    assert is_loopback(host)
+    check_exposure(Settings(host=host))
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20", "::", "reportqa.force.local"])
+def test_binding_to_the_network_needs_a_token_or_insecure(host: str) -> None:
+    assert not is_loopback(host)
+    with pytest.raises(ValueError, match="without an API token"):
+        check_exposure(Settings(host=host))
+    check_exposure(Settings(host=host, api_token=SecretStr(TOKEN)))
+    check_exposure(Settings(host=host, insecure=True))
+
+
+def test_serve_on_the_network_without_a_token_is_refused_before_indexing(tmp_path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REPORTQA_")}
+    env.update(REPORTQA_INDEX_DIR=str(tmp_path / "index"))
+    result = subprocess.run([sys.executable, "-m", "reportqa.cli", "serve", "--host", "0.0.0.0"], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and "--insecure" in result.stderr and not (tmp_path / "index").exists()
+
+
+@pytest.fixture
+def guarded(fake_retriever, tmp_path) -> TestClient:
+    settings = fake_retriever.settings.model_copy(update={"api_token": SecretStr(TOKEN),
+                                                          "judgements_path": tmp_path / "j.jsonl"})
+    holder = RetrieverHolder(settings)
+    holder.set(fake_retriever)
+    app = create_app(settings, holder=holder, load_on_startup=False)
+    app.dependency_overrides[get_retriever] = lambda: fake_retriever
+    return TestClient(app)
+
+
+WAYS = {
+    "bearer": lambda token: {"headers": {"Authorization": f"Bearer {token}"}},
+    "header": lambda token: {"headers": {"X-API-Token": token}},
+    "cookie": lambda token: {"headers": {"Cookie": f"{TOKEN_COOKIE}={token}"}},
+}
+
+
+@pytest.mark.parametrize("way", sorted(WAYS))
+def test_every_way_a_token_arrives_is_checked(guarded: TestClient, way: str) -> None:
+    for wrong in ("wrong", TOKEN + "x", TOKEN[:-1], "", TOKEN.upper()):
+        assert guarded.get("/api/health", **WAYS[way](wrong)).status_code == 401, (way, wrong)
+    assert guarded.get("/api/health", **WAYS[way](TOKEN)).status_code == 200, way
+
+
+def test_a_wrong_token_in_the_address_is_refused(guarded: TestClient) -> None:
+    assert guarded.get("/?token=wrong", follow_redirects=False).status_code == 401
+    ok = guarded.get(f"/?token={TOKEN}", follow_redirects=False)
+    assert ok.status_code == 303 and "token" not in ok.headers["location"]
+
+
+async def _ok(scope, receive, send) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b""})
+
+
+def test_control_characters_in_paths_cannot_forge_log_lines(caplog) -> None:
+    import asyncio
+
+    middleware = AccessLogMiddleware(_ok)
+    scope = {"type": "http", "method": "GET", "path": "/x\r\nINFO reportqa.access: GET /admin 200\x1b[31m",
+             "query_string": b""}
+
+    async def receive():
+        return {"type": "http.request"}
+
+    async def send(message):
+        return None
+
+    with caplog.at_level(logging.INFO, logger="reportqa.access"):
+        asyncio.run(middleware(scope, receive, send))
+    line = caplog.records[-1].getMessage()
+    assert "\r" not in line and "\n" not in line and "\x1b" not in line
+    assert "\\r\\nINFO" in line and "\\x1b[31m" in line
+
+
+def test_the_token_is_never_logged(fake_retriever, tmp_path, caplog) -> None:
+    settings = fake_retriever.settings.model_copy(update={"api_token": SecretStr(TOKEN), "log_queries": True})
+    holder = RetrieverHolder(settings)
+    holder.set(fake_retriever)
+    app = create_app(settings, holder=holder, load_on_startup=False)
+    app.dependency_overrides[get_retriever] = lambda: fake_retriever
+    with caplog.at_level(logging.INFO, logger="reportqa.access"):
+        TestClient(app).get(f"/?token={TOKEN}&q=orders", follow_redirects=False)
+    logged = " ".join(r.getMessage() for r in caplog.records if r.name == "reportqa.access")
+    assert TOKEN not in logged and "q=orders" in logged and "token=%5Bredacted%5D" in logged
+
+
+def test_damage_to_the_live_build_is_noticed_and_never_a_500(fake_built, tmp_path) -> None:
+    from indexer.embedding import FakeEmbedder
+    from indexer.store import live_build
+    from retriever.retriever import Retriever
+
+    retriever = Retriever.open(fake_built, embedder=FakeEmbedder())
+    holder = RetrieverHolder(fake_built)
+    holder.set(retriever)
+    app = create_app(fake_built, holder=holder, load_on_startup=False)
+    app.dependency_overrides[get_retriever] = lambda: retriever
+    client = TestClient(app)
+    before = client.get("/api/search", params={"q": "warning notices", "k": 3}).json()["results"]
+    assert client.get("/api/health").status_code == 200
+    build = live_build(fake_built.index_dir)
+    vectors = build / "sentences.npy"
+    data = bytearray(vectors.read_bytes())
+    data[-64:] = b"\x7f" * 64  # huge floats, as a flipped byte would give
+    vectors.write_bytes(bytes(data))
+    after = client.get("/api/search", params={"q": "warning notices", "k": 3}).json()["results"]
+    assert [r["score"] for r in after] == [r["score"] for r in before]  # verified vectors stay in memory
+    health = client.get("/api/health")
+    assert health.status_code == 503 and "sentences.npy" in health.json()["detail"]
+    (build / "index.sqlite").write_bytes(b"not a database" * 100)
+    retriever.reader._local.__dict__.clear()  # a fresh connection per thread, as a new request thread gets
+    phrase = client.get("/api/search", params={"q": '"warning notices"'})
+    assert phrase.status_code == 503 and "rebuild" in phrase.json()["detail"]
