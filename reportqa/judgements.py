@@ -55,21 +55,35 @@ class Judgement:
         return self
 
 
+class JudgementStoreError(OSError):
+    """The judgements file cannot be written; the message says why."""
+
+
 def append_judgement(path: Path, judgement: Judgement) -> None:
-    """Append one validated record atomically (one write of one line, under flock)."""
+    """Append one validated record atomically (one write of one line, under flock). When the file
+    does not end with a newline (an edit by hand, a crash), one is written first, so the record is
+    never glued onto the last line. Raises JudgementStoreError when the file cannot be written."""
     line = json.dumps(asdict(judgement.validate()), ensure_ascii=False) + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise JudgementStoreError(f"cannot write judgements to {path}: {exc.strerror}") from exc
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:
+            size = os.fstat(fd).st_size
             data = line.encode("utf-8")
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                data = b"\n" + data
             written = 0
             while written < len(data):
                 written += os.write(fd, data[written:])
             os.fsync(fd)
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
+    except OSError as exc:
+        raise JudgementStoreError(f"cannot write judgements to {path}: {exc.strerror}") from exc
     finally:
         os.close(fd)
 

@@ -202,3 +202,22 @@ def test_regression_compare_names_each_difference() -> None:
     assert compare(before, before) == []
     assert compare(before, after) == ["q2: only in the first snapshot", "q3: only in the second snapshot",
                                       "q1: full differs"]
+
+
+def test_a_judgement_after_a_line_without_newline_is_not_lost(tmp_path: Path) -> None:
+    path = tmp_path / "judgements.jsonl"
+    first = Judgement.now("q one", "p1", True, "a")
+    append_judgement(path, first)
+    path.write_text(path.read_text(encoding="utf-8").rstrip("\n"), encoding="utf-8")  # no final newline
+    append_judgement(path, Judgement.now("q two", "p2", False, "b"))
+    assert [j.query for j in load_judgements(path)] == ["q one", "q two"]
+
+
+def test_an_unwritable_judgements_file_is_a_clear_error(tmp_path: Path) -> None:
+    from reportqa.judgements import JudgementStoreError
+
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    (folder / "judgements.jsonl").mkdir()  # a folder where the file should be: unwritable even as root
+    with pytest.raises(JudgementStoreError, match="cannot write judgements"):
+        append_judgement(folder / "judgements.jsonl", Judgement.now("q", "p", True, "a"))

@@ -16,7 +16,7 @@ from reportqa.settings import Settings
 from web.app import create_app
 from web.deps import get_retriever
 from web.holder import RetrieverHolder
-from web.security import TOKEN_COOKIE, AccessLogMiddleware
+from web.security import TOKEN_COOKIE, AccessLogMiddleware, TokenAuthMiddleware
 from web.serve import check_exposure, is_loopback
 
 TOKEN = "s3cret-token"
@@ -74,7 +74,6 @@ def guarded(fake_retriever, tmp_path) -> TestClient:
 WAYS = {
     "bearer": lambda token: {"headers": {"Authorization": f"Bearer {token}"}},
     "header": lambda token: {"headers": {"X-API-Token": token}},
-    "cookie": lambda token: {"headers": {"Cookie": f"{TOKEN_COOKIE}={token}"}},
 }
 
 
@@ -85,6 +84,55 @@ def test_every_way_a_token_arrives_is_checked(guarded: TestClient, way: str) -> 
     assert guarded.get("/api/health", **WAYS[way](TOKEN)).status_code == 200, way
 
 
+def _session(guarded: TestClient) -> str:
+    login = guarded.get(f"/?token={TOKEN}", follow_redirects=False)
+    cookie = login.headers["set-cookie"]
+    assert TOKEN not in cookie and "HttpOnly" in cookie and "Max-Age=" in cookie
+    return cookie.split(";")[0].split("=", 1)[1]
+
+
+def test_the_session_cookie_is_checked(guarded: TestClient) -> None:
+    value = _session(guarded)
+    guarded.cookies.clear()
+    cookie = lambda v: {"headers": {"Cookie": f"{TOKEN_COOKIE}={v}"}}  # noqa: E731
+    assert guarded.get("/api/health", **cookie(value)).status_code == 200
+    expires, signature = value.strip('"').split(".")
+    for wrong in (TOKEN, "anything", f'"{expires}.{"0" * 64}"', f'"{int(expires) + 99}.{signature}"',
+                  f'"1.{signature}"', '""'):
+        assert guarded.get("/api/health", **cookie(wrong)).status_code == 401, wrong
+
+
+def test_a_token_with_a_semicolon_signs_in(fake_retriever) -> None:
+    settings = fake_retriever.settings.model_copy(update={"api_token": SecretStr("a;b=c")})
+    holder = RetrieverHolder(settings)
+    holder.set(fake_retriever)
+    app = create_app(settings, holder=holder, load_on_startup=False)
+    app.dependency_overrides[get_retriever] = lambda: fake_retriever
+    client = TestClient(app)
+    login = client.get("/?token=a%3Bb%3Dc", follow_redirects=False)
+    assert login.status_code == 303
+    assert client.get(login.headers["location"]).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["//evil.example/path", "/\\evil.example", "///evil.example", "/%2F%2Fevil"])
+def test_the_sign_in_redirect_stays_on_site(path: str) -> None:
+    import asyncio
+    from urllib.parse import unquote
+
+    sent: list[dict] = []
+    middleware = TokenAuthMiddleware(_ok, TOKEN)
+    scope = {"type": "http", "method": "GET", "path": unquote(path), "query_string": f"token={TOKEN}".encode(),
+             "headers": []}
+
+    async def receive():
+        return {"type": "http.request"}
+
+    async def send(message):
+        sent.append(message)
+
+    asyncio.run(middleware(scope, receive, send))
+    location = dict(sent[0]["headers"])[b"location"].decode()
+    assert sent[0]["status"] == 303 and location.startswith("/") and not location.startswith(("//", "/\\"))
 def test_a_wrong_token_in_the_address_is_refused(guarded: TestClient) -> None:
     assert guarded.get("/?token=wrong", follow_redirects=False).status_code == 401
     ok = guarded.get(f"/?token={TOKEN}", follow_redirects=False)
@@ -154,3 +202,4 @@ def test_damage_to_the_live_build_is_noticed_and_never_a_500(fake_built, tmp_pat
     retriever.reader._local.__dict__.clear()  # a fresh connection per thread, as a new request thread gets
     phrase = client.get("/api/search", params={"q": '"warning notices"'})
     assert phrase.status_code == 503 and "rebuild" in phrase.json()["detail"]
+

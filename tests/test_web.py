@@ -228,3 +228,17 @@ def test_page_says_why_it_abstained_and_what_it_corrected(client, fake_retriever
     fake_retriever.clear_cache()
     page = client.get("/", params={"q": "how long is the review period for licenced premisess?"}).text
     assert 'data-testid="corrections"' in page and "<del>premisess</del>" in page
+
+
+def test_judgements_accept_booleans_only_and_say_when_they_cannot_save(web_settings, fake_retriever,
+                                                                      tmp_path) -> None:
+    client = make_client(web_settings, fake_retriever)
+    pid = fake_retriever.passages[0].passage_id
+    for value in ("yes", 1, "true", None):
+        response = client.post("/api/judgements", json={"query": "q", "passage_id": pid, "relevant": value})
+        assert response.status_code == 422, value
+    blocked = tmp_path / "blocked"
+    blocked.mkdir()
+    client = make_client(web_settings.model_copy(update={"judgements_path": blocked}), fake_retriever)
+    response = client.post("/api/judgements", json={"query": "q", "passage_id": pid, "relevant": True})
+    assert response.status_code == 503 and "not saved" in response.json()["detail"]

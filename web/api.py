@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 
-from reportqa.judgements import Judgement, JudgementError, append_judgement
+from reportqa.judgements import Judgement, JudgementError, JudgementStoreError, append_judgement
 from retriever.contract import AskResponse, SearchResponse, ask_response, search_response
 from web.deps import DocParam, QueryParam, RetrieverDep, SettingsDep, clean_query, filters_for
 from web.render import SAFE_ID
@@ -99,6 +99,8 @@ def post_judgement(body: JudgementIn, retriever: RetrieverDep, settings: Setting
     judgement = Judgement.now(body.query.strip(), body.passage_id, body.relevant, body.who.strip() or "evaluator")
     try:
         append_judgement(settings.judgements_path, judgement)
+    except JudgementStoreError as exc:
+        raise HTTPException(status_code=503, detail=f"The judgement was not saved: {exc}") from exc
     except JudgementError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     return {"saved": True, **judgement.__dict__}

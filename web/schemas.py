@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 
 class PassageResponse(BaseModel):
@@ -43,7 +43,7 @@ class HealthResponse(BaseModel):
 class JudgementIn(BaseModel):
     query: str = Field(min_length=1, max_length=1000)
     passage_id: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.-]+$")
-    relevant: bool
+    relevant: StrictBool
     who: str = Field(default="evaluator", min_length=1, max_length=200)
 
 

@@ -3,6 +3,7 @@ token on every route, and an access log that leaves query text out unless asked 
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import logging
@@ -95,13 +96,32 @@ class _TooLarge(Exception):
     pass
 
 
+SESSION_SECONDS = 12 * 3600  # a shift: the browser signs in again after that
+
+
 class TokenAuthMiddleware:
     """When a token is configured, every route needs it: as 'Authorization: Bearer …', an
-    'X-API-Token' header, or the cookie set after opening any page with '?token=…'."""
+    'X-API-Token' header, or the session cookie set after opening any page with '?token=…'.
 
-    def __init__(self, app: ASGIApp, token: str | None) -> None:
+    The cookie never holds the token: it holds an expiry and an HMAC of it keyed by the token, so a
+    stolen cookie expires, and a token with any characters in it (';' included) works.
+    """
+
+    def __init__(self, app: ASGIApp, token: str | None, session_seconds: int = SESSION_SECONDS) -> None:
         self.app = app
         self.token = token.encode() if token else None
+        self.session_seconds = session_seconds
+
+    def session_value(self, expires: int) -> str:
+        signature = hmac.new(self.token or b"", f"reportqa-session:{expires}".encode(), hashlib.sha256).hexdigest()
+        return f"{expires}.{signature}"
+
+    def _valid_session(self, value: bytes) -> bool:
+        expires, _, _ = value.decode("latin-1").strip('"').partition(".")
+        if not expires.isdigit() or int(expires) < time.time():
+            return False
+        return hmac.compare_digest(value.decode("latin-1").strip('"').encode(),
+                                   self.session_value(int(expires)).encode())
 
     def _given(self, scope: Scope) -> tuple[bytes | None, bool]:
         headers = dict(scope.get("headers", []))
@@ -113,7 +133,7 @@ class TokenAuthMiddleware:
         for part in headers.get(b"cookie", b"").split(b";"):
             name, _, value = part.strip().partition(b"=")
             if name == TOKEN_COOKIE.encode():
-                return value, False
+                return (self.token if self._valid_session(value) else b"\x00invalid"), False
         for name, value in parse_qsl(scope.get("query_string", b"").decode("latin-1")):
             if name == "token":
                 return value.encode("latin-1", "replace"), True
@@ -131,8 +151,11 @@ class TokenAuthMiddleware:
         if from_query:
             # Trade the token in the URL for a cookie, and drop it from the address bar.
             rest = [(k, v) for k, v in parse_qsl(scope.get("query_string", b"").decode()) if k != "token"]
-            location = scope.get("path", "/") + (f"?{urlencode(rest)}" if rest else "")
-            cookie = f"{TOKEN_COOKIE}={self.token.decode()}; HttpOnly; SameSite=Strict; Path=/"
+            location = same_site_path(scope.get("path", "/")) + (f"?{urlencode(rest)}" if rest else "")
+            expires = int(time.time()) + self.session_seconds
+            secure = "; Secure" if scope.get("scheme") == "https" else ""
+            cookie = (f'{TOKEN_COOKIE}="{self.session_value(expires)}"; HttpOnly; SameSite=Strict; Path=/; '
+                      f"Max-Age={self.session_seconds}{secure}")
             await send({"type": "http.response.start", "status": 303,
                         "headers": [(b"location", location.encode()), (b"set-cookie", cookie.encode())]})
             await send({"type": "http.response.body", "body": b""})
@@ -169,6 +192,13 @@ class AccessLogMiddleware:
                 target += "?" + urlencode([(k, "[redacted]" if k == "token" else v) for k, v in pairs])
             log.info("%s %s %s %.1fms", escape_controls(str(scope.get("method"))), escape_controls(target), status,
                      (time.perf_counter() - started) * 1000)
+
+
+def same_site_path(path: str) -> str:
+    """A path that stays on this site: one leading slash, never '//host' or '/\\host' (which a
+    browser reads as another site), no control characters."""
+    path = "".join(ch for ch in path if ch.isprintable()).replace("\\", "/")
+    return "/" + path.lstrip("/")
 
 
 def escape_controls(text: str) -> str:
