@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from indexer.passage_questions import PassageQuestion, attach
 from indexer.spec import build_spec, chunker_settings, chunking_config, corpus_changes
 from indexer.store import (
     FORMAT_VERSION,
+    IndexStoreError,
     WriteBundle,
     current_manifest,
     read_embedding_cache,
@@ -101,6 +103,7 @@ class IndexBuilder:
         settings = self.settings
         report = BuildReport(index_dir=settings.index_dir)
         files = discover(settings.corpus_dir)
+        check_writable(settings.index_dir)
         up_to_date, _ = is_up_to_date(settings, files)
         if up_to_date and not rebuild:
             manifest = current_manifest(settings.index_dir) or {}
@@ -114,6 +117,10 @@ class IndexBuilder:
         seen_ids: set[str] = set()
         for source in files:
             try:
+                megabytes = source.path.stat().st_size / 1e6
+                if megabytes > settings.max_file_mb:
+                    raise LoadError(source.path, f"it is {megabytes:.1f} MB, over the {settings.max_file_mb:g} MB "
+                                    "limit per file (REPORTQA_MAX_FILE_MB)")
                 raw = load(source)
                 fallback = ""
                 if source.meta is None and not raw.title_hint:
@@ -274,6 +281,18 @@ def _fill_counts(report: BuildReport, manifest: dict) -> None:
         setattr(report, name, int(counts.get(name, 0)))
     report.skipped = [(name, info.get("reason", "")) for name, info in manifest.get("sources", {}).items()
                       if info.get("status") == "skipped"]
+
+
+def check_writable(index_dir: Path) -> None:
+    """Raise IndexStoreError, before any work is done, when the index cannot be written there."""
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        probe = index_dir / f".write-check-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise IndexStoreError(f"cannot write the index to {index_dir} ({exc.strerror}); choose a writable folder "
+                              "with --index or REPORTQA_INDEX_DIR") from exc
 
 
 def build_index(settings: Settings, embedder: Embedder | None = None, rebuild: bool = False,

@@ -113,9 +113,10 @@ def cmd_questions(args: argparse.Namespace) -> int:
     return 0
 
 
-def ensure_index(settings: Settings, progress: bool = True) -> None:
-    """Build the index when it is missing, out of date, built differently, or damaged (every
-    file is checked against its manifest checksum; a damaged index is rebuilt from scratch)."""
+def ensure_index(settings: Settings, progress: bool = True, rebuild_damaged: bool = True) -> None:
+    """Build the index when it is missing, out of date or built differently. A damaged one (every
+    file is checked against its manifest checksum) is rebuilt from scratch, saying so, or with
+    ``rebuild_damaged`` off (search, ask), refused with what to run."""
     from indexer.build import build_index, is_up_to_date
     from indexer.store import IndexStoreError, live_build, read_manifest, verify_files
 
@@ -129,8 +130,12 @@ def ensure_index(settings: Settings, progress: bool = True) -> None:
             damaged = str(exc)
     if fresh and not damaged:
         return
-    why = damaged or "; ".join(reasons)
-    print(f"Building the index ({why}) …", file=sys.stderr)
+    if damaged:
+        if not rebuild_damaged:
+            raise IndexStoreError(damaged)
+        print(f"The index is damaged ({damaged.split('; run')[0]}): rebuilding it from scratch …", file=sys.stderr)
+    else:
+        print(f"Building the index ({'; '.join(reasons)}) …", file=sys.stderr)
     report = build_index(settings, rebuild=bool(damaged), progress=progress)
     print(summary_line(report), file=sys.stderr)
 
@@ -139,7 +144,7 @@ def ensure_index(settings: Settings, progress: bool = True) -> None:
 def _open_retriever(settings: Settings, strict_weights: bool = True):
     from retriever.retriever import Retriever
 
-    ensure_index(settings, progress=sys.stderr.isatty())
+    ensure_index(settings, progress=sys.stderr.isatty(), rebuild_damaged=False)
     return Retriever.open(settings, strict_weights=strict_weights)
 
 

@@ -74,6 +74,8 @@ class AnalysisConfig(BaseModel):
     """Reading the query: spelling, acronyms, unknown words, constraints."""
 
     spelling: bool = Field(True, description="correct query words the reports never use, one edit away")
+    max_query_words: int = Field(64, ge=4, le=1000, description="words of a query that are read: bounds the "
+                                 "work per query (a 1,000-character query of nonsense took up to 1.4 s)")
     acronym_expansion: bool = True
     spelling_min_length: int = Field(5, ge=3, le=20, description="shorter words are never corrected")
     spelling_min_count: int = Field(2, ge=1, le=100, description="a correction must occur this often")
@@ -163,6 +165,7 @@ class Settings(BaseSettings, ChunkerConfig, AnalysisConfig, CandidateConfig, Ran
     # --- embedding ---------------------------------------------------------------------
     embedder: str = Field("minilm", description="embedder, by name (see indexer.embedding.EMBEDDERS)")
     embed_batch_size: int = Field(16, ge=1, le=1024)
+    max_file_mb: float = Field(25.0, gt=0, le=10_000, description="larger report files are skipped, with the reason")
 
     # --- FAISS --------------------------------------------------------------------------
     hnsw_threshold: int = Field(100_000, ge=1)

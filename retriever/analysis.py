@@ -13,10 +13,11 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import islice
 from threading import Lock
 
 from reportqa.settings import AnalysisConfig
-from reportqa.text import STOPWORDS, normalise_quotes, numbers_in, stem, words
+from reportqa.text import STOPWORDS, WORD_RE, normalise_quotes, numbers_in, stem, words
 from retriever.acronyms import AcronymExpander, Expansion, guess_long_form, long_form_heads
 from retriever.colloquial import ColloquialExpander
 from retriever.constraints import Constraints, NameProfile
@@ -90,6 +91,12 @@ class QueryAnalysis:
         return not self.parsed.words
 
 
+def bounded(text: str, max_words: int) -> str:
+    """``text`` up to the end of its ``max_words``-th word (all of it when shorter)."""
+    matches = list(islice(WORD_RE.finditer(text), max_words + 1))
+    return text[:matches[max_words - 1].end()] if len(matches) > max_words else text
+
+
 class QueryAnalyser:
     """Reads queries against one index's vocabulary. Thread-safe."""
 
@@ -110,7 +117,7 @@ class QueryAnalyser:
     def analyse(self, raw: str, acronyms: bool = True, colloquial: bool = True) -> QueryAnalysis:
         """The analysis of ``raw``; ``acronyms`` and ``colloquial`` switch those expansions
         (the pipeline's choice; the constraints always use both tables)."""
-        text = normalise_quotes(raw)
+        text = normalise_quotes(bounded(raw, self.config.max_query_words))
         text, corrections = self.speller.fix(text) if self.config.spelling else (text, {})
         parsed = parse_query(text)
         if not parsed.words:

@@ -111,3 +111,14 @@ def test_questions_missing_lists_passages_without_questions(fake_built) -> None:
     assert len(lines) == len(passages) and all(line.split("\t")[1] in {p.passage_id for p in passages}
                                                for line in lines)
     assert f"{len(passages)} of {len(passages)} passages have no questions" in result.stderr
+
+
+def test_search_on_a_damaged_index_says_what_to_run_and_does_not_rebuild(fake_built) -> None:
+    from indexer.store import live_build
+
+    build = live_build(fake_built.index_dir)
+    target = build / "sentences.npy"
+    target.write_bytes(target.read_bytes()[:-8])
+    result = run_cli(fake_built, "search", "warning notices", check=False)
+    assert result.returncode == 1 and "reportqa index --rebuild" in result.stderr
+    assert "Traceback" not in result.stderr and live_build(fake_built.index_dir) == build  # nothing rebuilt

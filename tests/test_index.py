@@ -22,6 +22,7 @@ from indexer.store import (
 )
 from reportqa.cli import check_index
 from retriever.retriever import Retriever
+from tests.conftest import fake_settings
 
 
 def passage_ids(settings) -> list[str]:
@@ -235,3 +236,22 @@ def test_a_damaged_current_pointer_is_a_clear_error(fake_built, pointer: bytes) 
     with pytest.raises(IndexCorruptError, match="CURRENT is damaged"):
         open_index(fake_built.index_dir)
     assert any("CURRENT is damaged" in p for p in check_index(fake_built))
+
+
+def test_an_unwritable_index_folder_fails_before_any_work(corpus_copy: Path, tmp_path: Path) -> None:
+    from indexer.store import IndexStoreError
+
+    blocker = tmp_path / "index"
+    blocker.write_text("a file where the index folder should be", encoding="utf-8")
+    embedder = FakeEmbedder()
+    with pytest.raises(IndexStoreError, match="cannot write the index"):
+        build_index(fake_settings(corpus_copy, blocker), embedder=embedder, progress=False)
+    assert embedder.calls == []  # nothing was embedded
+
+
+def test_a_file_over_the_size_limit_is_skipped_with_the_reason(corpus_copy: Path, tmp_path: Path) -> None:
+    (corpus_copy / "huge.txt").write_text("Police disruption. " * 200, encoding="utf-8")
+    settings = fake_settings(corpus_copy, tmp_path / "index", max_file_mb=0.002)
+    report = build_index(settings, embedder=FakeEmbedder(), progress=False)
+    assert any(name == "huge.txt" and "over the 0.002 MB limit per file" in reason for name, reason in report.skipped)
+    assert report.documents == 2

@@ -168,3 +168,13 @@ def test_calibration_is_bounded() -> None:
         Settings(dedup_similarity=1.5)
     with pytest.raises(ValueError):
         Settings(answer_max_sentences=0)
+
+
+def test_long_queries_are_read_up_to_a_bound() -> None:
+    from retriever.analysis import bounded
+
+    assert bounded("one two three four five", 3) == "one two three"
+    assert bounded("one, two?", 3) == "one, two?"
+    long = " ".join(f"zq{i}x" for i in range(500))
+    analysis = analyser(max_query_words=20).analyse(long)
+    assert len(analysis.parsed.words) == 20
