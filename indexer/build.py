@@ -17,7 +17,7 @@ import numpy as np
 
 from indexer.acronyms import mine_acronyms
 from indexer.chunking import ChunkedPassage, Chunker
-from indexer.corpus import CorpusError, SourceFile, discover, slugify, supported_suffixes
+from indexer.corpus import CorpusError, SourceFile, discover, discover_with_skips, slugify, supported_suffixes
 from indexer.document import CleanDocument, build_document, guess_title, parse_blocks
 from indexer.embedding import Embedder, create_embedder, embedder_spec
 from indexer.loaders import LoadError, load
@@ -102,16 +102,20 @@ class IndexBuilder:
         started = time.perf_counter()
         settings = self.settings
         report = BuildReport(index_dir=settings.index_dir)
-        files = discover(settings.corpus_dir)
+        files, unusable = discover_with_skips(settings.corpus_dir)
         check_writable(settings.index_dir)
         up_to_date, _ = is_up_to_date(settings, files)
         if up_to_date and not rebuild:
             manifest = current_manifest(settings.index_dir) or {}
             _fill_counts(report, manifest)
+            report.skipped += unusable
             report.up_to_date = True
             report.seconds = time.perf_counter() - started
             return report
 
+        for name, reason in unusable:
+            log.warning("skipped %s: %s", name, reason)
+            report.skipped.append((name, reason))
         docs: list[tuple[SourceFile, CleanDocument]] = []
         sources: dict[str, dict] = {}
         seen_ids: set[str] = set()

@@ -140,17 +140,45 @@ def discover(corpus_dir: Path) -> list[SourceFile]:
 
     Raises CorpusError when the folder does not exist.
     """
+    return discover_with_skips(corpus_dir)[0]
+
+
+def discover_with_skips(corpus_dir: Path) -> tuple[list[SourceFile], list[tuple[str, str]]]:
+    """The report files of ``corpus_dir``, and (name, reason) for each entry with a report's
+    suffix that is not used: a link that is broken, loops, or leads outside the corpus folder (a
+    link to /etc/passwd must not be indexed and shown), or something that is not a regular file.
+
+    Raises CorpusError when the folder does not exist.
+    """
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus folder {corpus_dir} does not exist")
     metas = read_manifest(corpus_dir)
     suffixes = supported_suffixes()
-    files = []
+    root = corpus_dir.resolve()
+    files, skipped = [], []
     for path in sorted(corpus_dir.iterdir()):
-        if path.name in IGNORED_NAMES or path.name.startswith("."):
+        if path.name in IGNORED_NAMES or path.name.startswith(".") or path.suffix.lower() not in suffixes:
             continue
-        if path.is_file() and path.suffix.lower() in suffixes:
-            source = SourceFile(path=path, sha256=sha256_file(path), meta=metas.get(path.name))
-            if source.questions_path.is_file():
-                source = replace(source, questions_sha256=sha256_file(source.questions_path))
-            files.append(source)
-    return files
+        reason = _unusable(path, root)
+        if reason:
+            skipped.append((path.name, reason))
+            continue
+        source = SourceFile(path=path, sha256=sha256_file(path), meta=metas.get(path.name))
+        if source.questions_path.is_file():
+            source = replace(source, questions_sha256=sha256_file(source.questions_path))
+        files.append(source)
+    return files, skipped
+
+
+def _unusable(path: Path, root: Path) -> str | None:
+    """Why a corpus entry cannot be read as a report, or None."""
+    if path.is_symlink():
+        try:
+            target = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            return "it is a broken or looping link"
+        if not target.is_relative_to(root):
+            return "it is a link to a file outside the corpus folder"
+    if not path.is_file():
+        return "it is a folder or a special file, not a regular file"
+    return None

@@ -149,3 +149,27 @@ def test_manifest_report_must_be_a_list_of_tables(tmp_path: Path) -> None:
     (tmp_path / "manifest.toml").write_text('report = "x"\n', encoding="utf-8")
     with pytest.raises(CorpusError, match="a list of"):
         read_manifest(tmp_path)
+
+
+def test_links_and_special_files_are_skipped_with_a_reason(tmp_path: Path) -> None:
+    import os
+
+    from indexer.corpus import discover_with_skips
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "real.txt").write_text("A report about police disruption of abuse.", encoding="utf-8")
+    outside = tmp_path / "secret.txt"
+    outside.write_text("not part of the corpus", encoding="utf-8")
+    (corpus / "outside.txt").symlink_to(outside)
+    (corpus / "inside.txt").symlink_to(corpus / "real.txt")
+    (corpus / "dangling.txt").symlink_to(tmp_path / "gone.txt")
+    (corpus / "loop.txt").symlink_to(corpus / "loop.txt")
+    (corpus / "folder.txt").mkdir()
+    os.mkfifo(corpus / "fifo.txt")
+    files, skipped = discover_with_skips(corpus)
+    assert sorted(f.name for f in files) == ["inside.txt", "real.txt"]
+    reasons = dict(skipped)
+    assert "outside the corpus folder" in reasons["outside.txt"]
+    assert "broken or looping" in reasons["dangling.txt"] and "broken or looping" in reasons["loop.txt"]
+    assert "not a regular file" in reasons["folder.txt"] and "not a regular file" in reasons["fifo.txt"]
