@@ -55,16 +55,30 @@ def _read_text(path: Path) -> str:
     data = path.read_bytes()
     if not data.strip():
         raise LoadError(path, "the file is empty")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with its byte-order mark: NULs are expected
+        try:
+            return _normalise_lines(data.decode("utf-16"))
+        except UnicodeDecodeError as exc:
+            raise LoadError(path, f"the file says it is UTF-16 but is not ({exc.reason})") from exc
     if b"\x00" in data[:65536]:
         raise LoadError(path, "the file is binary, not text (it contains NUL bytes)")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
-        log.warning("%s: not UTF-8, read as Windows-1252", path.name)
+        text = data.decode("utf-8-sig", errors="replace")
+        bad = text.count("\ufffd")
+        if bad <= max(3, 0.005 * len(text)):  # a few bad bytes in a UTF-8 file: keep the rest as written
+            log.warning("%s: %d bytes are not valid UTF-8 and were replaced", path.name, bad)
+        else:  # not UTF-8 at all: most likely a Windows file
+            text = data.decode("cp1252", errors="replace")
+            log.warning("%s: not UTF-8, read as Windows-1252", path.name)
     controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t\f")
     if controls > 0.01 * len(text):
         raise LoadError(path, "the file looks binary, not text (many control characters)")
+    return _normalise_lines(text)
+
+
+def _normalise_lines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 

@@ -173,3 +173,21 @@ def test_links_and_special_files_are_skipped_with_a_reason(tmp_path: Path) -> No
     assert "outside the corpus folder" in reasons["outside.txt"]
     assert "broken or looping" in reasons["dangling.txt"] and "broken or looping" in reasons["loop.txt"]
     assert "not a regular file" in reasons["folder.txt"] and "not a regular file" in reasons["fifo.txt"]
+
+
+def test_a_few_invalid_utf8_bytes_keep_the_rest_of_the_file(tmp_path: Path, caplog) -> None:
+    from indexer.corpus import discover
+    from indexer.loaders import load
+
+    text = "Police disruption of abuse – measures and their effects. " * 40
+    (tmp_path / "r.txt").write_bytes(text.encode("utf-8") + b"\xff\xfe bad" + text.encode("utf-8"))
+    raw = load(discover(tmp_path)[0])
+    assert "–" in raw.pages[0] and "\ufffd" in raw.pages[0] and "â€" not in raw.pages[0]
+
+
+def test_utf16_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    from indexer.corpus import discover
+    from indexer.loaders import load
+
+    (tmp_path / "r.txt").write_bytes("Police disruption – a report.\r\nSecond line.".encode("utf-16"))
+    assert load(discover(tmp_path)[0]).pages[0] == "Police disruption – a report.\nSecond line."

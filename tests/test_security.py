@@ -203,3 +203,53 @@ def test_damage_to_the_live_build_is_noticed_and_never_a_500(fake_built, tmp_pat
     phrase = client.get("/api/search", params={"q": '"warning notices"'})
     assert phrase.status_code == 503 and "rebuild" in phrase.json()["detail"]
 
+
+
+def _asgi(app, method: str, headers: list, chunks: list[bytes]) -> tuple[int, bytes]:
+    import asyncio
+
+    sent: list[dict] = []
+    queue = [{"type": "http.request", "body": c, "more_body": i < len(chunks) - 1} for i, c in enumerate(chunks)]
+
+    async def receive():
+        return queue.pop(0) if queue else {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": method, "path": "/", "query_string": b"", "headers": headers}
+    asyncio.run(app(scope, receive, send))
+    return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+
+async def _echo(scope, receive, send) -> None:
+    message = await receive()
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": message["body"]})
+
+
+def test_the_streamed_body_limit_holds_without_a_content_length() -> None:
+    from web.security import BodySizeLimitMiddleware
+
+    app = BodySizeLimitMiddleware(_echo, limit=100)
+    chunked = [(b"transfer-encoding", b"chunked")]
+    assert _asgi(app, "POST", chunked, [b"x" * 60, b"y" * 30]) == (200, b"x" * 60 + b"y" * 30)
+    assert _asgi(app, "POST", chunked, [b"x" * 60, b"y" * 60])[0] == 413
+    assert _asgi(app, "POST", [(b"content-length", b"500")], [b"x" * 500])[0] == 413
+    both = [(b"content-length", b"10"), (b"transfer-encoding", b"chunked")]
+    assert _asgi(app, "POST", both, [b"x" * 10])[0] == 400
+
+
+def test_head_answers_like_get_without_a_body(client_for_head) -> None:
+    get, head = client_for_head.get("/api/health"), client_for_head.head("/api/health")
+    assert head.status_code == get.status_code == 200 and head.content == b""
+    assert client_for_head.head("/glossary").status_code == 200
+
+
+@pytest.fixture
+def client_for_head(fake_retriever) -> TestClient:
+    holder = RetrieverHolder(fake_retriever.settings)
+    holder.set(fake_retriever)
+    app = create_app(fake_retriever.settings, holder=holder, load_on_startup=False)
+    app.dependency_overrides[get_retriever] = lambda: fake_retriever
+    return TestClient(app)

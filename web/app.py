@@ -21,6 +21,7 @@ from web.holder import RetrieverHolder
 from web.security import (
     AccessLogMiddleware,
     BodySizeLimitMiddleware,
+    HeadMiddleware,
     SecurityHeadersMiddleware,
     TokenAuthMiddleware,
 )
@@ -93,6 +94,7 @@ def create_app(settings: Settings, holder: RetrieverHolder | None = None, load_o
     # Added innermost first: the access log wraps everything, the token check sits closest to the routes.
     app.add_middleware(TokenAuthMiddleware, token=settings.api_token.get_secret_value() if settings.api_token else None)
     app.add_middleware(BodySizeLimitMiddleware, limit=settings.max_request_bytes)
+    app.add_middleware(HeadMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(AccessLogMiddleware, log_queries=settings.log_queries)
     return app

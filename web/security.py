@@ -59,7 +59,9 @@ class SecurityHeadersMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """Refuses request bodies over ``limit`` bytes with 413, whether or not Content-Length is sent."""
+    """Reads the request body first, and refuses one over ``limit`` bytes with 413, whether it
+    comes with a Content-Length or in chunks; refuses a request that carries both Content-Length
+    and Transfer-Encoding (a request-smuggling shape) with 400. The app then gets the body whole."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
@@ -69,31 +71,54 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        names = [key.lower() for key, _ in scope.get("headers", [])]
+        if b"content-length" in names and b"transfer-encoding" in names:
+            await _json(send, 400, {"detail": "a request cannot carry both Content-Length and Transfer-Encoding"})
+            return
         for key, value in scope.get("headers", []):
-            if key == b"content-length" and value.isdigit() and int(value) > self.limit:
+            if key.lower() == b"content-length" and value.isdigit() and int(value) > self.limit:
                 await _json(send, 413, {"detail": f"request body too large (limit {self.limit} bytes)"})
                 return
-        received = 0
-        too_big = False
-
-        async def limited_receive() -> Message:
-            nonlocal received, too_big
+        body = b""
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.limit:
-                    too_big = True
-                    raise _TooLarge()
-            return message
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            if len(body) > self.limit:
+                await _json(send, 413, {"detail": f"request body too large (limit {self.limit} bytes)"})
+                return
+            if not message.get("more_body", False):
+                break
+        replayed = False
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except _TooLarge:
-            await _json(send, 413, {"detail": f"request body too large (limit {self.limit} bytes)"})
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
 
-class _TooLarge(Exception):
-    pass
+class HeadMiddleware:
+    """Answers HEAD on every GET route: the GET response's status and headers, without the body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {"type": "http.response.body", "body": b"", "more_body": message.get("more_body", False)}
+            await send(message)
+
+        await self.app(dict(scope, method="GET"), receive, without_body)
 
 
 SESSION_SECONDS = 12 * 3600  # a shift: the browser signs in again after that
