@@ -182,6 +182,8 @@ class Settings(BaseSettings, ChunkerConfig, AnalysisConfig, CandidateConfig, Ran
     workers: int = Field(1, ge=1, le=64)
     api_token: SecretStr | None = Field(None, description="every route needs this token; never empty")
     insecure: bool = Field(False, description="allow serving on a non-loopback address without a token")
+    allowed_hosts: list[str] | None = Field(None, description="Host headers served; default: the loopback names "
+                                            "when bound to loopback (no DNS rebinding), any when bound to a network")
     log_queries: bool = False
     evaluator_mode: bool = False
     max_query_chars: int = Field(1000, ge=1)
@@ -209,6 +211,13 @@ class Settings(BaseSettings, ChunkerConfig, AnalysisConfig, CandidateConfig, Ran
         if self.reports_dir is None:
             self.reports_dir = PROJECT_ROOT / "eval" / "reports" if checkout else self.data_dir / "eval-reports"
         return self
+
+    def served_hosts(self) -> list[str]:
+        """The Host header values the server answers (see ``allowed_hosts``)."""
+        if self.allowed_hosts is not None:
+            return self.allowed_hosts
+        loopback = self.host in ("127.0.0.1", "localhost", "::1", "[::1]") or self.host.startswith("127.")
+        return sorted({self.host, "127.0.0.1", "localhost", "::1", "[::1]"}) if loopback else ["*"]
 
     # --- each stage's config -------------------------------------------------------------------
     def _part(self, cls: type[C]) -> C:

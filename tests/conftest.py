@@ -27,7 +27,7 @@ REAL_CORPUS = PROJECT_ROOT / "corpus"
 def fake_settings(corpus: Path, index: Path, **extra) -> Settings:
     """Settings for a small corpus with the fake embedder (small chunks, no fitted weights)."""
     values = dict(corpus_dir=corpus, index_dir=index, embedder="fake", chunk_target_tokens=60,
-                  weights_path=index / "no-weights.json")
+                  weights_path=index / "no-weights.json", allowed_hosts=["testserver", "127.0.0.1", "localhost"])
     values.update(extra)
     return Settings(**values)
 

@@ -253,3 +253,18 @@ def client_for_head(fake_retriever) -> TestClient:
     app = create_app(fake_retriever.settings, holder=holder, load_on_startup=False)
     app.dependency_overrides[get_retriever] = lambda: fake_retriever
     return TestClient(app)
+
+
+def test_only_the_servers_own_host_names_are_answered(fake_retriever) -> None:
+    settings = fake_retriever.settings.model_copy(update={"allowed_hosts": None})  # the default, on loopback
+    assert "127.0.0.1" in settings.served_hosts() and "*" not in settings.served_hosts()
+    holder = RetrieverHolder(settings)
+    holder.set(fake_retriever)
+    app = create_app(settings, holder=holder, load_on_startup=False)
+    app.dependency_overrides[get_retriever] = lambda: fake_retriever
+    client = TestClient(app, base_url="http://127.0.0.1:8000")
+    assert client.get("/api/health").status_code == 200
+    assert client.get("/api/health", headers={"Host": "localhost:8000"}).status_code == 200
+    assert client.get("/api/health", headers={"Host": "rebound.attacker.example"}).status_code == 400
+    assert Settings(host="0.0.0.0", insecure=True).served_hosts() == ["*"]
+    assert Settings(host="0.0.0.0", allowed_hosts=["reportqa.force.local"]).served_hosts() == ["reportqa.force.local"]

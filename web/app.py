@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from reportqa import __version__
 from reportqa.settings import Settings
@@ -95,6 +96,9 @@ def create_app(settings: Settings, holder: RetrieverHolder | None = None, load_o
     app.add_middleware(TokenAuthMiddleware, token=settings.api_token.get_secret_value() if settings.api_token else None)
     app.add_middleware(BodySizeLimitMiddleware, limit=settings.max_request_bytes)
     app.add_middleware(HeadMiddleware)
+    # Only the Host names this server is reached by: a page on another site cannot point its own
+    # name at 127.0.0.1 (DNS rebinding) and read the reports or the questions asked.
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.served_hosts())
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(AccessLogMiddleware, log_queries=settings.log_queries)
     return app
