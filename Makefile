@@ -9,7 +9,7 @@ TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test install index eval bench chromium lint
+.PHONY: serve test install index eval bench chromium lint shell
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ serve: $(STAMP)
 
 index: $(STAMP)
 	$(BIN)/reportqa index
+
+# A shell with the virtualenv active, so that `reportqa` is on the PATH.
+shell: $(STAMP)
+	@echo "reportqa is on the PATH here; exit to leave"; . $(BIN)/activate && exec $${SHELL:-/bin/sh} -i
 
 eval: $(STAMP)
 	$(BIN)/reportqa eval --split dev

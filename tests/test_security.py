@@ -268,3 +268,13 @@ def test_only_the_servers_own_host_names_are_answered(fake_retriever) -> None:
     assert client.get("/api/health", headers={"Host": "rebound.attacker.example"}).status_code == 400
     assert Settings(host="0.0.0.0", insecure=True).served_hosts() == ["*"]
     assert Settings(host="0.0.0.0", allowed_hosts=["reportqa.force.local"]).served_hosts() == ["reportqa.force.local"]
+
+
+def test_a_browser_without_the_token_gets_a_sign_in_page(guarded: TestClient) -> None:
+    page = guarded.get("/", headers={"Accept": "text/html,application/xhtml+xml"})
+    assert page.status_code == 401 and page.headers["content-type"].startswith("text/html")
+    assert '<form method="get" action="/">' in page.text and 'name="token"' in page.text
+    wrong = guarded.get("/?token=nope", headers={"Accept": "text/html"})
+    assert wrong.status_code == 401 and "not right" in wrong.text
+    api = guarded.get("/api/health", headers={"Accept": "text/html"})
+    assert api.status_code == 401 and api.headers["content-type"] == "application/json"

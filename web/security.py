@@ -170,6 +170,9 @@ class TokenAuthMiddleware:
             return
         given, from_query = self._given(scope)
         if given is None or not hmac.compare_digest(given, self.token):
+            if _wants_page(scope):
+                await _sign_in_page(send, wrong=given is not None)
+                return
             await _json(send, 401, {"detail": "an API token is required (Authorization: Bearer <token>)"},
                         [(b"www-authenticate", b"Bearer")])
             return
@@ -230,6 +233,33 @@ def escape_controls(text: str) -> str:
     """``text`` with control characters written as escapes (\\r, \\n, \\x1b…), so a request path
     carrying %0d%0a or ANSI codes cannot forge or colour log lines."""
     return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
+SIGN_IN_PAGE = """<!doctype html>
+<html lang="en-GB"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sign in – ReportQA</title></head>
+<body><main class="sign-in"><h1>ReportQA</h1>
+<p>This server needs its access token. Ask whoever runs it for the token, and enter it once: this
+browser then stays signed in for 12 hours.</p>{wrong}
+<form method="get" action="/"><label for="token">Access token</label>
+<input id="token" name="token" type="password" autocomplete="current-password" required>
+<button type="submit">Sign in</button></form></main></body></html>"""
+
+
+def _wants_page(scope: Scope) -> bool:
+    """A browser asking for a page (not the API or the API docs' JSON)."""
+    accept = dict(scope.get("headers", [])).get(b"accept", b"")
+    return b"text/html" in accept and not scope.get("path", "").startswith(("/api", "/openapi"))
+
+
+async def _sign_in_page(send: Send, wrong: bool) -> None:
+    wrong_note = '<p class="error" role="alert">That token is not right.</p>' if wrong else ""
+    data = SIGN_IN_PAGE.replace("{wrong}", wrong_note).encode()
+    await send({"type": "http.response.start", "status": 401,
+                "headers": [(b"content-type", b"text/html; charset=utf-8"),
+                            (b"content-length", str(len(data)).encode()), (b"www-authenticate", b"Bearer")]
+                + HEADERS + [(b"content-security-policy", CSP.encode())]})
+    await send({"type": "http.response.body", "body": data})
 
 
 async def _json(send: Send, status: int, body: dict, headers: list | None = None) -> None:
