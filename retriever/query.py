@@ -45,9 +45,11 @@ def parse_query(raw: str) -> ParsedQuery:
 
 
 def fts_phrase(phrase: str) -> str:
-    """An FTS5 phrase query: the phrase's words in order."""
+    """An FTS5 phrase query: the phrase's words in order, inside one quoted string. Word tokens
+    are letters, digits and inner apostrophes only (``reportqa.text.WORD_RE``), so no FTS5 syntax,
+    and no '"', can reach the expression; ``tests/test_retriever.py`` checks that on hostile input."""
     toks = words(phrase)
-    return '"' + " ".join(t.replace('"', '""') for t in toks) + '"' if toks else ""
+    return '"' + " ".join(toks) + '"' if toks else ""
 
 
 def stemmed_set(text: str) -> set[str]:

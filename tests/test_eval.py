@@ -221,3 +221,22 @@ def test_an_unwritable_judgements_file_is_a_clear_error(tmp_path: Path) -> None:
     (folder / "judgements.jsonl").mkdir()  # a folder where the file should be: unwritable even as root
     with pytest.raises(JudgementStoreError, match="cannot write judgements"):
         append_judgement(folder / "judgements.jsonl", Judgement.now("q", "p", True, "a"))
+
+
+def test_appending_a_judgement_waits_for_the_file_lock(tmp_path: Path) -> None:
+    import fcntl
+    import threading
+
+    path = tmp_path / "judgements.jsonl"
+    path.write_text("", encoding="utf-8")
+    done = threading.Event()
+    with path.open("a") as holder:
+        fcntl.flock(holder.fileno(), fcntl.LOCK_EX)  # another writer holds the lock
+        writer = threading.Thread(target=lambda: (append_judgement(path, Judgement.now("q", "p", True, "a")),
+                                                  done.set()))
+        writer.start()
+        assert not done.wait(0.5), "the append must wait while another writer holds the lock"
+        assert path.read_text(encoding="utf-8") == ""
+        fcntl.flock(holder.fileno(), fcntl.LOCK_UN)
+    assert done.wait(5) and len(load_judgements(path)) == 1
+    writer.join()

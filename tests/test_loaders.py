@@ -191,3 +191,20 @@ def test_utf16_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
 
     (tmp_path / "r.txt").write_bytes("Police disruption – a report.\r\nSecond line.".encode("utf-16"))
     assert load(discover(tmp_path)[0]).pages[0] == "Police disruption – a report.\nSecond line."
+
+
+def test_pdf_passages_keep_their_pages_through_the_index(tmp_path: Path) -> None:
+    from indexer.build import build_index
+    from indexer.embedding import FakeEmbedder
+    from indexer.store import open_index
+    from tests.conftest import fake_settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    make_pdf(corpus / "paged.pdf", pages=3)
+    settings = fake_settings(corpus, tmp_path / "index")
+    build_index(settings, embedder=FakeEmbedder(), progress=False)
+    passages = open_index(settings.index_dir).passages
+    pages = {p.page_start for p in passages}
+    assert None not in pages and pages >= {1, 2, 3}, "every passage of a PDF has its page, read back from disk"
+    assert all(p.page_end >= p.page_start for p in passages)
