@@ -259,9 +259,51 @@ def prune_builds(index_dir: Path) -> None:
         if time.time() - tmp.stat().st_mtime > 60:
             shutil.rmtree(tmp, ignore_errors=True)
     builds = sorted(index_dir.glob("build-*"), key=lambda p: p.stat().st_mtime, reverse=True)
+    held = leased_builds(index_dir)
     for old in builds[KEEP_BUILDS:]:
-        if live is None or old.resolve() != live.resolve():
+        if (live is None or old.resolve() != live.resolve()) and old.name not in held:
             shutil.rmtree(old, ignore_errors=True)
+
+
+LEASES = "leases"
+
+
+def take_lease(index_dir: Path, build: Path) -> Path:
+    """Record that this process serves ``build``, so that pruning keeps it even when back-to-back
+    builds push it out of the newest KEEP_BUILDS. Returns the lease file (remove it with
+    ``release_lease`` when the build is no longer served)."""
+    folder = index_dir / LEASES
+    folder.mkdir(parents=True, exist_ok=True)
+    lease = folder / f"{os.getpid()}-{build.name}"
+    lease.write_text(build.name, encoding="utf-8")
+    return lease
+
+
+def release_lease(lease: Path | None) -> None:
+    if lease is not None:
+        lease.unlink(missing_ok=True)
+
+
+def leased_builds(index_dir: Path) -> set[str]:
+    """Builds that a live process holds a lease on (leases of dead processes are removed)."""
+    held: set[str] = set()
+    for lease in (index_dir / LEASES).glob("*-build-*") if (index_dir / LEASES).is_dir() else ():
+        pid, _, name = lease.name.partition("-")
+        if pid.isdigit() and _alive(int(pid)):
+            held.add(name)
+        else:
+            lease.unlink(missing_ok=True)
+    return held
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _write_atomic(path: Path, text: str) -> None:

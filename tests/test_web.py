@@ -242,3 +242,8 @@ def test_judgements_accept_booleans_only_and_say_when_they_cannot_save(web_setti
     client = make_client(web_settings.model_copy(update={"judgements_path": blocked}), fake_retriever)
     response = client.post("/api/judgements", json={"query": "q", "passage_id": pid, "relevant": True})
     assert response.status_code == 503 and "not saved" in response.json()["detail"]
+
+
+def test_a_huge_query_is_not_echoed_back_whole(client) -> None:
+    page = client.get("/", params={"q": "x" * 60_000})
+    assert page.status_code == 422 and "too long" in page.text and len(page.text) < 20_000

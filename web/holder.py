@@ -12,8 +12,9 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
-from indexer.store import CURRENT_FILE, IndexStoreError
+from indexer.store import CURRENT_FILE, IndexStoreError, release_lease, take_lease
 from reportqa.settings import Settings
 from retriever.retriever import Retriever
 
@@ -32,6 +33,7 @@ class RetrieverHolder:
         self._checked = 0.0
         self._loading = False
         self._lock = threading.Lock()
+        self._lease: Path | None = None
         self.last_error: str | None = None
 
     def _pointer(self) -> str | None:
@@ -47,7 +49,21 @@ class RetrieverHolder:
         retriever.warm_up()
         with self._lock:
             self._retriever, self._build = retriever, build
+        self._hold(build)
         return retriever
+
+    def _hold(self, build: str | None) -> None:
+        """Lease the build now served (pruning keeps it), and release the one before."""
+        if not build:
+            return
+        previous = self._lease
+        try:
+            self._lease = take_lease(self.settings.index_dir, self.settings.index_dir / build)
+        except OSError as exc:  # a read-only index folder: serving goes on, pruning is someone else's
+            log.warning("cannot lease index build %s: %s", build, exc)
+            return
+        if previous != self._lease:
+            release_lease(previous)
 
     @property
     def loaded(self) -> bool:
@@ -80,6 +96,7 @@ class RetrieverHolder:
             retriever.warm_up()
             with self._lock:
                 self._retriever, self._build = retriever, build
+            self._hold(build)
             self.last_error = None
             log.warning("now serving index build %s", build)
         except (IndexStoreError, OSError, ValueError) as exc:  # ValueError: weights that do not fit

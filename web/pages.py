@@ -54,7 +54,8 @@ def _documents(retriever) -> list[dict]:
 @router.get("/", response_class=HTMLResponse, name="home")
 def home(request: Request, retriever: RetrieverDep, settings: SettingsDep, q: QueryParam = None,
          doc: DocParam = None) -> HTMLResponse:
-    context = {"documents": _documents(retriever), "examples": EXAMPLES, "q": q or "", "doc": doc or "",
+    echo = (q or "")[:settings.max_query_chars]  # a 100,000-character query is not echoed back whole
+    context = {"documents": _documents(retriever), "examples": EXAMPLES, "q": echo, "doc": doc or "",
                "evaluator": settings.evaluator_mode, "answer": None, "cards": [], "error": None}
     try:
         query = clean_query(q, settings, required=False)
