@@ -188,6 +188,7 @@ class Settings(BaseSettings, ChunkerConfig, AnalysisConfig, CandidateConfig, Ran
     evaluator_mode: bool = False
     max_query_chars: int = Field(1000, ge=1)
     max_request_bytes: int = Field(16_384, ge=256)
+    rate_limit_per_minute: int = Field(0, ge=0, le=1_000_000, description="requests a minute per client; 0 = off")
     judgements_path: Path | None = Field(None, description="default: eval/judgements.jsonl in a checkout, "
                                          "DATA_DIR/judgements.jsonl otherwise")
 

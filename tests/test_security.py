@@ -278,3 +278,20 @@ def test_a_browser_without_the_token_gets_a_sign_in_page(guarded: TestClient) ->
     assert wrong.status_code == 401 and "not right" in wrong.text
     api = guarded.get("/api/health", headers={"Accept": "text/html"})
     assert api.status_code == 401 and api.headers["content-type"] == "application/json"
+
+
+def test_the_rate_limit_is_off_by_default_and_429_when_set(fake_retriever) -> None:
+    def client(per_minute: int) -> TestClient:
+        settings = fake_retriever.settings.model_copy(update={"rate_limit_per_minute": per_minute})
+        holder = RetrieverHolder(settings)
+        holder.set(fake_retriever)
+        app = create_app(settings, holder=holder, load_on_startup=False)
+        app.dependency_overrides[get_retriever] = lambda: fake_retriever
+        return TestClient(app)
+
+    unlimited = client(0)
+    assert all(unlimited.get("/api/health").status_code == 200 for _ in range(20))
+    limited = client(3)
+    assert [limited.get("/api/health").status_code for _ in range(4)] == [200, 200, 200, 429]
+    assert int(limited.get("/api/health").headers["retry-after"]) >= 1
+    assert limited.get("/static/style.css").status_code == 200  # static files do not count

@@ -23,6 +23,7 @@ from web.security import (
     AccessLogMiddleware,
     BodySizeLimitMiddleware,
     HeadMiddleware,
+    RateLimitMiddleware,
     SecurityHeadersMiddleware,
     TokenAuthMiddleware,
 )
@@ -96,6 +97,7 @@ def create_app(settings: Settings, holder: RetrieverHolder | None = None, load_o
     app.add_middleware(TokenAuthMiddleware, token=settings.api_token.get_secret_value() if settings.api_token else None)
     app.add_middleware(BodySizeLimitMiddleware, limit=settings.max_request_bytes)
     app.add_middleware(HeadMiddleware)
+    app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
     # Only the Host names this server is reached by: a page on another site cannot point its own
     # name at 127.0.0.1 (DNS rebinding) and read the reports or the questions asked.
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.served_hosts())

@@ -8,6 +8,7 @@ import hmac
 import json
 import logging
 import time
+from collections import OrderedDict, deque
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -100,6 +101,38 @@ class BodySizeLimitMiddleware:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+class RateLimitMiddleware:
+    """At most ``per_minute`` requests a minute from one client address (static files do not
+    count); more get 429 with Retry-After. Memory is bounded: at most ``max_clients`` addresses are
+    tracked, the least recently seen forgotten first."""
+
+    def __init__(self, app: ASGIApp, per_minute: int, max_clients: int = 10_000) -> None:
+        self.app = app
+        self.per_minute = per_minute
+        self.max_clients = max_clients
+        self._seen: OrderedDict[str, deque[float]] = OrderedDict()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.per_minute <= 0 or scope.get("path", "").startswith("/static/"):
+            await self.app(scope, receive, send)
+            return
+        client = (scope.get("client") or ("unknown", 0))[0]
+        now = time.monotonic()
+        times = self._seen.pop(client, None) or deque()
+        while times and now - times[0] > 60:
+            times.popleft()
+        self._seen[client] = times
+        if len(self._seen) > self.max_clients:
+            self._seen.popitem(last=False)
+        if len(times) >= self.per_minute:
+            wait = max(1, int(61 - (now - times[0])))
+            await _json(send, 429, {"detail": f"too many requests: at most {self.per_minute} a minute"},
+                        [(b"retry-after", str(wait).encode())])
+            return
+        times.append(now)
+        await self.app(scope, receive, send)
 
 
 class HeadMiddleware:
