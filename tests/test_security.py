@@ -295,3 +295,20 @@ def test_the_rate_limit_is_off_by_default_and_429_when_set(fake_retriever) -> No
     assert [limited.get("/api/health").status_code for _ in range(4)] == [200, 200, 200, 429]
     assert int(limited.get("/api/health").headers["retry-after"]) >= 1
     assert limited.get("/static/style.css").status_code == 200  # static files do not count
+
+
+def test_an_unexpected_error_is_logged_once(fake_retriever, monkeypatch, caplog) -> None:
+    holder = RetrieverHolder(fake_retriever.settings)
+    holder.set(fake_retriever)
+    app = create_app(fake_retriever.settings, holder=holder, load_on_startup=False)
+    app.dependency_overrides[get_retriever] = lambda: fake_retriever
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(fake_retriever, "search", broken)
+    with caplog.at_level(logging.ERROR):
+        response = TestClient(app, raise_server_exceptions=True).get("/api/search", params={"q": "orders"})
+    assert response.status_code == 500 and response.json() == {"detail": "internal error"}
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and errors[0].exc_info is not None and "orders" not in errors[0].getMessage()

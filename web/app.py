@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -23,6 +23,7 @@ from web.security import (
     AccessLogMiddleware,
     BodySizeLimitMiddleware,
     HeadMiddleware,
+    LoggedErrorsMiddleware,
     RateLimitMiddleware,
     SecurityHeadersMiddleware,
     TokenAuthMiddleware,
@@ -86,13 +87,6 @@ def create_app(settings: Settings, holder: RetrieverHolder | None = None, load_o
                 request, "error.html", {"status": 503, "detail": detail, "documents": []}, status_code=503)
         return JSONResponse({"detail": detail}, status_code=503)
 
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception):  # pragma: no cover - a bug, logged without the query
-        log.exception("unexpected error on %s", request.url.path)
-        if _wants_html(request):
-            return HTMLResponse("<h1>Something went wrong</h1>", status_code=500)
-        return JSONResponse({"detail": "internal error"}, status_code=500)
-
     # Added innermost first: the access log wraps everything, the token check sits closest to the routes.
     app.add_middleware(TokenAuthMiddleware, token=settings.api_token.get_secret_value() if settings.api_token else None)
     app.add_middleware(BodySizeLimitMiddleware, limit=settings.max_request_bytes)
@@ -102,5 +96,6 @@ def create_app(settings: Settings, holder: RetrieverHolder | None = None, load_o
     # name at 127.0.0.1 (DNS rebinding) and read the reports or the questions asked.
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.served_hosts())
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(LoggedErrorsMiddleware)  # inside the access log, so a 500 is logged as one
     app.add_middleware(AccessLogMiddleware, log_queries=settings.log_queries)
     return app

@@ -135,6 +135,41 @@ class RateLimitMiddleware:
         await self.app(scope, receive, send)
 
 
+class LoggedErrorsMiddleware:
+    """An unexpected exception (a bug) is logged once, with its traceback and without the query,
+    and answered with a plain 500; it is not raised on to the server, which would log it again."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except Exception:
+            log.exception("unexpected error on %s", escape_controls(scope.get("path", "")))
+            if started:
+                return
+            if scope.get("path", "").startswith(("/api", "/docs", "/openapi", "/redoc")):
+                await _json(send, 500, {"detail": "internal error"})
+            else:
+                data = b"<!doctype html><title>ReportQA</title><h1>Something went wrong</h1>"
+                await send({"type": "http.response.start", "status": 500,
+                            "headers": [(b"content-type", b"text/html; charset=utf-8")] + HEADERS
+                            + [(b"content-security-policy", CSP.encode())]})
+                await send({"type": "http.response.body", "body": data})
+
+
 class HeadMiddleware:
     """Answers HEAD on every GET route: the GET response's status and headers, without the body."""
 
