@@ -32,11 +32,9 @@ HEADERS = [
 TOKEN_COOKIE = "reportqa_token"
 
 
-class SecurityHeadersMiddleware:
-    """Adds a Content-Security-Policy and the usual hardening headers to every response.
-
-    Responses are not cached (queries may hold case details), except static files.
-    """
+class HttpMiddleware:
+    """Base of the middleware here: anything but an HTTP request passes straight through to the
+    app; an HTTP request goes to ``handle``."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -45,6 +43,19 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.handle(scope, receive, send)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class SecurityHeadersMiddleware(HttpMiddleware):
+    """Adds a Content-Security-Policy and the usual hardening headers to every response.
+
+    Responses are not cached (queries may hold case details), except static files.
+    """
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
         csp = DOCS_CSP if path in ("/docs", "/redoc") else CSP
 
@@ -135,17 +146,11 @@ class RateLimitMiddleware:
         await self.app(scope, receive, send)
 
 
-class LoggedErrorsMiddleware:
+class LoggedErrorsMiddleware(HttpMiddleware):
     """An unexpected exception (a bug) is logged once, with its traceback and without the query,
     and answered with a plain 500; it is not raised on to the server, which would log it again."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
 
         async def tracking(message: Message) -> None:
