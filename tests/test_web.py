@@ -247,3 +247,20 @@ def test_judgements_accept_booleans_only_and_say_when_they_cannot_save(web_setti
 def test_a_huge_query_is_not_echoed_back_whole(client) -> None:
     page = client.get("/", params={"q": "x" * 60_000})
     assert page.status_code == 422 and "too long" in page.text and len(page.text) < 20_000
+
+
+def test_health_reports_a_new_build_at_once(fake_built) -> None:
+    from indexer.build import build_index
+    from indexer.embedding import FakeEmbedder
+    from indexer.store import live_build
+    from retriever.retriever import Retriever
+
+    embedder = FakeEmbedder()
+    holder = RetrieverHolder(fake_built, opener=lambda s: Retriever.open(s, embedder=embedder, check_corpus=False))
+    holder.load()
+    client = TestClient(create_app(fake_built, holder=holder, load_on_startup=False))
+    first = client.get("/api/health").json()["build"]
+    (fake_built.corpus_dir / "alpha-review.txt").write_text("A new report on hotels and taxis.\n", encoding="utf-8")
+    build_index(fake_built, embedder=embedder, progress=False)
+    now = client.get("/api/health").json()["build"]
+    assert now != first and now == live_build(fake_built.index_dir).name.removeprefix("build-")

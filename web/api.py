@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 
+from indexer.store import IndexStoreError
 from reportqa.judgements import Judgement, JudgementError, JudgementStoreError, append_judgement
 from retriever.contract import AskResponse, SearchResponse, ask_response, search_response
 from web.deps import DocParam, QueryParam, RetrieverDep, SettingsDep, clean_query, filters_for
@@ -73,7 +74,12 @@ def documents(retriever: RetrieverDep) -> list[dict]:
 
 @router.get("/health", response_model=HealthResponse, summary="Is the index loaded",
             responses={503: {"description": "the live index is damaged"}})
-def health(retriever: RetrieverDep):
+def health(request: Request, retriever: RetrieverDep):
+    """Which build is served (a re-index shows at once), and whether its files are still intact."""
+    try:
+        retriever = request.app.state.holder.catch_up()
+    except IndexStoreError as exc:
+        raise HTTPException(status_code=503, detail=f"the index is not available: {exc}") from exc
     damage = retriever.damage()
     if damage:
         return JSONResponse({"status": "damaged", "index_loaded": True, "detail": damage +

@@ -90,6 +90,19 @@ class RetrieverHolder:
             raise IndexStoreError(self.last_error or "the index is not loaded yet")
         return retriever
 
+    def catch_up(self) -> Retriever:
+        """The retriever for the build on disk now: when a new build has been written, it is opened
+        in this thread first (so /api/health reports a re-index at once, not after later requests).
+        Raises IndexStoreError when none is loaded."""
+        build = self._pointer()
+        if build and build != self._build and self._build != "fixed":
+            with self._lock:
+                busy = self._loading
+                self._loading = True
+            if not busy:
+                self._reload(build)
+        return self.current()
+
     def _reload(self, build: str) -> None:
         try:
             retriever = self.opener(self.settings)  # the embedder is cached: the model is not reloaded
