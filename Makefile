@@ -9,7 +9,7 @@ TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test install index eval bench chromium lint shell
+.PHONY: serve test install index eval bench chromium lint shell mutation
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ shell: $(STAMP)
 
 eval: $(STAMP)
 	$(BIN)/reportqa eval --split dev
+
+# Mutation testing of the core modules (see [tool.mutmut] in pyproject.toml); not part of CI.
+mutation: $(STAMP)
+	$(BIN)/python -m pip install --quiet "mutmut>=3.3"
+	rm -rf mutants
+	$(BIN)/mutmut run; $(BIN)/mutmut results | tail -n 40
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_all
