@@ -72,11 +72,6 @@ class Attachment:
     entries: int = 0
 
 
-def questions_file(corpus_dir: Path, doc_id: str) -> Path:
-    """Where the questions of report ``doc_id`` live."""
-    return corpus_dir / f"{doc_id}{SUFFIX}"
-
-
 def read_entries(path: Path) -> tuple[list[tuple[int, QuestionEntry]], list[str]]:
     """The valid entries of a questions file with their line numbers, and a warning per bad line."""
     entries: list[tuple[int, QuestionEntry]] = []

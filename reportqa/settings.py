@@ -11,6 +11,7 @@ variable, and hands each stage its own typed, frozen config (``settings.candidat
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -28,6 +29,14 @@ FUSIONS = ("rrf", "convex")  # likewise against retriever.fusion.STRATEGIES
 def is_source_checkout(root: Path = PROJECT_ROOT) -> bool:
     """True when the code runs from a source checkout (pyproject.toml beside the packages)."""
     return (root / "pyproject.toml").is_file() and (root / "retriever").is_dir()
+
+
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host.lower() in ("localhost", "ip6-localhost")
 
 
 def default_data_dir() -> Path:
@@ -217,8 +226,8 @@ class Settings(BaseSettings, ChunkerConfig, AnalysisConfig, CandidateConfig, Ran
         """The Host header values the server answers (see ``allowed_hosts``)."""
         if self.allowed_hosts is not None:
             return self.allowed_hosts
-        loopback = self.host in ("127.0.0.1", "localhost", "::1", "[::1]") or self.host.startswith("127.")
-        return sorted({self.host, "127.0.0.1", "localhost", "::1", "[::1]"}) if loopback else ["*"]
+        loopback_names = {self.host, "127.0.0.1", "localhost", "::1", "[::1]"}
+        return sorted(loopback_names) if is_loopback(self.host) else ["*"]
 
     # --- each stage's config -------------------------------------------------------------------
     def _part(self, cls: type[C]) -> C:

@@ -68,8 +68,7 @@ class DenseSearcher:
         order = np.lexsort((idxs, -scores))[:limit]
         return [(idxs[j], float(scores[j])) for j in order]
 
-    def similarity(self, vector: np.ndarray, idxs: list[int], questions: bool = False,
-                   exclude: frozenset[int] = frozenset()) -> dict[int, float]:
+    def similarity(self, vector: np.ndarray, idxs: list[int]) -> dict[int, float]:
         """Dense scores of the given passages (exact, from stored vectors)."""
         if not idxs:
             return {}
@@ -77,8 +76,6 @@ class DenseSearcher:
         scores = stored @ vector.astype(np.float32)
         if self.sentence_level:
             scores = np.maximum(scores, self._best_sentence(vector, idxs))
-        if questions:
-            scores = np.maximum(scores, self.best_question(vector, idxs, exclude))
         return dict(zip(idxs, scores.tolist()))
 
     def best_question(self, vector: np.ndarray, idxs: list[int], exclude: frozenset[int] = frozenset()

@@ -49,12 +49,14 @@ class Ranker:
     def candidates(self, found: CandidateSet, analysis: QueryAnalysis) -> list[Candidate]:
         """The candidates with their scored sentences and features (before reranking)."""
         idxs = [i for i, _ in found.fused]
-        dense_scores = dict(found.dense)
-        missing = [i for i in idxs if i not in dense_scores]
-        dense_scores.update(self.dense.similarity(found.vector, missing, found.questions, found.exclude))
-        lexical_scores = dict(found.lexical)
         question_dense = self.dense.best_question(found.vector, idxs, found.exclude) if found.questions \
             else np.full(len(idxs), -np.inf)
+        dense_scores = dict(found.dense)
+        best_question = dict(zip(idxs, question_dense.tolist()))
+        missing = [i for i in idxs if i not in dense_scores]
+        for idx, score in self.dense.similarity(found.vector, missing).items():  # a passage outside the dense list
+            dense_scores[idx] = max(score, best_question[idx])  # scores its best question too, as in the list
+        lexical_scores = dict(found.lexical)
         terms = analysis.terms
         out = []
         for (idx, score), best_question in zip(found.fused, question_dense):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 import socket
@@ -10,7 +9,7 @@ import socket
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
-from reportqa.settings import Settings
+from reportqa.settings import Settings, is_loopback
 
 ENV_PREFIX = "REPORTQA_"
 
@@ -36,17 +35,6 @@ def tcp_listener(host: str, port: int) -> socket.socket:
     sock.bind(address)
     sock.set_inheritable(True)
     return sock
-
-
-LOOPBACK = ("localhost", "ip6-localhost")
-
-
-def is_loopback(host: str) -> bool:
-    """True for an address only this machine can reach (127.0.0.0/8, ::1, localhost)."""
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return host.lower() in LOOPBACK
 
 
 def check_exposure(settings: Settings) -> None:
