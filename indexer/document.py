@@ -3,6 +3,7 @@ it by character offsets, each block knowing its section trail and pages."""
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 
@@ -18,6 +19,7 @@ from indexer.cleaning import (
 from indexer.layout import parse_layout
 from indexer.loaders import RawDocument
 from indexer.markdown import parse_markdown
+from indexer.pdf_structure import carry_trails
 from indexer.sections import assign_sections, parse_contents
 from indexer.tables import attach_captions, fill_row_labels, merge_continued_tables, split_header
 from reportqa.records import DocumentMeta
@@ -55,6 +57,7 @@ class CleanDocument:
     blocks: list[PlacedBlock]
     paged: bool
     callouts_removed: int = 0
+    contents: list[str] = field(default_factory=list)  # the report's own contents-list lines (with pages)
 
     def pages_of(self, block: PlacedBlock) -> tuple[int | None, int | None]:
         """1-based first and last page of a block, or (None, None) for unpaged sources."""
@@ -85,6 +88,8 @@ def _clean_text(text: str) -> str:
 
 def parse_blocks(raw: RawDocument, title: str) -> tuple[list[Block], list[str]]:
     """Blocks of a raw document (format-specific parsing), and any contents-list lines."""
+    if raw.format == "pdf" and raw.structure is not None:  # fonts, outline and ruled tables were read
+        return copy.deepcopy(raw.structure.blocks), list(raw.structure.contents)
     pages = [_clean_text(p) for p in raw.pages]
     if raw.paged:
         pages = strip_running_lines(pages)
@@ -106,11 +111,15 @@ def build_document(raw: RawDocument, meta: DocumentMeta) -> CleanDocument:
     blocks = attach_captions(blocks)
     blocks = merge_continued_tables(blocks)
     blocks = mark_callouts(blocks)
-    blocks = assign_sections(blocks, parse_contents(contents))
+    if raw.structure is not None and raw.structure.trails_set:  # from the PDF's outline or heading sizes
+        blocks = carry_trails(blocks)
+    else:
+        blocks = assign_sections(blocks, parse_contents(contents))
     callouts = sum(1 for b in blocks if b.kind == "callout")
     kept = [b for b in blocks if b.kind != "callout" and (b.text or b.rows or b.caption or b.notes)]
     text, placed = _layout(kept)
-    return CleanDocument(meta=meta, text=text, blocks=placed, paged=raw.paged, callouts_removed=callouts)
+    return CleanDocument(meta=meta, text=text, blocks=placed, paged=raw.paged, callouts_removed=callouts,
+                         contents=contents)
 
 
 def _layout(blocks: list[Block]) -> tuple[str, list[PlacedBlock]]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 from indexer.corpus import SourceFile
+from indexer.pdf_structure import OutlineEntry, PdfStructure, read_outline, read_structure
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,8 @@ class RawDocument:
     pages: list[str]
     paged: bool
     title_hint: str | None = None
+    authors_hint: str | None = None
+    structure: PdfStructure | None = None  # PDFs: blocks from the outline, fonts and ruled tables
 
 
 def load(source: SourceFile) -> RawDocument:
@@ -98,10 +101,13 @@ def _load_pdf(source: SourceFile) -> RawDocument:
                 raise LoadError(path, f"the PDF is encrypted and cannot be opened ({exc})") from exc
             if not opened:
                 raise LoadError(path, "the PDF is encrypted with a password; remove it first")
-        pages = [page.extract_text() or "" for page in reader.pages]
-        title = None
-        if reader.metadata is not None and reader.metadata.title:
-            title = str(reader.metadata.title).strip() or None
+        title = _metadata_text(reader, "title", path)
+        authors = _metadata_text(reader, "author", path)
+        structure = _structure(path, read_outline(reader)) if reader.pages else None
+        if structure is not None:
+            pages = structure.page_texts
+        else:  # no outline and one font throughout: the plain text, parsed by line heuristics
+            pages = [page.extract_text() or "" for page in reader.pages]
     except LoadError:
         raise
     except PdfReadError as exc:
@@ -112,7 +118,33 @@ def _load_pdf(source: SourceFile) -> RawDocument:
         raise LoadError(path, "the PDF has no pages")
     if sum(len(p.strip()) for p in pages) < 20:
         raise LoadError(path, "the PDF has no extractable text (scanned images?); OCR it first")
-    return RawDocument(source=source, format="pdf", pages=pages, paged=True, title_hint=title)
+    if structure is not None:
+        title = title or structure.title
+    return RawDocument(source=source, format="pdf", pages=pages, paged=True, title_hint=title,
+                       authors_hint=authors, structure=structure)
+
+
+def _structure(path: Path, outline: list[OutlineEntry]) -> PdfStructure | None:
+    """The PDF's structure from its outline, fonts and tables; None (with a warning) when the layout
+    cannot be read, so that the report is still indexed from its plain text."""
+    try:
+        return read_structure(path, outline)
+    except Exception as exc:  # pdfminer can fail where pypdf did not
+        log.warning("%s: layout could not be read (%s: %s); using its plain text", path.name,
+                    type(exc).__name__, exc)
+        return None
+
+
+def _metadata_text(reader: object, name: str, path: Path) -> str | None:
+    """A PDF metadata field, unless empty or a placeholder (the file's own name, 'untitled')."""
+    metadata = getattr(reader, "metadata", None)
+    value = getattr(metadata, name, None) if metadata is not None else None
+    text = " ".join(str(value).split()) if value else ""
+    lowered = text.lower()
+    if (not text or lowered in {"untitled", "unknown", "anonymous", "author", "title", path.stem.lower()}
+            or lowered.endswith((".html", ".htm", ".pdf", ".doc", ".docx")) or "://" in lowered):
+        return None
+    return text
 
 
 # Suffix → loader. The corpus accepts exactly these suffixes (indexer.corpus.supported_suffixes).
