@@ -8,7 +8,7 @@ import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from reportqa.records import DocumentMeta
 
@@ -29,11 +29,22 @@ class ManifestEntry(BaseModel):
     id: str | None = Field(None, pattern=SAFE_ID)
     title: str | None = Field(None, min_length=1, max_length=500)
     short_title: str | None = Field(None, min_length=1, max_length=SHORT_TITLE_MAX)
-    authors: str = Field("", max_length=2000)
+    authors: str | list[str] = Field("", description="a display string, or a list of names ('Wager, Nadia')")
+    author_names: list[str] | None = Field(None, description="names for citations, each 'Family, Given'")
     publisher: str = Field("", max_length=500)
+    place: str = Field("", max_length=200, description="place of publication")
+    url: str = Field("", max_length=1000, pattern=r"^(https?://\S+)?$", description="the publisher's page")
     date: str | int = Field("", description="a year or a date as written")
     attribution: str = Field("", max_length=2000)
     source: str = Field("", max_length=500)
+
+    @field_validator("authors")
+    @classmethod
+    def _authors_not_too_long(cls, value: str | list[str]) -> str | list[str]:
+        joined = value if isinstance(value, str) else ", ".join(value)
+        if len(joined) > 2000:
+            raise ValueError("at most 2000 characters of authors")
+        return value
 
 
 class ManifestFile(BaseModel):
@@ -67,6 +78,12 @@ class SourceFile:
     @property
     def doc_id(self) -> str:
         return self.meta.doc_id if self.meta else slugify(self.path.stem)
+
+    @property
+    def meta_sha256(self) -> str:
+        """A hash of this report's manifest entry (empty entry when it has none): editing the
+        manifest changes titles and citations, so the index must be rebuilt."""
+        return hashlib.sha256(repr(self.meta).encode("utf-8")).hexdigest()
 
     @property
     def questions_path(self) -> Path:
@@ -119,13 +136,34 @@ def read_manifest(corpus_dir: Path) -> dict[str, DocumentMeta]:
             file=entry.file,
             title=title,
             short_title=entry.short_title or title[:SHORT_TITLE_MAX],
-            authors=entry.authors,
+            authors=_display_authors(entry.authors),
+            author_names=_author_names(entry),
+            place=entry.place,
+            url=entry.url,
             publisher=entry.publisher,
             date=str(entry.date),
             attribution=entry.attribution,
             source=entry.source,
         )
     return metas
+
+
+def _display_authors(authors: str | list[str]) -> str:
+    """The byline: a string as written, or a list of 'Family, Given' names as 'Given Family, …'."""
+    if isinstance(authors, str):
+        return authors
+    names = [" ".join(reversed([p.strip() for p in a.split(",", 1)])) if "," in a else a.strip() for a in authors]
+    return ", ".join(n for n in names if n)
+
+
+def _author_names(entry: ManifestEntry) -> tuple[str, ...]:
+    """Authors for citations: ``author_names``, else ``authors`` when it is a list (else none: the
+    citation formatter then parses the display string)."""
+    if entry.author_names:
+        return tuple(a.strip() for a in entry.author_names if a.strip())
+    if isinstance(entry.authors, list):
+        return tuple(a.strip() for a in entry.authors if a.strip())
+    return ()
 
 
 def supported_suffixes() -> tuple[str, ...]:

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 from indexer.store import StoredDocument
-from reportqa.records import Passage
+from reportqa.citation import Citer, FormattedCitation
+from reportqa.records import DocumentMeta, Passage
+from reportqa.settings import Settings
 
 
 def highlighted(text: str, spans: list[tuple[int, int]] | list[list[int]]) -> Markup:
@@ -59,16 +61,35 @@ def display_sentence(text: str) -> str:
     return " · ".join(part.strip() for part in text.split("\t")) if "\t" in text else text
 
 
-def citation_text(passage: Passage, title: str, publisher: str, year: str, url: str) -> str:
-    """A reference a trainer can paste: report, publisher, year, section, page, link."""
-    publisher_short = "CSA Centre" if "CSA Centre" in publisher else (publisher.split(",")[0] or "")
-    parts = [title.rstrip("."), publisher_short, year]
-    head = ". ".join(p for p in parts if p) + "."
-    page = ""
-    if passage.page_start:
-        page = f" p. {passage.page_start}" + (f"–{passage.page_end}" if passage.page_end and
-                                               passage.page_end != passage.page_start else "") + "."
-    return f"{head} Section: {passage.section_label}.{page} {url}"
+CITATION_STYLES = (("harvard", "Harvard"), ("apa", "APA"), ("ris", "RIS"), ("bibtex", "BibTeX"))
+
+
+def citer_for(retriever, settings: Settings) -> Citer:
+    """Cites the retriever's reports, with links under the public base URL (never the request's Host)."""
+    return Citer({doc_id: d.meta for doc_id, d in retriever.documents.items()}, settings.base_url)
+
+
+def distinct_short_titles(metas: list[DocumentMeta]) -> dict[str, str]:
+    """Each report's short title, with its year, else its id, added where two would read the same."""
+    def clashes(names: dict[str, str]) -> set[str]:
+        seen: dict[str, list[str]] = {}
+        for doc_id, name in names.items():
+            seen.setdefault(name.casefold(), []).append(doc_id)
+        return {doc_id for ids in seen.values() if len(ids) > 1 for doc_id in ids}
+
+    names = {m.doc_id: m.short_title for m in metas}
+    by_id = {m.doc_id: m for m in metas}
+    for add in (lambda m: m.year, lambda m: m.doc_id):
+        for doc_id in clashes(names):
+            extra = add(by_id[doc_id])
+            if extra and extra not in names[doc_id]:
+                names[doc_id] = f"{names[doc_id]} ({extra})"
+    return names
+
+
+def citation_text(citer: Citer, passage: Passage) -> FormattedCitation | None:
+    """A passage's reference in every style, for a card's "Cite" box."""
+    return citer(passage)
 
 
 @dataclass
@@ -95,6 +116,33 @@ class ReaderRenderer:
             self.anchors.setdefault(p.start, []).append(p.passage_id)
         self.headings: list[Heading] = []
         self._focus_anchor_done = False
+        # printed start pages of sections (unpaged sources whose contents list gives them)
+        self.section_pages = {p.section_page_of: p.section_page for p in passages
+                              if p.section_page is not None and p.section_page_of}
+        self._last_page = 0
+        self._marked_headings: set[str] = set()
+
+    def _page_marker(self, block: dict) -> Markup:
+        """A margin marker where a new page starts (paged sources), or where a section whose
+        printed start page is known begins (the bundled Markdown report)."""
+        pages = block.get("pages")
+        if self.doc.paged and pages:
+            first, last = int(pages[0]), int(pages[-1])
+            if first <= self._last_page:
+                return Markup("")
+            self._last_page = first
+            label = f"p. {first}" if last == first else f"pp. {first}–{last}"
+            return Markup('<div class="page-marker" id="page-%d" title="page %d of the PDF">%s</div>') % (
+                first, first, label)
+        if block["kind"] != "heading" or not block["section"]:
+            return Markup("")
+        heading = block["section"][-1]
+        page = self.section_pages.get(heading)
+        if page is None or heading in self._marked_headings:
+            return Markup("")
+        self._marked_headings.add(heading)
+        return Markup('<div class="page-marker" title="this section begins on printed page %d">p. %d</div>') % (
+            page, page)
 
     def _segment(self, start: int, end: int) -> Markup:
         """Escaped text[start:end] with passage anchors and the focus highlight inserted."""
@@ -123,6 +171,12 @@ class ReaderRenderer:
             if kind != "list_item" and in_list:
                 parts.append(Markup("</ul>"))
                 in_list = False
+            marker = self._page_marker(block)
+            if marker and in_list:
+                parts.append(Markup("</ul>"))
+                in_list = False
+            if marker:
+                parts.append(marker)
             if kind == "heading":
                 level = min(len(block["section"]), 4)
                 anchor = _slug(n)
