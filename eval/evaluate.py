@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,8 +34,10 @@ def qrels_for(retriever: Retriever, questions: list[Question], judgements_path: 
 
 
 def evaluate(retriever: Retriever, questions_path: Path, split: str, configs: list[str], out_dir: Path,
-             judgements_path: Path | None = None, with_ask: bool = True) -> EvalOutcome:
+             judgements_path: Path | None = None, with_ask: bool = True,
+             progress: Callable[[int, int, str], None] | None = None) -> EvalOutcome:
     """Run ``configs`` (and the ask slice) on the questions of ``split``; write reports.
+    ``progress(done, total, stage)`` is called after each question searched or asked.
 
     Raises ValueError for an unknown configuration name.
     """
@@ -43,8 +46,18 @@ def evaluate(retriever: Retriever, questions_path: Path, split: str, configs: li
         raise ValueError(f"unknown configuration(s) {', '.join(unknown)}; choose from {', '.join(PIPELINES)}")
     questions = load_questions(questions_path, split)
     qrels = qrels_for(retriever, questions, judgements_path)
-    results = [run_config(retriever, name, questions, qrels) for name in configs]
-    ask = run_ask(retriever, questions, qrels) if with_ask else None
+    total = len(configs) * sum(1 for q in questions if q.answerable and qrels.get(q.id)) \
+        + (len(questions) if with_ask else 0)
+    done = 0
+
+    def step(stage: str) -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, total, stage)
+
+    results = [run_config(retriever, name, questions, qrels, step) for name in configs]
+    ask = run_ask(retriever, questions, qrels, step) if with_ask else None
     # dev reports go straight into eval/reports/; other splits into a sub-folder named after them
     target = out_dir if split == "dev" else out_dir / split
     written = write_reports(target, results, ask, split, len(questions))

@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from eval.metrics import MEASURES
-from eval.runner import OUTCOMES, AskResult, ConfigResult
+from eval.runner import OUTCOMES, AskResult, ConfigResult, QuestionRecord
 
 CURVE_KS = (1, 3, 5, 10)
 HEADLINE = ("Hit@1", "Hit@3", "Hit@5", "Hit@10", "MRR@10", "nDCG@10", "R@5")
@@ -70,6 +70,19 @@ def plot_curves(results: list[ConfigResult], path: Path) -> None:
     plt.close(fig)
 
 
+def _with_questions(text: str, questions: list[QuestionRecord]) -> str:
+    """``text`` (a JSON object) with a "questions" list added, one compact line per question and
+    empty hit fields left out, so that a run file stays a few hundred kilobytes."""
+    if not questions:
+        return text
+    rows = []
+    for q in questions:
+        record = asdict(q)
+        record["hits"] = [{k: v for k, v in h.items() if v != "" and v != {}} for h in record["hits"]]
+        rows.append("    " + json.dumps(record, ensure_ascii=False, separators=(",", ":")))
+    return text[:-2] + ',\n  "questions": [\n' + ",\n".join(rows) + "\n  ]\n}"
+
+
 def write_reports(out_dir: Path, results: list[ConfigResult], ask: AskResult | None, split: str,
                   n_questions: int, day: str | None = None) -> list[Path]:
     """Write <date>-<config>.md/.json for each configuration, <date>-summary.md/.json and
@@ -92,9 +105,10 @@ def write_reports(out_dir: Path, results: list[ConfigResult], ask: AskResult | N
                f"{f['question']}" for f in r.failing] or ["- none"]
         path = out_dir / f"{day}-{r.name}.md"
         path.write_text("\n".join(md) + "\n", encoding="utf-8")
-        data = {k: v for k, v in asdict(r).items() if k != "run"}
+        data = {k: v for k, v in asdict(r).items() if k not in ("run", "questions")}
         data.update({"split": split, "date": day})
-        (out_dir / f"{day}-{r.name}.json").write_text(json.dumps(data, indent=2), encoding="utf-8")
+        (out_dir / f"{day}-{r.name}.json").write_text(_with_questions(json.dumps(data, indent=2), r.questions),
+                                                      encoding="utf-8")
         written += [path, out_dir / f"{day}-{r.name}.json"]
     summary = [f"# Eval summary {day}", "", notes, "", f"![Hit@k curves]({png.name})", ""]
     summary += _md_measures({r.name: r.overall for r in results}, "config")

@@ -8,17 +8,20 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 
 from indexer.store import IndexStoreError
-from reportqa.judgements import Judgement, JudgementError, JudgementStoreError, append_judgement
+from reportqa.citation import passage_link
+from reportqa.judgements import Judgement, JudgementError, JudgementStoreError, append_judgement, retract_latest
 from retriever.contract import AskResponse, SearchResponse, ask_response, search_response
 from web.deps import DocParam, QueryParam, RetrieverDep, SettingsDep, clean_query, filters_for
-from web.render import SAFE_ID
+from web.render import SAFE_ID, citer_for
 from web.schemas import (
     DocumentModel,
     HealthResponse,
     JudgementIn,
     JudgementOut,
+    JudgementUndoIn,
     PassageResponse,
 )
+from web.workbench_auth import require_evaluator
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -29,23 +32,24 @@ def search(retriever: RetrieverDep, settings: SettingsDep, q: QueryParam = None,
            doc: DocParam = None) -> SearchResponse:
     """Ranked passages with evidence highlights. A query in double quotes is an exact phrase."""
     query = clean_query(q, settings)
-    return search_response(query, retriever.search(query, k=k, filters=filters_for(retriever, doc)))
+    return search_response(query, retriever.search(query, k=k, filters=filters_for(retriever, doc)),
+                           citer_for(retriever, settings))
 
 
 @router.get("/ask", response_model=AskResponse, summary="Answer with citations")
 def ask(retriever: RetrieverDep, settings: SettingsDep, q: QueryParam = None, doc: DocParam = None) -> AskResponse:
     """Up to three verbatim sentences from the reports with numbered citations, or an abstention."""
     query = clean_query(q, settings)
-    return ask_response(retriever.ask(query, filters=filters_for(retriever, doc)))
+    return ask_response(retriever.ask(query, filters=filters_for(retriever, doc)), citer_for(retriever, settings))
 
 
-def passage_response(retriever, passage_id: str, request: Request) -> dict:
+def passage_response(retriever, passage_id: str, base_url: str) -> dict:
     if not SAFE_ID.match(passage_id):
         raise HTTPException(status_code=404, detail="No passage with that id.")
     passage = retriever.passage(passage_id)
     if passage is None:
         raise HTTPException(status_code=404, detail="No passage with that id.")
-    url = str(request.url_for("reader", doc_id=passage.doc_id)) + f"?p={passage.passage_id}#p-{passage.passage_id}"
+    url = passage_link(base_url, passage)  # the public base URL, never the request's Host header
     return {
         "passage_id": passage.passage_id, "doc_id": passage.doc_id, "doc_title": retriever.doc_title(passage.doc_id),
         "kind": passage.kind, "section": passage.section_label, "page_start": passage.page_start,
@@ -54,9 +58,9 @@ def passage_response(retriever, passage_id: str, request: Request) -> dict:
 
 
 @router.get("/passages/{passage_id}", response_model=PassageResponse, summary="One passage")
-def get_passage(passage_id: str, retriever: RetrieverDep, request: Request) -> dict:
+def get_passage(passage_id: str, retriever: RetrieverDep, settings: SettingsDep) -> dict:
     """A passage by id, with its place in the report and a link to read it in context."""
-    return passage_response(retriever, passage_id, request)
+    return passage_response(retriever, passage_id, settings.base_url)
 
 
 @router.get("/documents", response_model=list[DocumentModel], summary="The reports")
@@ -91,13 +95,12 @@ def health(request: Request, retriever: RetrieverDep):
 
 @router.post("/judgements", response_model=JudgementOut, status_code=201, summary="Record a relevance judgement")
 def post_judgement(body: JudgementIn, retriever: RetrieverDep, settings: SettingsDep) -> dict:
-    """Append (query, passage, relevant, who, when) to the judgements file for eval.
+    """Append (query, passage, relevant, who, when) to the judgements file for eval; ``who`` is
+    the evaluator's name.
 
     Requires the evaluator switch (REPORTQA_EVALUATOR_MODE=true); 403 otherwise.
     """
-    if not settings.evaluator_mode:
-        raise HTTPException(status_code=403, detail="Judgements are off: start the server with "
-                                                    "REPORTQA_EVALUATOR_MODE=true to record them.")
+    require_evaluator(settings)
     if retriever.passage(body.passage_id) is None:
         raise HTTPException(status_code=404, detail="No passage with that id.")
     if not body.query.strip():
@@ -110,3 +113,18 @@ def post_judgement(body: JudgementIn, retriever: RetrieverDep, settings: Setting
     except JudgementError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     return {"saved": True, **judgement.__dict__}
+
+
+@router.post("/judgements/undo", response_model=JudgementOut, status_code=201, summary="Undo a judgement",
+             responses={404: {"description": "that evaluator has no standing judgement of the pair"}})
+def undo_judgement(body: JudgementUndoIn, settings: SettingsDep) -> dict:
+    """Append a retraction of ``who``'s latest standing judgement of (query, passage); the file
+    stays append-only. Requires the evaluator switch; 404 when there is nothing to undo."""
+    require_evaluator(settings)
+    try:
+        retraction = retract_latest(settings.judgements_path, body.query.strip(), body.passage_id, body.who.strip())
+    except JudgementStoreError as exc:
+        raise HTTPException(status_code=503, detail=f"The undo was not saved: {exc}") from exc
+    except JudgementError as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from exc
+    return {"saved": True, **retraction.__dict__}

@@ -44,7 +44,13 @@ class JudgementIn(BaseModel):
     query: str = Field(min_length=1, max_length=1000)
     passage_id: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.-]+$")
     relevant: StrictBool
-    who: str = Field(default="evaluator", min_length=1, max_length=200)
+    who: str = Field(default="evaluator", min_length=1, max_length=200, description="the evaluator's name")
+
+
+class JudgementUndoIn(BaseModel):
+    query: str = Field(min_length=1, max_length=1000)
+    passage_id: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.-]+$")
+    who: str = Field(min_length=1, max_length=200, description="the evaluator whose latest judgement is undone")
 
 
 class JudgementOut(BaseModel):
@@ -54,3 +60,4 @@ class JudgementOut(BaseModel):
     relevant: bool
     who: str
     when: str
+    retract: bool = False

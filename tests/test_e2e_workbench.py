@@ -1,0 +1,203 @@
+"""The evaluator workbench end to end in headless Chromium: a real server (the fake embedder over
+the fixture corpus, two real eval runs) and a real browser, with JavaScript on and off, at desktop
+and phone widths. Set REPORTQA_REQUIRE_BROWSER=1 to fail rather than skip without Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from conftest import FIXTURE_CORPUS, fake_settings
+from test_e2e_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _free_port, _require_browser
+from test_workbench import write_questions
+
+from indexer.build import build_index
+from indexer.embedding import FakeEmbedder
+from reportqa.judgements import load_judgements
+
+pytestmark = [pytest.mark.browser]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """A server with evaluator mode on, over a fake-embedder index and two eval runs (bm25, dense)."""
+    _require_browser()
+    from eval.evaluate import evaluate
+    from retriever.retriever import Retriever
+
+    root = tmp_path_factory.mktemp("wb-e2e")
+    shutil.copytree(FIXTURE_CORPUS, root / "corpus")
+    settings = fake_settings(root / "corpus", root / "index")
+    embedder = FakeEmbedder()
+    build_index(settings, embedder=embedder, progress=False)
+    questions = write_questions(root / "eval" / "questions.jsonl")
+    evaluate(Retriever.open(settings, embedder=embedder), questions, "dev", ["bm25", "dense"],
+             root / "eval" / "reports", with_ask=False)
+    port = _free_port()
+    env = dict(os.environ, REPORTQA_INDEX_DIR=str(settings.index_dir), REPORTQA_CORPUS_DIR=str(settings.corpus_dir),
+               REPORTQA_EMBEDDER="fake", REPORTQA_CHUNK_TARGET_TOKENS="60",
+               REPORTQA_WEIGHTS_PATH=str(settings.weights_path),
+               REPORTQA_EVALUATOR_MODE="true", REPORTQA_EVAL_DIR=str(root / "eval"),
+               REPORTQA_REPORTS_DIR=str(root / "eval" / "reports"), REPORTQA_JUDGEMENTS_PATH=str(root / "j.jsonl"))
+    process = subprocess.Popen([sys.executable, "-m", "reportqa.cli", "serve", "--port", str(port)], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"server exited: {process.stdout.read() if process.stdout else ''}")
+        try:
+            with urllib.request.urlopen(base + "/api/health", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        process.kill()
+        pytest.fail("server did not start within 120 s")
+    yield base, root
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+def test_failures_drill_down_judge_with_a_name_and_undo(served, browser) -> None:
+    from playwright.sync_api import expect
+
+    base, root = served
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(base + "/evaluator")
+    page.get_by_label("Your name (evaluator)").fill("Alice Example")
+    page.get_by_label("Show judgement buttons in this browser").check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_test_id("note")).to_contain_text("Judgement buttons on for Alice Example")
+    assert page.evaluate("localStorage.getItem('reportqa.evaluator')") == "Alice Example"
+    page.screenshot(path=str(ARTIFACTS / "workbench-desktop.png"), full_page=True)
+
+    # the bm25 run's failures → the drill-down of one whose words find passages, but not its evidence
+    page.get_by_test_id("runs").get_by_role("link", name="bm25").click()
+    failures = page.get_by_test_id("failures").locator("a.drill")
+    assert failures.count() >= 2
+    question = "police officers notices review evidence"
+    failures.filter(has_text=question).click()
+    expect(page.get_by_test_id("question")).to_contain_text(question)
+    expect(page.get_by_test_id("recorded")).to_contain_text("evidence first at rank")
+    now = page.get_by_test_id("now")
+    expect(now).to_contain_text("Now (re-run against the current index")
+    candidate = now.locator("li.candidate").first
+    passage = candidate.get_attribute("data-passage")
+    candidate.locator("summary", has_text="features").click()
+    expect(candidate.locator("table.features")).to_contain_text("best_sentence")
+    assert candidate.locator("input[name=who]").first.input_value() == "Alice Example"
+    candidate.get_by_role("button", name="Relevant", exact=True).click()
+    expect(page.get_by_test_id("note")).to_contain_text(f"Saved: {passage} relevant (by Alice Example)")
+    page.screenshot(path=str(ARTIFACTS / "workbench-drill-down.png"), full_page=True)
+    [saved] = load_judgements(root / "j.jsonl")
+    assert (saved.who, saved.passage_id, saved.relevant, saved.query) == ("Alice Example", passage, True, question)
+
+    page.locator(f"li.candidate[data-passage='{passage}']").get_by_role(
+        "button", name="Undo my last judgement of this passage").click()
+    expect(page.get_by_test_id("note")).to_contain_text(f"Undone: Alice Example's judgement of {passage}")
+    page.goto(base + "/evaluator/judgements?who=" + urllib.request.quote("Alice Example"))
+    table = page.get_by_test_id("judgements")
+    expect(table).to_contain_text("undone")
+    expect(table).to_contain_text("undo of “relevant”")
+    assert [j.retract for j in load_judgements(root / "j.jsonl")] == [False, True]
+    context.close()
+
+
+def test_two_run_diff_page_at_phone_width(served, browser) -> None:
+    from playwright.sync_api import expect
+
+    base, _ = served
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
+    page = context.new_page()
+    page.goto(base + "/evaluator/compare")
+    refs = page.locator("#run-a option").all_inner_texts()
+    page.select_option("#run-a", next(r for r in refs if r.endswith("-bm25")))
+    page.select_option("#run-b", next(r for r in refs if r.endswith("-dense")))
+    page.get_by_label("show unchanged questions too").check()
+    page.get_by_role("button", name="Compare").click()
+    totals = page.get_by_test_id("totals")
+    expect(totals).to_contain_text("questions in both runs")
+    expect(totals).to_contain_text("MRR@10")
+    rows = page.get_by_test_id("diff").locator("tbody tr")
+    assert rows.count() >= 4
+    assert {rows.nth(i).locator("td").first.inner_text() for i in range(rows.count())} <= {"better", "worse", "same"}
+    page.screenshot(path=str(ARTIFACTS / "workbench-compare-phone.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    for path in ("/evaluator", "/evaluator/judgements", "/evaluator/job"):
+        page.goto(base + path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
+    page.goto(base + "/evaluator")
+    page.get_by_test_id("runs").get_by_role("link", name="bm25").click()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360, "run page"
+    page.get_by_test_id("failures").locator("a.drill", has_text="police officers notices").click()
+    page.get_by_test_id("now").locator("summary", has_text="features").first.click()
+    page.screenshot(path=str(ARTIFACTS / "workbench-drill-down-phone.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360, "drill-down"
+    context.close()
+
+
+def test_judging_works_with_javascript_off(served, browser) -> None:
+    from playwright.sync_api import expect
+
+    base, root = served
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(base + "/evaluator")
+    page.get_by_label("Your name (evaluator)").fill("Bo")
+    page.get_by_label("Show judgement buttons in this browser").check()
+    page.get_by_role("button", name="Save").click()
+    page.get_by_test_id("runs").get_by_role("link", name="bm25").click()
+    page.get_by_test_id("failures").locator("a.drill", has_text="police officers notices").click()
+    candidate = page.get_by_test_id("now").locator("li.candidate").first
+    assert candidate.locator("input[name=who]").first.input_value() == "Bo"  # remembered without JavaScript
+    candidate.get_by_role("button", name="Not relevant").click()
+    expect(page.get_by_test_id("note")).to_contain_text("not relevant (by Bo)")
+    assert any(j.who == "Bo" and j.relevant is False for j in load_judgements(root / "j.jsonl"))
+    context.close()
+
+
+def test_search_page_judgement_buttons_follow_this_browsers_toggle(served, browser) -> None:
+    from playwright.sync_api import expect
+
+    base, root = served
+    fresh = browser.new_context()
+    page = fresh.new_page()
+    page.goto(base + "/?q=" + urllib.request.quote("hotel guests"))
+    page.wait_for_selector("article.card")
+    assert page.locator(".judge").count() >= 1 and not page.locator(".judge").first.is_visible()  # toggle off
+    fresh.close()
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(base + "/evaluator")
+    page.get_by_label("Your name (evaluator)").fill("Cara")
+    page.get_by_label("Show judgement buttons in this browser").check()
+    page.get_by_role("button", name="Save").click()
+    page.goto(base + "/?q=" + urllib.request.quote("hotel guests"))
+    box = page.locator(".judge").first
+    box.get_by_role("button", name="Relevant", exact=True).click()
+    expect(box.locator(".judge-status")).to_have_text("Saved: relevant.")
+    assert any(j.who == "Cara" and j.query == "hotel guests" for j in load_judgements(root / "j.jsonl"))
+    context.close()
