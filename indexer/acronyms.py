@@ -13,6 +13,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from reportqa.text import STOPWORDS
+
 SHORT_RE = r"[A-Z][A-Za-z0-9&/-]{1,9}"
 PAREN_RE = re.compile(rf"\(\s*({SHORT_RE}(?:\s+and\s+{SHORT_RE})?)\s*\)")
 GLOSS_RE = re.compile(rf"\b({SHORT_RE})\s+\[([^\]\[]{{3,80}})\]")
@@ -140,3 +142,108 @@ def mine_acronyms(texts: list[str]) -> list[Acronym]:
             counts[singular] += counts.pop((short, low))
     return [Acronym(short, display[(short, low)], n)
             for (short, low), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+# --- the glossary: every acronym the reports use, with its long form --------------------------
+# An acronym used in running text ('CSE'), or with a plural 's' ('CAWNs'); heading lines written
+# in capitals are skipped.
+ACRONYM_TOKEN = re.compile(r"(?<![\w-])([A-Z][A-Za-z0-9&]{1,9})(?![\w-])")
+LINKING_WORDS = frozenset({"of", "and", "for", "to", "on", "in", "the", "&"})  # skipped, or inside a long form
+
+
+@dataclass(frozen=True)
+class GlossaryEntry:
+    """One acronym of the glossary: its long forms, how many times the reports use it, and where
+    the long forms come from: 'defined' ("child abduction warning notices (CAWNs)"), 'spelled
+    out' (a phrase of the reports whose initials spell it, when they never define it), 'speaker
+    code' (the survey's (FL), (SL), (DG)), or '' when the reports give none."""
+
+    short: str
+    longs: tuple[str, ...]
+    uses: int
+    source: str = ""
+
+
+def _capitals_line(line: str) -> bool:
+    letters = [ch for ch in line if ch.isalpha()]
+    return len(line.split()) > 2 and bool(letters) and sum(ch.isupper() for ch in letters) > 0.6 * len(letters)
+
+
+def acronym_uses(texts: list[str]) -> Counter[str]:
+    """How many times each acronym occurs in running text ('CAWNs' counts for 'CAWN')."""
+    uses: Counter[str] = Counter()
+    for text in texts:
+        for line in text.split("\n"):
+            if _capitals_line(line):
+                continue
+            for match in ACRONYM_TOKEN.finditer(line):
+                token = match.group(1)
+                if is_short_form(token):
+                    uses[token[:-1] if token.endswith("s") and token[:-1].isupper() else token] += 1
+    return uses
+
+
+def spelled_out(short: str, texts: list[str], min_letters: int = 3) -> str | None:
+    """The phrase of ``texts`` whose words' initials spell ``short`` ('CSE' → 'child sexual
+    exploitation'), when one phrase clearly wins: written at least twice, and at least twice as
+    often as any other. Each letter's word is a content word, except linking words ('of', 'and')
+    inside the phrase; plurals count with their singular. Acronyms shorter than ``min_letters``
+    match too many ordinary phrases and get None."""
+    letters = [c for c in short.lower() if c.isalpha()]
+    if len(letters) < min_letters:
+        return None
+    skip = r"(?:(?:" + "|".join(re.escape(w) for w in sorted(LINKING_WORDS)) + r")\s+)?"
+    pattern = re.compile(r"(?<![\w-])" + (r"[ \t]+" + skip).join(rf"{c}[\w'’-]*" for c in letters) + r"(?![\w-])",
+                         re.IGNORECASE)
+    counts: Counter[str] = Counter()
+    shown: dict[str, Counter[str]] = {}
+    for text in texts:
+        for match in pattern.finditer(text):
+            phrase = " ".join(match.group().split())
+            parts = phrase.lower().split()
+            if parts[0] in STOPWORDS or parts[-1] in STOPWORDS or any(
+                    p in STOPWORDS and p not in LINKING_WORDS for p in parts):
+                continue
+            key = " ".join(parts[:-1] + [re.sub(r"(?<!s)s$|’s$|'s$", "", parts[-1])])
+            counts[key] += 1
+            shown.setdefault(key, Counter())[phrase] += 1
+    ranked = counts.most_common(2)
+    if not ranked or ranked[0][1] < 2 or (len(ranked) > 1 and ranked[0][1] < 2 * ranked[1][1]):
+        return None
+    # the singular as written, lower case unless the reports capitalise it every time
+    forms = shown[ranked[0][0]]
+    singular = [f for f in forms if " ".join(f.lower().split()) == ranked[0][0]]
+    best = max(singular or forms, key=lambda f: (forms[f], f.islower()))
+    return best if all(not f.islower() for f in forms) else best.lower()
+
+
+def build_glossary(texts: list[str], mined: list[tuple[str, str, int]], min_uses: int = 3,
+                   codes: dict[str, str] | None = None) -> list[GlossaryEntry]:
+    """Every acronym the reports define, and every one they use at least ``min_uses`` times, with
+    its long forms: as defined; else spelled out elsewhere in the reports; else from ``codes``
+    (the survey's speaker codes). Sorted by acronym."""
+    uses = acronym_uses(texts)
+    defined: dict[str, list[str]] = {}
+    display: dict[str, str] = {}
+    for short, long, _count in mined:
+        key = short.lower()
+        display.setdefault(key, short)
+        longs = defined.setdefault(key, [])
+        if long.lower() not in (x.lower() for x in longs):
+            longs.append(long)
+    by_key: dict[str, int] = Counter()
+    for token, n in uses.items():
+        by_key[token.lower()] += n
+        display.setdefault(token.lower(), token)
+    entries = []
+    for key in sorted(set(defined) | {k for k, n in by_key.items() if n >= min_uses}):
+        short = display[key]
+        if key in defined:
+            entries.append(GlossaryEntry(short, tuple(defined[key]), by_key.get(key, 0), "defined"))
+        elif codes and short in codes:
+            entries.append(GlossaryEntry(short, (codes[short],), by_key[key], "speaker code"))
+        elif long := spelled_out(short, texts):
+            entries.append(GlossaryEntry(short, (long,), by_key[key], "spelled out"))
+        else:
+            entries.append(GlossaryEntry(short, (), by_key[key]))
+    return sorted(entries, key=lambda e: e.short.lower())

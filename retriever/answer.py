@@ -17,6 +17,7 @@ from reportqa.settings import AnswerConfig
 from reportqa.text import FIGURE_RE, match_key, words
 from retriever.analysis import QueryAnalysis
 from retriever.answer_kinds import answer_kinds, type_matches
+from retriever.answer_lines import is_caption, table_line
 from retriever.constraints import ConstraintCheck
 from retriever.decision import Decision
 from retriever.highlight import ScoredSentence, complete_thought, merge_spans, unfinished
@@ -66,6 +67,16 @@ def _is_bare_row(text: str) -> bool:
     return len(cells) > 1 and not FIGURE_RE.search(text) and max(len(words(c)) for c in cells) < 6
 
 
+def _answer_line(passage: Passage, start: int, text: str, n: int) -> AnswerSentence:
+    """An answer sentence, typed: a line of a table carries its caption, headers and cells (a
+    ``table_row`` passage is quoted whole), anything else is a sentence."""
+    line = table_line(passage, start, start + len(text))
+    if line is None:
+        return AnswerSentence(text, n)
+    whole = passage.text if passage.kind == "table_row" else text
+    return AnswerSentence(whole, n, "table_row", line.caption, line.header, line.cells)
+
+
 def _merged(chosen: list[tuple[int, int, str]], evidence: Evidence) -> list[tuple[int, int, str]]:
     """Chosen spans of the same passage that overlap become one."""
     out = []
@@ -86,22 +97,32 @@ class ExtractiveComposer:
 
     def compose(self, evidence: Evidence, decision: Decision) -> Answer:
         if not evidence.hits or not decision.answer:
-            return Answer(evidence.query, decision.outcome, [], [], evidence.hits, decision.confidence,
-                          list(decision.reasons), evidence.corrections)
+            return Answer(evidence.query, decision.outcome, [], self._closest(evidence, decision.outcome),
+                          evidence.hits, decision.confidence, list(decision.reasons), evidence.corrections)
         pool = _sentence_pool(evidence, answer_kinds(evidence.query), self.config)
         chosen = self._choose(pool, evidence)
         if not chosen:
-            return Answer(evidence.query, "closest", [], [], evidence.hits, decision.confidence,
-                          corrections=evidence.corrections)
+            return Answer(evidence.query, "closest", [], self._closest(evidence, "closest"), evidence.hits,
+                          decision.confidence, corrections=evidence.corrections)
         numbers: dict[int, int] = {}
-        sentences = []
-        for rank, _, text in chosen:
+        sentences: list[AnswerSentence] = []
+        for rank, start, text in chosen:
             n = numbers.setdefault(rank, len(numbers) + 1)
-            sentences.append(AnswerSentence(text, n))
+            line = _answer_line(evidence.hits[rank].passage, start, text, n)
+            if line not in sentences:  # two sentences of one table row are one line
+                sentences.append(line)
         citations = [Citation(n, evidence.hits[rank].passage, evidence.hits[rank].doc_title)
                      for rank, n in numbers.items()]
         return Answer(evidence.query, "answer", sentences, citations, evidence.hits, decision.confidence,
                       corrections=evidence.corrections)
+
+    def _closest(self, evidence: Evidence, outcome: str) -> list[Citation]:
+        """Under ``closest``, the top passages as numbered citations (the passages to read);
+        none under ``not_covered``, where no passage answers."""
+        if outcome != "closest":
+            return []
+        return [Citation(n, hit.passage, hit.doc_title)
+                for n, hit in enumerate(evidence.hits[:self.config.answer_source_hits], start=1)]
 
     def _choose(self, pool: list[tuple[float, int, int]], evidence: Evidence) -> list[tuple[int, int, str]]:
         """The best sentences (each widened to a complete thought) scoring close to the best one,
@@ -119,6 +140,8 @@ class ExtractiveComposer:
             if len(chosen) + len(unit) > self.max_sentences:
                 continue
             texts = [passage[a:b] for a, b in unit]
+            if all(is_caption(t) for t in texts):  # a caption never stands alone
+                continue
             if any(_similar(t, other) for t in texts for _, _, other in chosen):
                 continue
             chosen += [(rank, a, passage[a:b]) for a, b in unit]
@@ -142,6 +165,8 @@ def _sentence_pool(evidence: Evidence, kinds: tuple[str, ...] = (), config: Answ
         for k, s in enumerate(scored):
             text = hit.passage.text[s.start:s.end]
             if len(words(text)) < config.answer_min_words:
+                continue
+            if hit.passage.kind != "table_row" and is_caption(text):  # a label says nothing on its own
                 continue
             weak = references or unfinished(hit.passage.text, spans, k) or _is_bare_row(text)
             bonus = config.answer_kind_bonus if kinds and all(type_matches(kind, text) for kind in kinds) else 0.0

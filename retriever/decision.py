@@ -7,7 +7,9 @@ fitted model that weighs them, and the rules that overrule it.
 never use, or on words they mostly never use, or has no words to look up at all. Uncertainty alone
 (a weak match, a name the top passages miss but the reports mention elsewhere, a count with no
 figure beside it) gives ``closest``, never ``not_covered``: a wrong "not covered" hides an answer the
-reports do give.
+reports do give. A question about something else altogether ("how do I make a cake") is
+``not_covered`` when words the reports never use carry a good share of it *and* nothing is close in
+meaning (``off_topic``; thresholds in ``DecisionConfig``).
 
 No single signal decides (a lone cosine threshold abstains poorly): the model weighs how close the
 best passages and sentences are, how much of the query's *specific* vocabulary (IDF-weighted) they
@@ -106,8 +108,45 @@ def absence(analysis: QueryAnalysis, stats: CorpusStats, max_oov: float) -> list
     if relative:
         reasons.append("The reports cannot say what happened " + quoted(relative) + ".")
     if analysis.oov > max_oov:
-        reasons.append("The reports do not use most of the words of this question.")
+        missing = unknown_words(analysis, stats)
+        reasons.append("The reports never mention " + quoted(missing) + "." if missing else
+                       "The reports do not use most of the words of this question.")
     return reasons
+
+
+def unknown_words(analysis: QueryAnalysis, stats: CorpusStats) -> list[str]:
+    """The query's content words (after spelling correction) that the reports never use and that
+    no everyday-word table entry or acronym expansion translates, as typed, in query order."""
+    translated = set(analysis.known) | {stem(w) for a in analysis.added + analysis.colloquial for w in words(a)}
+    unknown = {t for t in analysis.parsed.terms if t not in stats.idf and t not in translated}
+    seen: list[str] = []
+    for w in words(analysis.text):
+        if stem(w) in unknown and w not in seen and w not in STOPWORDS:
+            seen.append(w)
+    return seen
+
+
+def off_topic(analysis: QueryAnalysis, signals: Signals, stats: CorpusStats, config: DecisionConfig) -> list[str]:
+    """Evidence that a question is about something else altogether ("how do I make a cake"), as a
+    plain reason (empty when there is none). Two things together: words the reports never use
+    (after spelling correction, everyday-word and acronym translation) carry at least
+    ``off_topic_unknown_share`` of the question's IDF weight; and by meaning nothing is close,
+    neither a passage, nor a sentence, nor a passage question (all below ``off_topic_similarity``).
+    Everyday frontline wording the reports lack still lands near a passage question, so it is not
+    caught."""
+    missing = unknown_words(analysis, stats)
+    if not missing:
+        return []
+    similarity = max(signals.top_dense, signals.top_question, signals.top_best_sentence)
+    if similarity >= config.off_topic_similarity:
+        return []
+    weights = term_weights(analysis.text, stats)
+    total = sum(weights.values())
+    missing_terms = {stem(w) for w in missing}
+    share = sum(v for t, v in weights.items() if t in missing_terms) / total if total else 1.0
+    if share < config.off_topic_unknown_share:
+        return []
+    return ["The reports never mention " + quoted(missing) + "."]
 
 
 def idf_coverage(weights: dict[str, float], text: str) -> float:
@@ -195,6 +234,9 @@ class AnswerDecision:
         gone = absence(analysis, self.stats, self.model.max_oov) if analysis is not None else []
         if gone:
             return Decision("not_covered", confidence, tuple(gone))
+        elsewhere = off_topic(analysis, signals, self.stats, self.config) if analysis is not None else []
+        if elsewhere:
+            return Decision("not_covered", confidence, tuple(elsewhere))
         if not has_hits:
             return Decision("not_covered", confidence, ("Nothing in the reports matches these words.",))
         if self.model.veto_unmet and not constraints_met(signals):

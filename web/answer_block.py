@@ -1,0 +1,84 @@
+"""The answer block's HTML: each answer line shown as what it is.
+
+- A sentence is shown between quotation marks, balanced: none are added around a sentence that
+  carries its own ("“…” (FL)" is shown as is, never “"…"”); a quotation the sentence opens and
+  never closes is closed; a closing mark whose opening is in an earlier sentence gets its opening.
+- A line of a table is shown as a small table (caption, column headers, the row), never in quotes.
+- The survey's speaker codes after quotes, (FL), (SL) and (DG), are explained in a tooltip.
+
+All report text is escaped before any markup is added.
+"""
+
+from __future__ import annotations
+
+import re
+
+from markupsafe import Markup, escape
+
+from reportqa.records import AnswerSentence
+from reportqa.speaker_codes import SPEAKER_CODES
+from web.render import display_sentence
+
+SPEAKER_RE = re.compile(r"\((" + "|".join(SPEAKER_CODES) + r")\)")
+TRAILING_CODE = re.compile(r"(\s*\((?:" + "|".join(SPEAKER_CODES) + r")\)[\s.,;]*)$")
+OPENING = "“"
+CLOSING = "”"
+STRAIGHT = '"'
+
+
+def with_speaker_codes(html: Markup) -> Markup:
+    """``html`` (already escaped) with each (FL), (SL), (DG) given its meaning as a tooltip."""
+    return Markup(SPEAKER_RE.sub(
+        lambda m: f'(<abbr class="speaker" title="{SPEAKER_CODES[m.group(1)]}">{m.group(1)}</abbr>)', str(html)))
+
+
+def balanced_quote(text: str) -> str:
+    """``text`` between balanced double quotation marks: its own marks when it starts with one
+    (closed when left open), an opening mark for a stray closing one, a closing mark for one opened
+    inside (then no outer marks), outer marks otherwise."""
+    text = text.strip()
+    code_match = TRAILING_CODE.search(text)
+    code = code_match.group(1) if code_match else ""
+    body = text[:len(text) - len(code)] if code else text
+    opens, closes, straight = body.count(OPENING), body.count(CLOSING), body.count(STRAIGHT)
+    if body.startswith((OPENING, STRAIGHT)):
+        if body.startswith(OPENING) and opens > closes:
+            body += CLOSING
+        elif body.startswith(STRAIGHT) and straight % 2:
+            body += STRAIGHT
+        return body + code
+    if closes > opens or (straight % 2 and body.rstrip(".,;!? ").endswith(STRAIGHT)):
+        # the rest of a quotation opened in an earlier sentence: open it here
+        return (OPENING if closes > opens else STRAIGHT) + body + code
+    if opens > closes:  # a quotation opened inside and left open: closed, no outer marks
+        return body + CLOSING + code
+    if straight % 2:
+        return body + STRAIGHT + code
+    if code:  # "… said this (FL)": the quotation is the body, the code names its speaker
+        return OPENING + body + CLOSING + code
+    return OPENING + body + CLOSING
+
+
+def quoted_sentence(text: str) -> Markup:
+    """A prose answer sentence as HTML: balanced quotation marks, speaker codes explained."""
+    return with_speaker_codes(escape(balanced_quote(text)))
+
+
+def row_table(caption: str, header: tuple[str, ...] | list[str], cells: tuple[str, ...] | list[str]) -> Markup:
+    """One row of a table as a small HTML table: caption, column headers (when known), the row."""
+    out = [Markup('<div class="table-wrap answer-table"><table class="card-table row-table">')]
+    if caption:
+        out.append(Markup("<caption>") + escape(caption) + Markup("</caption>"))
+    if any(header):
+        out.append(Markup("<thead><tr>") + Markup("").join(
+            Markup('<th scope="col">') + escape(h) + Markup("</th>") for h in header) + Markup("</tr></thead>"))
+    out.append(Markup('<tbody><tr class="evidence-row">') + Markup("").join(
+        Markup("<td>") + escape(c) + Markup("</td>") for c in cells) + Markup("</tr></tbody></table></div>"))
+    return Markup("").join(out)
+
+
+def answer_line(sentence: AnswerSentence) -> Markup:
+    """An answer line as HTML: a table row as a small table, a sentence as a balanced quotation."""
+    if sentence.kind == "table_row" and sentence.cells:
+        return row_table(sentence.caption, sentence.header, sentence.cells)
+    return Markup('<span class="said">') + quoted_sentence(display_sentence(sentence.text)) + Markup("</span>")
