@@ -10,7 +10,7 @@ import hashlib
 import logging
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,9 @@ from indexer.corpus import CorpusError, SourceFile, discover, discover_with_skip
 from indexer.document import CleanDocument, build_document, guess_title, parse_blocks
 from indexer.embedding import Embedder, create_embedder, embedder_spec
 from indexer.loaders import LoadError, load
+from indexer.measures import build_measure_cards
 from indexer.passage_questions import PassageQuestion, attach
+from indexer.section_pages import with_section_pages
 from indexer.spec import build_spec, chunker_settings, chunking_config, corpus_changes
 from indexer.store import (
     FORMAT_VERSION,
@@ -31,6 +33,8 @@ from indexer.store import (
     read_embedding_cache,
     write_index,
 )
+from indexer.titles import distinct_short_titles, short_title
+from reportqa.measures_records import MeasureCard
 from reportqa.records import DocumentMeta
 from reportqa.settings import Settings
 
@@ -76,7 +80,7 @@ def document_meta(source: SourceFile, title_hint: str | None, fallback_title: st
         return source.meta
     title = title_hint or fallback_title or source.path.stem
     return DocumentMeta(doc_id=slugify(source.path.stem), file=source.name, title=title,
-                        short_title=title if len(title) <= 40 else title[:37] + "…")
+                        short_title=short_title(title))
 
 
 def cache_key(model_name: str, text: str) -> str:
@@ -131,6 +135,9 @@ class IndexBuilder:
                     blocks, _ = parse_blocks(raw, "")
                     fallback = guess_title(blocks, source.path.stem)
                 meta = document_meta(source, raw.title_hint, fallback)
+                authors_hint = getattr(raw, "authors_hint", None)  # a PDF's /Author, for citations
+                if source.meta is None and authors_hint and not meta.authors:
+                    meta = replace(meta, authors=authors_hint)
                 if meta.doc_id in seen_ids:
                     raise LoadError(source.path, f"its id {meta.doc_id!r} is already used by another file")
                 try:
@@ -154,15 +161,22 @@ class IndexBuilder:
             raise CorpusError(f"no reports to index in {settings.corpus_dir}"
                               + (f" (skipped {skipped})" if skipped else
                                  f"; add report files ({', '.join(supported_suffixes())})"))
+        inferred = {s.doc_id for s, _ in docs if s.meta is None}  # short titles made here must differ
+        for (_, doc), meta in zip(docs, distinct_short_titles([d.meta for _, d in docs], inferred)):
+            doc.meta = meta
         chunker = Chunker(chunking_config(settings, self.embedder.max_tokens), self.embedder.count_tokens)
         chunked: list[ChunkedPassage] = []
         questions: list[PassageQuestion] = []
         for source, doc in docs:
             passages = chunker.chunk(doc)
+            if not doc.paged:  # printed section start pages from the report's contents list
+                cited = with_section_pages([c.passage for c in passages], doc.contents)
+                passages = [replace(c, passage=p) for c, p in zip(passages, cited)]
             first = len(chunked)
             chunked.extend(passages)
             sources[source.name] = {"sha256": source.sha256, "status": "indexed", "doc_id": doc.meta.doc_id,
-                                    "passages": len(passages), "questions_sha256": source.questions_sha256}
+                                    "passages": len(passages), "questions_sha256": source.questions_sha256,
+                                    "meta_sha256": source.meta_sha256}
             report.callouts_removed += doc.callouts_removed
             if source.questions_sha256:
                 attached = attach(source.questions_path, [(first + i, c.passage) for i, c in enumerate(passages)])
@@ -177,6 +191,7 @@ class IndexBuilder:
         report.passages_with_questions = len({q.passage_idx for q in questions})
 
         acronyms = mine_acronyms([doc.text for _, doc in docs])
+        measures = measure_cards([doc for _, doc in docs], [c.passage for c in chunked], acronyms)
         faiss_kind = "hnsw" if len(chunked) >= settings.hnsw_threshold else "flat"
         manifest = {
             "format_version": FORMAT_VERSION,
@@ -194,6 +209,7 @@ class IndexBuilder:
             "skipped": len(report.skipped), "questions": report.questions,
             "passages_with_questions": report.passages_with_questions,
             "question_warnings": len(report.question_warnings),
+            "measures": len(measures),
         }
         bundle = WriteBundle(
             documents=[(doc.meta, doc.paged, doc.text, structure_of(doc)) for _, doc in docs],
@@ -209,6 +225,7 @@ class IndexBuilder:
             faiss_kind=faiss_kind,
             hnsw_m=settings.hnsw_m,
             hnsw_ef_construction=settings.hnsw_ef_construction,
+            measures=measures,
         )
         write_index(settings.index_dir, bundle)
         report.seconds = time.perf_counter() - started
@@ -267,6 +284,16 @@ def structure_of(doc: CleanDocument) -> list:
             "rows": [list(span) for span in block.row_spans],
         })
     return out
+
+
+def measure_cards(docs: list[CleanDocument], passages: list, acronyms) -> list[MeasureCard]:
+    """The measure cards (indexer.measures). A report whose table defeats them costs the cards,
+    with a warning, never the index."""
+    try:
+        return build_measure_cards(docs, passages, acronyms)
+    except Exception as exc:  # cards are an extra: an odd table must not stop the build
+        log.warning("measure cards skipped: %s: %s", type(exc).__name__, exc)
+        return []
 
 
 def _count(report: BuildReport, docs, chunked: list[ChunkedPassage], acronyms) -> None:

@@ -53,4 +53,7 @@ def corpus_changes(manifest: dict, files: list[SourceFile]) -> list[str]:
     changes += [f"changed passage questions of {f.name}" for f in files
                 if f.name in sources and sources[f.name].get("status") == "indexed"
                 and sources[f.name].get("questions_sha256") != f.questions_sha256]
+    changes += [f"changed manifest entry of {f.name}" for f in files
+                if f.name in sources and sources[f.name].get("status") == "indexed"
+                and sources[f.name].get("meta_sha256") != f.meta_sha256]
     return changes

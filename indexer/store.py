@@ -12,6 +12,7 @@ Layout of the index directory::
         questions.npy         one vector per passage question (indexer.passage_questions)
         bm25/                 bm25s term-weight matrix over passage text and section trail
         bm25q/                bm25s term-weight matrix over the passage questions, one per question
+        measures.json         measure cards (indexer.measures); optional: an index without it has no cards
 
 A build is written into a temporary directory and becomes live only when CURRENT is
 replaced, so a crash mid-build leaves the previous index in use. Readers verify every file
@@ -34,6 +35,7 @@ import faiss
 import numpy as np
 
 from indexer.corpus import sha256_file
+from reportqa.measures_records import MeasureCard, MeasuresFileError, cards_from_json, cards_to_json
 from reportqa.records import DocumentMeta, Passage
 from reportqa.text import lexical_tokens
 
@@ -46,6 +48,7 @@ SENTENCE_VECTORS = "sentences.npy"
 QUESTION_VECTORS = "questions.npy"
 BM25_DIR = "bm25"
 QUESTION_BM25_DIR = "bm25q"
+MEASURES = "measures.json"  # optional, listed in the manifest when written
 INDEX_FILES = (SQLITE, PASSAGE_VECTORS, SENTENCE_VECTORS, QUESTION_VECTORS)  # bm25 files are listed in the manifest
 KEEP_BUILDS = 2
 
@@ -53,12 +56,12 @@ SCHEMA = """
 CREATE TABLE documents (
     doc_id TEXT PRIMARY KEY, file TEXT, title TEXT, short_title TEXT, authors TEXT,
     publisher TEXT, date TEXT, attribution TEXT, source TEXT, paged INTEGER,
-    text TEXT, structure TEXT
+    text TEXT, structure TEXT, cite TEXT
 );
 CREATE TABLE passages (
     idx INTEGER PRIMARY KEY, passage_id TEXT UNIQUE, doc_id TEXT, kind TEXT, section TEXT,
     section_text TEXT, start INTEGER, end INTEGER, page_start INTEGER, page_end INTEGER,
-    text TEXT, sent_first INTEGER, sent_count INTEGER
+    text TEXT, sent_first INTEGER, sent_count INTEGER, section_page INTEGER, section_page_of TEXT
 );
 CREATE VIRTUAL TABLE passages_fts USING fts5(
     text, section_text, content='passages', content_rowid='idx',
@@ -138,6 +141,7 @@ class WriteBundle:
     hnsw_m: int = 32
     hnsw_ef_construction: int = 80
     questions: list[tuple[int, str, str]] = field(default_factory=list)  # passage index, style, text
+    measures: list[MeasureCard] = field(default_factory=list)  # measure cards; none: no measures.json
     question_vectors: np.ndarray | None = None
 
 
@@ -219,12 +223,16 @@ def write_index(index_dir: Path, bundle: WriteBundle) -> Path:
             str(tmp / BM25_DIR), show_progress=False)
         build_bm25([lexical_tokens(text) for _, _, text in bundle.questions]).save(
             str(tmp / QUESTION_BM25_DIR), show_progress=False)
+        if bundle.measures:
+            (tmp / MEASURES).write_text(json.dumps(cards_to_json(bundle.measures), ensure_ascii=False),
+                                        encoding="utf-8")
         manifest = dict(bundle.manifest)
         manifest["build_id"] = build_id
         manifest["faiss"] = {"kind": bundle.faiss_kind, "m": bundle.hnsw_m}
         manifest["lexical"] = {"kind": "bm25s", "method": "lucene", "k1": 1.5, "b": 0.75}
         names = list(INDEX_FILES) + sorted(f"{folder}/{f.name}" for folder in (BM25_DIR, QUESTION_BM25_DIR)
                                            for f in (tmp / folder).iterdir())
+        names += [MEASURES] if (tmp / MEASURES).exists() else []
         manifest["files"] = {
             name: {"bytes": (tmp / name).stat().st_size, "sha256": sha256_file(tmp / name)} for name in names
         }
@@ -328,10 +336,11 @@ def _write_sqlite(path: Path, bundle: WriteBundle) -> None:
     try:
         con.executescript(SCHEMA)
         con.executemany(
-            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (m.doc_id, m.file, m.title, m.short_title, m.authors, m.publisher, m.date,
-                 m.attribution, m.source, int(paged), text, json.dumps(structure))
+                 m.attribution, m.source, int(paged), text, json.dumps(structure),
+                 json.dumps({"author_names": list(m.author_names), "place": m.place, "url": m.url}))
                 for m, paged, text, structure in bundle.documents
             ],
         )
@@ -340,10 +349,11 @@ def _write_sqlite(path: Path, bundle: WriteBundle) -> None:
         first = 0
         for idx, (p, spans) in enumerate(zip(bundle.passages, bundle.sentences)):
             rows.append((idx, p.passage_id, p.doc_id, p.kind, json.dumps(list(p.section)), p.section_label,
-                         p.start, p.end, p.page_start, p.page_end, p.text, first, len(spans)))
+                         p.start, p.end, p.page_start, p.page_end, p.text, first, len(spans), p.section_page,
+                         p.section_page_of))
             sentence_rows.extend((first + k, idx, s, e) for k, (s, e) in enumerate(spans))
             first += len(spans)
-        con.executemany("INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        con.executemany("INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
         con.execute("INSERT INTO passages_fts(passages_fts) VALUES ('rebuild')")
         con.executemany("INSERT INTO sentences VALUES (?,?,?,?)", sentence_rows)
         con.executemany("INSERT INTO acronyms VALUES (?,?,?)", bundle.acronyms)
@@ -379,9 +389,12 @@ class IndexReader:
         self._local = threading.local()
         con = self.connection()
         try:
+            # section pages and citation metadata are optional: an index written before them still loads
+            pages = "section_page, section_page_of" if _has_column(con, "passages", "section_page") \
+                else "NULL, ''"
             self.passages = [_passage_from_row(r) for r in con.execute(
-                "SELECT passage_id, doc_id, kind, section, start, end, text, page_start, page_end "
-                "FROM passages ORDER BY idx")]
+                "SELECT passage_id, doc_id, kind, section, start, end, text, page_start, page_end, "
+                f"{pages} FROM passages ORDER BY idx")]
             first_count = np.array(
                 con.execute("SELECT sent_first, sent_count FROM passages ORDER BY idx").fetchall(),
                 dtype=np.int64).reshape(-1, 2)
@@ -390,7 +403,8 @@ class IndexReader:
             self.documents = {
                 row[0]: StoredDocument(
                     DocumentMeta(doc_id=row[0], file=row[1], title=row[2], short_title=row[3], authors=row[4],
-                                 publisher=row[5], date=row[6], attribution=row[7], source=row[8]),
+                                 publisher=row[5], date=row[6], attribution=row[7], source=row[8],
+                                 **_cite_fields(row[12] if len(row) > 12 else None)),
                     bool(row[9]), row[10], json.loads(row[11]))
                 for row in con.execute("SELECT * FROM documents ORDER BY doc_id")
             }
@@ -420,6 +434,7 @@ class IndexReader:
             raise IndexCorruptError(
                 f"{build}: vector counts do not match the passages; run `reportqa index --rebuild`")
 
+        self.measures = read_measures(build, manifest)
         self._stamps = _stamps(build, manifest)
 
     def damage(self) -> str | None:
@@ -449,6 +464,17 @@ class IndexReader:
     def sentence_spans(self, idx: int) -> list[tuple[int, int]]:
         first, count = int(self.sentences.first[idx]), int(self.sentences.count[idx])
         return [(int(self.sentences.start[k]), int(self.sentences.end[k])) for k in range(first, first + count)]
+
+
+def read_measures(build: Path, manifest: dict) -> list[MeasureCard]:
+    """The build's measure cards; empty for a build written without them (not in its manifest).
+    A file that is listed but cannot be read as cards is damage: IndexCorruptError."""
+    if MEASURES not in manifest.get("files", {}):
+        return []
+    try:
+        return cards_from_json(json.loads((build / MEASURES).read_text(encoding="utf-8")))
+    except (OSError, ValueError, MeasuresFileError) as exc:
+        raise IndexCorruptError(f"{build / MEASURES} is damaged ({exc}); run `reportqa index --rebuild`") from exc
 
 
 def _stamps(build: Path, manifest: dict) -> dict[str, tuple[int, int] | None]:
@@ -491,8 +517,20 @@ def read_embedding_cache(index_dir: Path, keys: list[str]) -> dict[str, np.ndarr
 
 
 def _passage_from_row(row: tuple) -> Passage:
-    passage_id, doc_id, kind, section, start, end, text, page_start, page_end = row
-    return Passage(passage_id, doc_id, kind, tuple(json.loads(section)), start, end, text, page_start, page_end)
+    passage_id, doc_id, kind, section, start, end, text, page_start, page_end, section_page, section_page_of = row
+    return Passage(passage_id, doc_id, kind, tuple(json.loads(section)), start, end, text, page_start, page_end,
+                   section_page, section_page_of or "")
+
+
+def _has_column(con: sqlite3.Connection, table: str, column: str) -> bool:
+    return any(row[1] == column for row in con.execute(f"PRAGMA table_info({table})"))
+
+
+def _cite_fields(value: str | None) -> dict:
+    """Citation metadata of a document (authors for citations, place, publisher's URL), {} when absent."""
+    data = json.loads(value) if value else {}
+    return {"author_names": tuple(data.get("author_names", ())), "place": data.get("place", ""),
+            "url": data.get("url", "")}
 
 
 def verify_files(build: Path, manifest: dict, hashes: bool = True) -> None:

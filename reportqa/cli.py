@@ -7,8 +7,10 @@ progress, notices and errors go to stderr. Query text is never logged.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
+import time
 from pathlib import Path
 
 from reportqa.settings import Settings
@@ -172,12 +174,14 @@ def cmd_search(args: argparse.Namespace) -> int:
     from retriever.contract import search_response
 
     queries = _queries(args)
-    retriever = _open_retriever(_settings(args))
+    settings = _settings(args)
+    retriever = _open_retriever(settings)
     as_json = args.json or bool(args.batch)
+    citer = _citer(retriever, settings)
     for query in queries:
         hits = retriever.search(query, k=args.k, filters=_filters(args))
         if as_json:
-            print(search_response(query, hits).model_dump_json(), flush=True)
+            print(search_response(query, hits, citer).model_dump_json(), flush=True)
             continue
         if not hits:
             print("No passages found.")
@@ -188,6 +192,13 @@ def cmd_search(args: argparse.Namespace) -> int:
             print("   " + _marked(p.text, hit.highlights).replace("\n", "\n   "))
             print(f"   id {p.passage_id}  score {hit.score:.3f}\n")
     return 0
+
+
+def _citer(retriever, settings):
+    """Citations for --json output, linking under the public base URL (REPORTQA_PUBLIC_BASE_URL)."""
+    from reportqa.citation import Citer
+
+    return Citer({doc_id: d.meta for doc_id, d in retriever.documents.items()}, settings.base_url)
 
 
 def _marked(text: str, spans: list[tuple[int, int]]) -> str:
@@ -204,12 +215,14 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from retriever.contract import ask_response
 
     queries = _queries(args)
-    retriever = _open_retriever(_settings(args))
+    settings = _settings(args)
+    retriever = _open_retriever(settings)
     as_json = args.json or bool(args.batch)
+    citer = _citer(retriever, settings)
     for query in queries:
         answer = retriever.ask(query, filters=_filters(args))
         if as_json:
-            print(ask_response(answer).model_dump_json(), flush=True)
+            print(ask_response(answer, citer).model_dump_json(), flush=True)
             continue
         if answer.corrections:
             print("(searched with " + ", ".join(f"'{b}' for '{a}'" for a, b in answer.corrections.items()) + ")")
@@ -233,13 +246,57 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from eval.evaluate import evaluate, summary_text
 
     settings = _settings(args)
+    if args.compare or args.failures:
+        return _eval_read_back(args, settings)
     retriever = _open_retriever(settings, strict_weights=False)  # a mismatch is a warning here
     default = settings.eval_dir / ("sealed" if args.split == "sealed" else "questions.jsonl")
     questions = Path(args.questions) if args.questions else default
+    report = ProgressFile(Path(args.progress_file)) if args.progress_file else None
     outcome = evaluate(retriever, questions, args.split, args.config, settings.reports_dir,
-                       settings.judgements_path, with_ask=not args.no_ask)
+                       settings.judgements_path, with_ask=not args.no_ask, progress=report)
+    if report:
+        report.finish([p.name for p in outcome.written])
     print(summary_text(outcome))
     print("\nReports: " + ", ".join(str(p) for p in outcome.written if p.suffix == ".md"))
+    return 0
+
+
+class ProgressFile:
+    """`eval --progress-file`: keeps {"done", "total", "stage", "written"} in a JSON file (replaced
+    whole, at most every quarter second) for the web workbench to show."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.last = 0.0
+        self.total = 0
+
+    def _write(self, data: dict) -> None:
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        temporary.write_text(json.dumps(data), encoding="utf-8")
+        temporary.replace(self.path)
+
+    def __call__(self, done: int, total: int, stage: str) -> None:
+        self.total = total
+        now = time.monotonic()
+        if now - self.last >= 0.25 or done == total:
+            self.last = now
+            self._write({"done": done, "total": total, "stage": stage})
+
+    def finish(self, written: list[str]) -> None:
+        self._write({"done": self.total, "total": self.total, "stage": "written", "written": written})
+
+
+def _eval_read_back(args: argparse.Namespace, settings: Settings) -> int:
+    """`eval --compare A B` and `eval --failures RUN`: read runs already written; no index needed."""
+    from eval.compare import format_comparison, format_failures
+    from reportqa.runs import compare_runs, open_run, question_index
+
+    questions = question_index(settings.eval_dir)
+    if args.compare:
+        a, b = (open_run(ref, settings.reports_dir, questions) for ref in args.compare)
+        print(format_comparison(compare_runs(a, b), show_same=args.all))
+    if args.failures:
+        print(format_failures(open_run(args.failures, settings.reports_dir, questions), settings.eval_failure_rank))
     return 0
 
 
@@ -299,6 +356,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", nargs="+", default=list(DEFAULT_CONFIGS), metavar="NAME",
                    help=f"configurations to compare (default: {' '.join(DEFAULT_CONFIGS)})")
     p.add_argument("--no-ask", action="store_true", help="skip the ask slice")
+    p.add_argument("--compare", nargs=2, metavar=("RUN_A", "RUN_B"),
+                   help="print the per-question diff of two runs already written (a report stem such as "
+                        "2026-11-29-full, sealed/2026-11-29-full, or a path); runs nothing")
+    p.add_argument("--failures", metavar="RUN", help="list a run's questions whose evidence is not in the top 5")
+    p.add_argument("--all", action="store_true", help="with --compare: list unchanged questions too")
+    p.add_argument("--progress-file", metavar="FILE", help="keep the progress in this JSON file (for the web page)")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("serve", help="serve the web app (builds the index first if needed)")

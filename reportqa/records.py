@@ -23,6 +23,9 @@ class DocumentMeta:
     date: str = ""
     attribution: str = ""
     source: str = ""
+    author_names: tuple[str, ...] = ()  # for citations, each "Family, Given" (no affiliations)
+    place: str = ""  # place of publication, e.g. "Barkingside"
+    url: str = ""  # the publisher's page for the report
 
     @property
     def year(self) -> str:
@@ -49,6 +52,8 @@ class Passage:
     text: str
     page_start: int | None = None
     page_end: int | None = None
+    section_page: int | None = None  # printed start page of its section (from the contents list), unpaged sources
+    section_page_of: str = ""  # the heading (an element of ``section``) that ``section_page`` is the start of
 
     @property
     def section_label(self) -> str:
@@ -82,12 +87,21 @@ class Citation:
     doc_title: str
 
 
+SentenceKind = Literal["sentence", "table_row"]
+
+
 @dataclass(frozen=True)
 class AnswerSentence:
-    """One verbatim sentence of an extractive answer and the number of its citation."""
+    """One verbatim sentence of an extractive answer and the number of its citation. A line of a
+    table (``kind="table_row"``) also carries its table's caption, column headers and cells, so it
+    is shown as a small table, never as a quotation."""
 
     text: str
     citation: int
+    kind: SentenceKind = "sentence"
+    caption: str = ""
+    header: tuple[str, ...] = ()
+    cells: tuple[str, ...] = ()
 
 
 Outcome = Literal["answer", "closest", "not_covered"]

@@ -150,6 +150,12 @@ class DecisionConfig(BaseModel):
     """Answer or not: the signals' own constants (the model and vetoes are fitted, in weights.json)."""
 
     specific_idf: float = Field(3.0, ge=0, le=20, description="a term in fewer than about one passage in twenty")
+    off_topic_similarity: float = Field(0.33, ge=0, le=1, description="off-topic: the best passage, sentence and "
+                                        "passage question are all less similar than this (off-topic probes ≤ 0.30; "
+                                        "dev answerable with an unknown word: one at 0.28, the rest ≥ 0.38)")
+    off_topic_unknown_share: float = Field(0.35, ge=0, le=1, description="off-topic: the words the reports never "
+                                           "use carry at least this share of the query's IDF weight (off-topic probes "
+                                           "≥ 0.37; the dev answerable one below the similarity bar: 0.23)")
 
 
 C = TypeVar("C", bound=BaseModel)
@@ -193,6 +199,16 @@ class Settings(BaseSettings, ChunkerConfig, AnalysisConfig, CandidateConfig, Ran
     insecure: bool = Field(False, description="allow serving on a non-loopback address without a token")
     allowed_hosts: list[str] | None = Field(None, description="Host headers served; default: the loopback names "
                                             "when bound to loopback (no DNS rebinding), any when bound to a network")
+    public_base_url: str | None = Field(None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+                                        description="the address users reach the server by, for citation links; "
+                                        "default: http://HOST:PORT as served (never the request's Host header)")
+    glossary_min_uses: int = Field(3, ge=1, le=1000, description="the glossary lists every acronym the reports "
+                                   "use at least this many times (and every one they define)")
+    suggested_questions: int = Field(3, ge=0, le=10, description="passage questions of the top hits suggested "
+                                     "under the results")
+    home_suggestions: int = Field(4, ge=0, le=20, description="passage questions suggested on the home page, "
+                                  "each from a different section")
+    more_results_page: int = Field(10, ge=1, le=50, description="passages each 'more passages' page shows")
     log_queries: bool = False
     evaluator_mode: bool = False
     max_query_chars: int = Field(1000, ge=1)
@@ -200,6 +216,12 @@ class Settings(BaseSettings, ChunkerConfig, AnalysisConfig, CandidateConfig, Ran
     rate_limit_per_minute: int = Field(0, ge=0, le=1_000_000, description="requests a minute per client; 0 = off")
     judgements_path: Path | None = Field(None, description="default: eval/judgements.jsonl in a checkout, "
                                          "DATA_DIR/judgements.jsonl otherwise")
+
+    # --- evaluator workbench -------------------------------------------------------------------
+    eval_record_depth: int = Field(10, ge=1, le=50, description="hits an eval run records per question")
+    eval_failure_rank: int = Field(5, ge=1, le=50, description="a question whose evidence first ranks below "
+                                   "this (or not at all) is a failure")
+    evaluator_live_depth: int = Field(20, ge=1, le=50, description="candidates a drill-down re-runs live")
 
     _known_embedder = field_validator("embedder")(lambda value: _one_of(value, EMBEDDERS, "embedder"))
 
@@ -221,6 +243,14 @@ class Settings(BaseSettings, ChunkerConfig, AnalysisConfig, CandidateConfig, Ran
         if self.reports_dir is None:
             self.reports_dir = PROJECT_ROOT / "eval" / "reports" if checkout else self.data_dir / "eval-reports"
         return self
+
+    @property
+    def base_url(self) -> str:
+        """Where passage links point: ``public_base_url``, else the address the server is started on."""
+        if self.public_base_url:
+            return self.public_base_url.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host and not self.host.startswith("[") else self.host
+        return f"http://{host}:{self.port}"
 
     def served_hosts(self) -> list[str]:
         """The Host header values the server answers (see ``allowed_hosts``)."""

@@ -9,7 +9,17 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from reportqa.citation import Citer
 from reportqa.records import Answer, Hit, Passage
+
+
+class CitationFormats(BaseModel):
+    """A passage's reference, ready to paste (see reportqa.citation)."""
+
+    harvard: str
+    apa: str
+    ris: str
+    bibtex: str
 
 
 class PassageFields(BaseModel):
@@ -21,6 +31,8 @@ class PassageFields(BaseModel):
     section: str
     page: int | None
     text: str
+    citation: CitationFormats | None = Field(None, description="the passage's reference in Harvard, APA, RIS "
+                                             "and BibTeX, linking to it under the server's public base URL")
 
 
 class SearchResult(PassageFields):
@@ -37,6 +49,11 @@ class SearchResponse(BaseModel):
 class AnswerSentenceModel(BaseModel):
     text: str
     citation: int
+    kind: Literal["sentence", "table_row"] = Field(
+        "sentence", description="table_row: a line of a table, shown with its caption and headers, not as a quote")
+    caption: str = Field("", description="table_row: the table's caption")
+    header: list[str] = Field(default_factory=list, description="table_row: the column headers")
+    cells: list[str] = Field(default_factory=list, description="table_row: the row's cells")
 
 
 class CitationModel(PassageFields):
@@ -58,9 +75,11 @@ class AskResponse(BaseModel):
 
 
 
-def passage_fields(passage: Passage, doc_title: str) -> dict:
-    """Fields common to a search result and a citation."""
+def passage_fields(passage: Passage, doc_title: str, citer: Citer | None = None) -> dict:
+    """Fields common to a search result and a citation (with its reference when ``citer`` is given)."""
+    cited = citer(passage) if citer is not None else None
     return {
+        "citation": CitationFormats(**cited.formats()) if cited is not None else None,
         "passage_id": passage.passage_id,
         "doc_id": passage.doc_id,
         "doc_title": doc_title,
@@ -70,17 +89,18 @@ def passage_fields(passage: Passage, doc_title: str) -> dict:
     }
 
 
-def search_result(hit: Hit) -> SearchResult:
+def search_result(hit: Hit, citer: Citer | None = None) -> SearchResult:
     """One search result: rank, passage fields, score and evidence highlight spans."""
-    return SearchResult(rank=hit.rank, **passage_fields(hit.passage, hit.doc_title), score=round(float(hit.score), 6),
+    return SearchResult(rank=hit.rank, **passage_fields(hit.passage, hit.doc_title, citer),
+                        score=round(float(hit.score), 6),
                         highlights=[[int(s), int(e)] for s, e in hit.highlights])
 
 
-def search_response(query: str, hits: list[Hit]) -> SearchResponse:
-    return SearchResponse(query=query, results=[search_result(h) for h in hits])
+def search_response(query: str, hits: list[Hit], citer: Citer | None = None) -> SearchResponse:
+    return SearchResponse(query=query, results=[search_result(h, citer) for h in hits])
 
 
-def ask_response(answer: Answer) -> AskResponse:
+def ask_response(answer: Answer, citer: Citer | None = None) -> AskResponse:
     """An answer: verbatim sentences with citation numbers, or an abstention."""
     return AskResponse(
         query=answer.query,
@@ -88,7 +108,8 @@ def ask_response(answer: Answer) -> AskResponse:
         abstained=answer.abstained,
         answer=answer.text,
         reasons=list(answer.reasons),
-        sentences=[AnswerSentenceModel(text=s.text, citation=s.citation) for s in answer.sentences],
-        citations=[CitationModel(n=c.n, **passage_fields(c.passage, c.doc_title)) for c in answer.citations],
-        passages=[search_result(h) for h in answer.hits],
+        sentences=[AnswerSentenceModel(text=s.text, citation=s.citation, kind=s.kind, caption=s.caption,
+                                       header=list(s.header), cells=list(s.cells)) for s in answer.sentences],
+        citations=[CitationModel(n=c.n, **passage_fields(c.passage, c.doc_title, citer)) for c in answer.citations],
+        passages=[search_result(h, citer) for h in answer.hits],
     )

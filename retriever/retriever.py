@@ -15,22 +15,27 @@ from threading import Lock
 
 import numpy as np
 
+from indexer.acronyms import GlossaryEntry, build_glossary
 from indexer.corpus import discover
 from indexer.embedding import Embedder, create_embedder, embedder_spec
 from indexer.spec import build_spec, corpus_changes
 from indexer.store import IndexReader, IndexStaleError, StoredDocument, open_index
+from reportqa.measures_records import MeasureCard
 from reportqa.records import Answer, Hit, Passage
 from reportqa.settings import Settings
+from reportqa.speaker_codes import SPEAKER_CODES
 from retriever.analysis import CorpusStats, QueryAnalyser, QueryAnalysis
 from retriever.answer import Evidence, ExtractiveComposer
 from retriever.candidates import CandidateGenerator, SearchFilters
 from retriever.colloquial import ColloquialExpander
 from retriever.decision import AnswerDecision
 from retriever.features import Candidate
+from retriever.measures import MeasureCatalog
 from retriever.pipeline import DEFAULT_PIPELINE, PIPELINES, Pipeline
 from retriever.ranking import Ranker
 from retriever.schema import Signals
 from retriever.spelling import english_lexicon
+from retriever.suggestions import QuestionBook, SuggestedQuestion
 from retriever.terms import TermCache
 from retriever.weights import FittedWeights, WeightsMismatchError, fingerprint, load_weights
 
@@ -63,6 +68,9 @@ class Retriever:
         self.decision = AnswerDecision(self.weights.abstain, stats, settings.decision,
                                        settings.answering.answer_source_hits)
         self.composer = ExtractiveComposer(settings.answering)
+        self._questions: QuestionBook | None = None
+        self._glossary: list[GlossaryEntry] | None = None
+        self.measures = MeasureCatalog(reader.measures)  # the measure cards (retriever.measures)
 
     # --- opening ------------------------------------------------------------------------------
     @classmethod
@@ -112,9 +120,37 @@ class Retriever:
         doc = self.reader.documents.get(doc_id)
         return doc.meta.title if doc else doc_id
 
+    def measure_for(self, query: str) -> MeasureCard | None:
+        """The measure card whose name or acronym ``query`` is, or None."""
+        return self.measures.for_query(query)
+
     def glossary(self) -> list[tuple[str, list[str]]]:
         """(acronym, long forms) pairs the reports define, sorted by acronym."""
         return self.analyser.expander.glossary()
+
+    def glossary_entries(self) -> list[GlossaryEntry]:
+        """Every acronym the reports define or use at least ``glossary_min_uses`` times, with its
+        long forms (as defined, else spelled out in the reports, else the survey's speaker codes)."""
+        if self._glossary is None:
+            self._glossary = build_glossary([d.text for d in self.reader.documents.values()], self.reader.acronyms,
+                                            self.settings.glossary_min_uses, SPEAKER_CODES)
+        return self._glossary
+
+    @property
+    def question_book(self) -> QuestionBook:
+        """The stored passage questions, by passage (read on first use)."""
+        if self._questions is None:
+            self._questions = QuestionBook(self.reader.passages, self.reader.questions)
+        return self._questions
+
+    def related_questions(self, hits: list[Hit], query: str, n: int = 3) -> list[SuggestedQuestion]:
+        """Up to ``n`` passage questions of ``hits`` ("questions the reports also answer"), none
+        identical to ``query``."""
+        return self.question_book.related(hits, query, n)
+
+    def sample_questions(self, n: int = 4) -> list[SuggestedQuestion]:
+        """``n`` passage questions from different sections of the reports, chosen deterministically."""
+        return self.question_book.samples(n)
 
     def health(self) -> dict:
         """What the index holds and how it was built."""

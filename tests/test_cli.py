@@ -42,7 +42,9 @@ def test_search_batch_contract(fake_built, batch_file: Path) -> None:
         assert len(obj["results"]) <= 3
         for rank, r in enumerate(obj["results"], start=1):
             assert set(r) == {"rank", "passage_id", "doc_id", "doc_title", "section", "page", "text", "score",
-                              "highlights"}
+                              "highlights", "citation"}
+            assert set(r["citation"]) == {"harvard", "apa", "ris", "bibtex"}
+            assert r["citation"]["ris"].startswith("TY  - RPRT") and f"p={r['passage_id']}" in r["citation"]["apa"]
             assert r["rank"] == rank
             assert isinstance(r["passage_id"], str) and isinstance(r["doc_id"], str)
             assert isinstance(r["doc_title"], str) and isinstance(r["section"], str)
@@ -68,9 +70,11 @@ def test_ask_batch_contract(fake_built, batch_file: Path) -> None:
         assert all(set(p) >= {"passage_id", "rank", "score", "highlights"} for p in obj["passages"])
         numbers = {c["n"] for c in obj["citations"]}
         for c in obj["citations"]:
-            assert set(c) == {"n", "passage_id", "doc_id", "doc_title", "section", "page", "text"}
+            assert set(c) == {"n", "passage_id", "doc_id", "doc_title", "section", "page", "text", "citation"}
+            assert c["citation"]["bibtex"].startswith("@techreport{")
         for s in obj["sentences"]:
-            assert set(s) == {"text", "citation"} and s["citation"] in numbers
+            assert set(s) == {"text", "citation", "kind", "caption", "header", "cells"} and s["citation"] in numbers
+            assert s["kind"] in ("sentence", "table_row") and (s["kind"] == "table_row") == bool(s["cells"])
             cited = next(c for c in obj["citations"] if c["n"] == s["citation"])
             assert s["text"] in cited["text"]
         if obj["abstained"]:

@@ -101,11 +101,12 @@ def test_ask_read_in_context_copy_and_glossary(server, browser) -> None:
     assert first_card.locator("mark.evidence, tr.evidence-row").count() >= 1
     page.screenshot(path=str(ARTIFACTS / "search-desktop.png"), full_page=True)
 
-    # Copy citation: the clipboard gets report, CSA Centre, year, section and a link.
+    # Copy citation: the clipboard gets a Harvard reference: authors, year, publisher, section and a link.
     first_card.get_by_role("button", name="Copy citation").click()
     expect(first_card.locator(".copy-status")).to_have_text("Citation copied.")
     copied = page.evaluate("navigator.clipboard.readText()")
-    assert "CSA Centre" in copied and "2021" in copied and "Section:" in copied and "/doc/" in copied
+    assert copied.startswith("Wager, N., Myers, A.") and "(2021)" in copied and "/doc/" in copied
+    assert "Centre of expertise on child sexual abuse" in copied and "›" not in copied
 
     # Open in context: the reader shows the passage highlighted and scrolled into view.
     first_card.get_by_role("link", name="Open in context").click()

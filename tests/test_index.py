@@ -124,6 +124,18 @@ def test_stale_index_is_refused(fake_built) -> None:
     assert any("gamma.md" in p for p in check_index(fake_built))
 
 
+def test_manifest_edit_makes_the_index_stale_and_a_rebuild_takes_it(fake_built) -> None:
+    manifest = fake_built.corpus_dir / "manifest.toml"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace(
+        'title = "Alpha Review of Disruption Measures"', 'title = "Alpha Review, Second Edition"'), encoding="utf-8")
+    with pytest.raises(IndexStaleError, match="changed manifest entry of alpha-review.txt"):
+        Retriever.open(fake_built, embedder=FakeEmbedder())
+    report = build_index(fake_built, embedder=FakeEmbedder(), progress=False)
+    assert not report.up_to_date and report.embedded == 0  # the text did not change: vectors are reused
+    retriever = Retriever.open(fake_built, embedder=FakeEmbedder())
+    assert retriever.documents["alpha-review"].meta.title == "Alpha Review, Second Edition"
+
+
 def test_truncated_faiss_file_is_detected(fake_built) -> None:
     path = live_build(fake_built.index_dir) / "passages.faiss"
     with path.open("r+b") as fh:

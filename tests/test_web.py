@@ -40,7 +40,9 @@ def test_api_search_has_the_cli_fields(client) -> None:
     body = client.get("/api/search", params={"q": "licenced premises review", "k": 3}).json()
     assert body["query"] == "licenced premises review"
     first = body["results"][0]
-    assert set(first) == {"rank", "passage_id", "doc_id", "doc_title", "section", "page", "text", "score", "highlights"}
+    assert set(first) == {"rank", "passage_id", "doc_id", "doc_title", "section", "page", "text", "score", "highlights",
+                          "citation"}
+    assert first["citation"]["harvard"].startswith("Author, T. (2021) ")  # manifest "Test Author", family first
     assert "28-day" in first["text"]
 
 
@@ -74,7 +76,8 @@ def test_unknown_document_and_passage_are_404(client) -> None:
 def test_passage_documents_and_health(client, fake_retriever) -> None:
     pid = fake_retriever.reader.passages[2].passage_id
     passage = client.get(f"/api/passages/{pid}").json()
-    assert passage["passage_id"] == pid and passage["url"].endswith(f"?p={pid}#p-{pid}")
+    assert passage["passage_id"] == pid and passage["url"].endswith(f"#p-{pid}") and f"?p={pid}&" in passage["url"]
+    assert passage["url"].startswith("http://127.0.0.1:8000/doc/")  # the public base URL, not the request's Host
     docs = client.get("/api/documents").json()
     assert {d["doc_id"] for d in docs} == {"alpha-review", "beta-survey"}
     health = client.get("/api/health").json()
@@ -147,7 +150,8 @@ def test_reader_highlights_the_passage(client, fake_retriever) -> None:
     assert f'id="p-{passage.passage_id}"' in page
     assert '<mark class="passage" id="focus"' in page
     assert "Operation Lantern" in page and 'href="#s-' in page
-    assert client.get(f"/doc/{passage.doc_id}", params={"p": "beta-survey-0000000000"}).status_code == 404
+    stale = client.get(f"/doc/{passage.doc_id}", params={"p": "beta-survey-0000000000"})  # a changed passage
+    assert stale.status_code == 200 and "has changed" in stale.text
 
 
 def test_glossary_about_and_evaluator(client) -> None:

@@ -17,7 +17,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from reportqa import __version__
 from reportqa.settings import Settings
-from web import api, pages
+from web import api, evaluator, measures, pages
 from web.holder import RetrieverHolder
 from web.security import (
     AccessLogMiddleware,
@@ -58,7 +58,10 @@ def create_app(settings: Settings, holder: RetrieverHolder | None = None, load_o
     app.state.holder = holder
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(api.router)
+    app.include_router(evaluator.router)
     app.include_router(pages.router)
+    app.include_router(measures.api_router)
+    app.include_router(measures.router)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):

@@ -14,11 +14,36 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from reportqa.citation import page_ref, passage_link
 from reportqa.records import Hit
+from reportqa.speaker_codes import SPEAKER_CODES
+from retriever.answer_lines import table_line
+from web.answer_block import row_table
 from web.deps import DocParam, QueryParam, RetrieverDep, SettingsDep, clean_query, filters_for
-from web.render import SAFE_ID, ReaderRenderer, citation_text, display_sentence, highlighted, table_card
+from web.measures import search_measures
+from web.reader_links import resolve_link
+from web.render import (
+    CITATION_STYLES,
+    SAFE_ID,
+    ReaderRenderer,
+    citation_text,
+    citer_for,
+    distinct_short_titles,
+    highlighted,
+    table_card,
+)
+from web.search_page import (
+    CardGroup,
+    answer_lines,
+    collapse_adjacent,
+    more_link,
+    parse_offset,
+    suggestion_links,
+    with_speaker_codes,
+)
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+TEMPLATES.env.globals["speaker_codes"] = SPEAKER_CODES  # explained on the About page
 EXAMPLES = [
     "same car keeps turning up outside the school at home time, can we flag it?",
     "what is a CAWN and what happens if it is breached?",
@@ -33,80 +58,103 @@ router = APIRouter(include_in_schema=False)
 def _card(request: Request, retriever, hit: Hit) -> dict:
     p = hit.passage
     doc = retriever.documents[p.doc_id]
-    url = str(request.url_for("reader", doc_id=p.doc_id)) + f"?p={p.passage_id}#p-{p.passage_id}"
-    page = None
-    if p.page_start:
-        page = f"p. {p.page_start}" + (f"–{p.page_end}" if p.page_end and p.page_end != p.page_start else "")
+    url = passage_link("", p)  # in the app: a relative link; citations use the public base URL
+    cited = citation_text(citer_for(retriever, request.app.state.settings), p)
+    page = page_ref(p) or None  # 'p. 44', 'pp. 44–45', or 'section begins p. 44'
     return {
         "id": p.passage_id, "doc_id": p.doc_id, "short_title": doc.meta.short_title, "section": p.section_label,
         "page": page, "url": url,
         "html": table_card(p.text, hit.highlights) if p.kind == "table" else highlighted(p.text, hit.highlights),
         "is_table": p.kind == "table",
-        "citation": citation_text(p, doc.meta.title, doc.meta.publisher, doc.meta.year, url),
+        "citation": cited.harvard if cited else "",
+        "citations": [(key, label, cited.formats()[key]) for key, label in CITATION_STYLES] if cited else [],
     }
 
 
+def _group_card(request: Request, retriever, group: CardGroup) -> dict:
+    """A result card for a hit, or for adjacent passages of one section merged into one; a table
+    row is a small table, and survey speaker codes get their meaning as a tooltip."""
+    card = _card(request, retriever, group.hit)
+    line = table_line(group.hit.passage, 0, len(group.hit.passage.text))
+    if group.hit.passage.kind == "table_row" and line is not None:
+        card.update(html=row_table(line.caption, line.header, line.cells), is_table=True)
+    card.update(html=with_speaker_codes(card["html"]), ids=group.passage_ids, section_url=group.section_url)
+    return card
+
+
 def _documents(retriever) -> list[dict]:
-    return [{"id": d.meta.doc_id, "short_title": d.meta.short_title, "title": d.meta.title}
+    """The reports for the filter: short titles, made distinct where two are the same."""
+    names = distinct_short_titles([d.meta for d in retriever.documents.values()])
+    return [{"id": d.meta.doc_id, "short_title": names[d.meta.doc_id], "title": d.meta.title}
             for d in retriever.documents.values()]
 
 
 @router.get("/", response_class=HTMLResponse, name="home")
 def home(request: Request, retriever: RetrieverDep, settings: SettingsDep, q: QueryParam = None,
-         doc: DocParam = None) -> HTMLResponse:
+         doc: DocParam = None, offset: str | None = None) -> HTMLResponse:
     echo = (q or "")[:settings.max_query_chars]  # a 100,000-character query is not echoed back whole
+    home_url = str(request.url_for("home"))
     context = {"documents": _documents(retriever), "examples": EXAMPLES, "q": echo, "doc": doc or "",
-               "evaluator": settings.evaluator_mode, "answer": None, "cards": [], "error": None}
+               "evaluator": settings.evaluator_mode, "answer": None, "cards": [], "error": None,
+               "suggestions": [] if q else suggestion_links(home_url, retriever.sample_questions(
+                   settings.home_suggestions)), "related": [], "more_url": None, "offset": 0}
     try:
         query = clean_query(q, settings, required=False)
         filters = filters_for(retriever, doc)
+        window = parse_offset(offset, RESULTS_SHOWN, settings.more_results_page, settings.rerank_depth)
     except HTTPException as exc:
         context["error"] = exc.detail
         return TEMPLATES.TemplateResponse(request, "search.html", context, status_code=exc.status_code)
     if query:
-        answer = retriever.ask(query, filters=filters, k=RESULTS_SHOWN)
-        cards = [_card(request, retriever, h) for h in answer.hits]
-        by_id = {c["id"]: c for c in cards}
+        answer = retriever.ask(query, filters=filters, k=window.fetch)
+        shown = answer.hits[window.offset:window.offset + window.size]
+        cards = [_group_card(request, retriever, g) for g in collapse_adjacent(
+            shown, retriever.passages, {k: d.text for k, d in retriever.documents.items()})]
+        context["offset"] = window.offset
+        context["more_url"] = more_link(home_url, query, doc or "", window, len(answer.hits))
+        context["related"] = suggestion_links(home_url, retriever.related_questions(
+            answer.hits[:3], query, settings.suggested_questions))
+        by_id = {pid for c in cards for pid in c["ids"]}
         extra = [_card(request, retriever, Hit(c.passage, c.doc_title, 0.0)) for c in answer.citations
-                 if c.passage.passage_id not in by_id]
+                 if c.passage.passage_id not in by_id] if not window.offset else []  # later pages: passages only
         context["cards"] = cards + extra
         context["answer"] = {
             "abstained": answer.abstained,
             "outcome": answer.outcome,
             "reasons": answer.reasons,
             "corrections": answer.corrections,
-            "sentences": [{"text": display_sentence(s.text), "n": s.citation,
-                           "target": next(c.passage.passage_id for c in answer.citations if c.n == s.citation)}
-                          for s in answer.sentences],
+            "sentences": answer_lines(answer),  # each with its html: a balanced quotation or a small table
             "citations": [{"n": c.n, "id": c.passage.passage_id, "short_title":
                            retriever.documents[c.passage.doc_id].meta.short_title,
                            "section": c.passage.section_label} for c in answer.citations],
         }
+        context.update(search_measures(request, retriever, query, answer))  # measure_card, measure_links
     return TEMPLATES.TemplateResponse(request, "search.html", context)
 
 
 @router.get("/doc/{doc_id}", response_class=HTMLResponse, name="reader")
-def reader(request: Request, doc_id: str, retriever: RetrieverDep, p: str | None = None) -> HTMLResponse:
+def reader(request: Request, doc_id: str, retriever: RetrieverDep, p: str | None = None, s: str | None = None,
+           t: str | None = None) -> HTMLResponse:
+    """A report in full. A link to a passage that no longer exists (the report was re-indexed) still
+    lands: on the passage holding its text anchor, else its section, else the top, with a note."""
     if not SAFE_ID.match(doc_id) or doc_id not in retriever.documents:
         raise HTTPException(status_code=404, detail="No report with that id.")
     doc = retriever.documents[doc_id]
     passages = [x for x in retriever.passages if x.doc_id == doc_id]
-    focus = None
-    if p:
-        focus = retriever.passage(p) if SAFE_ID.match(p) else None
-        if focus is None or focus.doc_id != doc_id:
-            raise HTTPException(status_code=404, detail="No passage with that id in this report.")
-    renderer = ReaderRenderer(doc, passages, focus)
+    found = resolve_link(passages, retriever.passage(p) if p and SAFE_ID.match(p) else None, p, s, t)
+    renderer = ReaderRenderer(doc, passages, found.focus)
     body = renderer.render()
     return TEMPLATES.TemplateResponse(request, "reader.html", {
-        "doc": doc.meta, "body": body, "headings": renderer.headings, "focus": focus,
+        "doc": doc.meta, "body": body, "headings": renderer.headings, "focus": found.focus, "moved": found.note,
+        "section_start": found.section_start,
         "documents": _documents(retriever)})
 
 
 @router.get("/glossary", response_class=HTMLResponse, name="glossary")
 def glossary(request: Request, retriever: RetrieverDep) -> HTMLResponse:
     return TEMPLATES.TemplateResponse(request, "glossary.html", {
-        "entries": retriever.glossary(), "documents": _documents(retriever)})
+        "entries": retriever.glossary_entries(), "min_uses": retriever.settings.glossary_min_uses,
+        "documents": _documents(retriever)})
 
 
 @router.get("/about", response_class=HTMLResponse, name="about")
@@ -129,13 +177,6 @@ def latest_summaries(reports_dir: Path) -> list[tuple[dict, str | None]]:
         plot = folder / f"{data.get('date', '')}-recall.png"
         found.append((data, str(plot.relative_to(reports_dir)) if plot.exists() else None))
     return found
-
-
-@router.get("/evaluator", response_class=HTMLResponse, name="evaluator")
-def evaluator(request: Request, retriever: RetrieverDep, settings: SettingsDep) -> HTMLResponse:
-    return TEMPLATES.TemplateResponse(request, "evaluator.html", {
-        "summaries": latest_summaries(settings.reports_dir), "evaluator": settings.evaluator_mode,
-        "documents": _documents(retriever)})
 
 
 @router.get("/eval-reports/{name:path}", name="eval_report")

@@ -33,6 +33,91 @@
     });
   }
 
+  function onCopyStyle(button) {
+    // One style of a card's "Cite" box (Harvard, APA, RIS, BibTeX): copy its text.
+    var source = document.getElementById(button.getAttribute("data-target"));
+    var card = button.closest(".card");
+    var status = card ? card.querySelector(".copy-status") : null;
+    if (!source) { return; }
+    copyText(source.textContent).then(function () {
+      if (status) { status.textContent = button.textContent.replace(/^Copy /, "") + " citation copied."; }
+    }, function () {
+      if (status) { status.textContent = "Could not copy: select the citation text."; }
+    });
+  }
+
+  function followReading() {
+    // The section list beside the text marks the section being read (wide screens): the last
+    // heading above the top third of the window.
+    var links = document.querySelectorAll(".toc-wide a[href^='#s-']");
+    if (!links.length || !("IntersectionObserver" in window)) { return; }
+    var byId = {};
+    var headings = [];
+    links.forEach(function (a) {
+      var id = a.getAttribute("href").slice(1);
+      var heading = document.getElementById(id);
+      if (heading) { byId[id] = a; headings.push(heading); }
+    });
+    var shown = null;
+    function update() {
+      var line = window.innerHeight / 3;
+      var current = null;
+      headings.forEach(function (h) { if (h.getBoundingClientRect().top <= line) { current = h; } });
+      var link = current ? byId[current.id] : null;
+      if (link === shown) { return; }
+      if (shown) { shown.classList.remove("current"); shown.removeAttribute("aria-current"); }
+      shown = link;
+      if (!link) { return; }
+      link.classList.add("current");
+      link.setAttribute("aria-current", "true");
+      var box = link.closest(".toc-wide");  // keep the current section in view in a long list
+      if (box && box.scrollHeight > box.clientHeight) {
+        var top = link.getBoundingClientRect().top - box.getBoundingClientRect().top;
+        if (top < 0 || top > box.clientHeight - 40) { box.scrollTop += top - box.clientHeight / 3; }
+      }
+    }
+    var observer = new IntersectionObserver(update, { rootMargin: "0px 0px -66% 0px" });
+    headings.forEach(function (h) { observer.observe(h); });
+    window.addEventListener("scroll", function () { window.requestAnimationFrame(update); }, { passive: true });
+    update();
+  }
+
+  // Evaluator workbench: the evaluator's name lives in this browser (localStorage); the judgement
+  // buttons show only when this browser turned them on (the reportqa_judging cookie, set on /evaluator).
+  var NAME_KEY = "reportqa.evaluator";
+
+  function evaluatorName() {
+    try { return (window.localStorage.getItem(NAME_KEY) || "").trim(); } catch (err) { return ""; }
+  }
+
+  function rememberName(value) {
+    try { window.localStorage.setItem(NAME_KEY, value.trim()); } catch (err) { /* private mode: the form field still works */ }
+  }
+
+  function judgingOn() {
+    return document.cookie.split(";").some(function (c) { return c.trim() === "reportqa_judging=1"; });
+  }
+
+  function setUpEvaluator() {
+    var stored = evaluatorName();
+    document.querySelectorAll("input.evaluator-name").forEach(function (input) {
+      if (stored && !input.value) { input.value = stored; }
+      if (input.type !== "hidden") {
+        input.addEventListener("change", function () {
+          rememberName(input.value);
+          document.querySelectorAll("input.evaluator-name").forEach(function (other) { other.value = input.value; });
+        });
+      }
+    });
+    if (!stored) {
+      var given = document.querySelector("input.evaluator-name:not([type=hidden])");
+      if (given && given.value) { rememberName(given.value); }
+    }
+    if (!judgingOn()) {
+      document.querySelectorAll(".judge").forEach(function (box) { box.hidden = true; });
+    }
+  }
+
   function onJudge(button) {
     var box = button.closest(".judge");
     var status = box.querySelector(".judge-status");
@@ -40,7 +125,7 @@
       query: box.getAttribute("data-query"),
       passage_id: box.getAttribute("data-passage"),
       relevant: button.getAttribute("data-relevant") === "true",
-      who: "web"
+      who: evaluatorName() || "evaluator"
     };
     fetch("/api/judgements", {
       method: "POST",
@@ -57,13 +142,22 @@
     var target = event.target;
     if (!(target instanceof Element)) { return; }
     if (target.matches("button.copy")) { onCopy(target); }
+    if (target.matches("button.copy-style")) { onCopyStyle(target); }
     if (target.matches(".judge button")) { onJudge(target); }
   });
 
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("button.copy, button.copy-style").forEach(function (b) { b.hidden = false; });
     var focus = document.getElementById("focus");
-    if (focus && !window.location.hash) {
+    var hashTarget = window.location.hash ? document.getElementById(window.location.hash.slice(1)) : null;
+    var moved = document.querySelector("[data-moved-target]");
+    if (focus && !hashTarget) {
       focus.scrollIntoView({ block: "center" });
+    } else if (moved && !hashTarget) {
+      var start = document.getElementById(moved.getAttribute("data-moved-target"));
+      if (start) { start.scrollIntoView({ block: "start" }); }
     }
+    followReading();
+    setUpEvaluator();
   });
 })();
