@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import FIXTURE_CORPUS, fake_settings
+from conftest import FIXTURE_CORPUS, client_for, fake_settings
 from fastapi.testclient import TestClient
 
 from indexer.build import build_index
@@ -26,9 +26,6 @@ from retriever.highlight import ScoredSentence
 from retriever.retriever import Retriever
 from retriever.schema import Signals
 from web.answer_block import answer_line, balanced_quote
-from web.app import create_app
-from web.deps import get_retriever
-from web.holder import RetrieverHolder
 from web.search_page import collapse_adjacent
 
 GAMMA = """Gamma Notes on Exploitation
@@ -104,11 +101,7 @@ def gamma(tmp_path_factory) -> Retriever:
 
 @pytest.fixture
 def client(gamma: Retriever) -> TestClient:
-    holder = RetrieverHolder(gamma.settings)
-    holder.set(gamma)
-    app = create_app(gamma.settings, holder=holder, load_on_startup=False)
-    app.dependency_overrides[get_retriever] = lambda: gamma
-    return TestClient(app)
+    return client_for(gamma.settings, gamma)
 
 
 def visible(html: str) -> str:
@@ -165,7 +158,18 @@ def test_a_table_row_is_a_small_table_never_a_quote() -> None:
     assert line.cells == ("Niche (police records management system)", "63")
     html = str(answer_line(AnswerSentence(ROW.text, 1, "table_row", line.caption, line.header, line.cells)))
     assert "<table" in html and "<caption>Table 8." in html and '<th scope="col">No. of respondents</th>' in html
-    assert "<td>63</td>" in html and "“" not in html and "”" not in html
+    assert '<td data-label="No. of respondents">63</td>' in html and "“" not in html and "”" not in html
+
+
+def test_a_table_of_three_named_columns_stacks_on_a_phone_with_its_column_names() -> None:
+    from web.render import table_card
+
+    three = "Table 1. Measures\nMeasure\tType\tDescription\nCAWN\tDirect\tA notice served by police"
+    html = str(table_card(three, []))
+    assert 'class="card-table stack"' in html
+    assert '<td data-label="Type">Direct</td>' in html and '<td data-label="Description">' in html
+    two = "Table 2. Places\nRecording location\tNo. of respondents\nNiche\t63"
+    assert "stack" not in str(table_card(two, []))  # two columns fit a phone as a table
 
 
 def test_a_line_of_a_table_passage_carries_its_caption_and_header() -> None:

@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 
 from reportqa.records import AnswerSentence
 from reportqa.speaker_codes import SPEAKER_CODES
-from web.render import display_sentence
+from web.render import display_sentence, labelled_cell, stack_class
 
 SPEAKER_RE = re.compile(r"\((" + "|".join(SPEAKER_CODES) + r")\)")
 TRAILING_CODE = re.compile(r"(\s*\((?:" + "|".join(SPEAKER_CODES) + r")\)[\s.,;]*)$")
@@ -66,14 +66,14 @@ def quoted_sentence(text: str) -> Markup:
 
 def row_table(caption: str, header: tuple[str, ...] | list[str], cells: tuple[str, ...] | list[str]) -> Markup:
     """One row of a table as a small HTML table: caption, column headers (when known), the row."""
-    out = [Markup('<div class="table-wrap answer-table"><table class="card-table row-table">')]
+    out = [Markup('<div class="table-wrap answer-table"><table class="card-table row-table%s">') % stack_class(header)]
     if caption:
         out.append(Markup("<caption>") + escape(caption) + Markup("</caption>"))
     if any(header):
         out.append(Markup("<thead><tr>") + Markup("").join(
             Markup('<th scope="col">') + escape(h) + Markup("</th>") for h in header) + Markup("</tr></thead>"))
     out.append(Markup('<tbody><tr class="evidence-row">') + Markup("").join(
-        Markup("<td>") + escape(c) + Markup("</td>") for c in cells) + Markup("</tr></tbody></table></div>"))
+        labelled_cell(c, header, i) for i, c in enumerate(cells)) + Markup("</tr></tbody></table></div>"))
     return Markup("").join(out)
 
 

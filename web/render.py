@@ -44,16 +44,32 @@ def table_card(text: str, spans: list[tuple[int, int]] | list[list[int]]) -> Mar
             continue
         hit = any(s < end and e > start for s, e in marked)
         rows.append((line.split("\t"), hit))
-    out = [Markup('<div class="table-wrap"><table class="card-table">')]
+    header = rows[0][0] if rows else []
+    out = [Markup('<div class="table-wrap"><table class="card-table%s">') % stack_class(header)]
     if caption:
         out.append(Markup("<caption>") + escape(" ".join(caption)) + Markup("</caption>"))
     for k, (cells, hit) in enumerate(rows):
-        tag = "th" if k == 0 else "td"
         cls = Markup(' class="evidence-row"') if hit else Markup("")
-        out.append(Markup("<tr%s>") % cls + Markup("").join(
-            Markup(f"<{tag}>") + escape(c) + Markup(f"</{tag}>") for c in cells) + Markup("</tr>"))
+        if k == 0:
+            inner = Markup("").join(Markup('<th scope="col">') + escape(c) + Markup("</th>") for c in cells)
+        else:
+            inner = Markup("").join(labelled_cell(c, header, i) for i, c in enumerate(cells))
+        out.append(Markup("<tr%s>") % cls + inner + Markup("</tr>"))
     out.append(Markup("</table></div>"))
     return Markup("").join(out)
+
+
+def stack_class(header: list[str] | tuple[str, ...]) -> Markup:
+    """' stack' for a table of three or more named columns: on a phone its rows are shown as stacked
+    'column: value' lines (see style.css), so no column is off to the side."""
+    return Markup(" stack") if len([h for h in header if h.strip()]) >= 3 else Markup("")
+
+
+def labelled_cell(text: str, header: list[str] | tuple[str, ...], i: int, prefix: Markup = Markup("")) -> Markup:
+    """A table cell carrying its column's name (``data-label``), for the stacked phone layout."""
+    label = header[i].strip() if i < len(header) else ""
+    attr = Markup(' data-label="%s"') % label if label else Markup("")
+    return Markup("<td%s>") % attr + prefix + escape(text) + Markup("</td>")
 
 
 def display_sentence(text: str) -> str:
@@ -208,7 +224,8 @@ class ReaderRenderer:
         caption_lines, header = (lines[:-1], lines[-1]) if lines else ([], "")
         top = Markup("").join(Markup('<span class="anchor" id="p-%s"></span>') % pid
                               for pid in self.anchors.get(start, []) if not rows or start != rows[0][0])
-        out = [top, Markup('<div class="table-wrap"><table>')]
+        columns = header.split("\t") if header else []
+        out = [top, Markup('<div class="table-wrap"><table class="doc-table%s">') % stack_class(columns)]
         if caption_lines:
             out.append(Markup("<caption>") + escape(" ".join(caption_lines)) + Markup("</caption>"))
         if header:
@@ -226,8 +243,8 @@ class ReaderRenderer:
                 self._focus_anchor_done = True
             cells = self.text[s:e].split("\t")
             out.append(Markup("<tr%s>") % cls + Markup("").join(
-                Markup("<td>") + (anchors if k == 0 else Markup("")) + escape(c) + Markup("</td>")
-                for k, c in enumerate(cells)) + Markup("</tr>"))
+                labelled_cell(c, columns, k, anchors if k == 0 else Markup("")) for k, c in enumerate(cells))
+                + Markup("</tr>"))
         out.append(Markup("</tbody></table></div>"))
         notes_start = rows[-1][1] if rows else start
         notes = self.text[notes_start:end].strip()
