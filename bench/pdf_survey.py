@@ -34,7 +34,7 @@ from indexer.corpus import SourceFile, sha256_file
 from indexer.document import CleanDocument, build_document
 from indexer.embedding import FakeEmbedder
 from indexer.loaders import RawDocument, load
-from indexer.markdown import BULLET_RE, CONTENTS_RE, HEADING_RE
+from indexer.markdown import CONTENTS_RE, HEADING_RE, parse_markdown
 from indexer.sentences import split_sentences
 from indexer.spec import chunking_config
 from reportqa.records import DocumentMeta
@@ -56,68 +56,43 @@ blockquote { font-style: italic; margin: 1em 2em; }
 
 
 def markdown_to_html(markdown: str, title: str = TITLE) -> str:
-    """The report as a printable HTML page (see the module docstring)."""
+    """The report as a printable HTML page (see the module docstring), rendered from the blocks the
+    indexer's own Markdown parser gives (``indexer.markdown.parse_markdown``). That parser does not keep
+    the '#' count of a line; each '#' line is printed at its own level again, so a quotation or caption
+    the conversion marked as a heading is set large in the PDF, as it would be in a real print."""
+    lines = markdown.split("\n")
+    headings = [(i, min(len(m.group(1)), 4), strip_markdown_inline(m.group(2)).strip())
+                for i, line in enumerate(lines) if (m := HEADING_RE.match(line.rstrip()))]
+    levels = {text: level for _, level, text in headings}
+    contents_heading = next((h for h in headings if CONTENTS_RE.match(h[2])), None)
+    blocks, contents = parse_markdown(markdown)
     out: list[str] = []
-    paragraph: list[str] = []
-    table: list[list[str]] = []
-    in_contents = False
-
-    def flush() -> None:
-        nonlocal paragraph, table
-        if paragraph:
-            text = " ".join(paragraph)
-            css = ' class="doctitle"' if match_key(text) == match_key(title) else ""
-            out.append(f"<p{css}>{html.escape(text)}</p>")
-            paragraph = []
-        if table:
-            head, *body = table
+    for block in blocks:
+        text = html.escape(block.text)
+        if block.kind == "table":
+            head, *body = block.rows
             cells = "".join(f"<th>{html.escape(c)}</th>" for c in head)
             rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in body)
             out.append(f"<table><thead><tr>{cells}</tr></thead><tbody>{rows}</tbody></table>")
-            table = []
-
-    for raw in markdown.split("\n"):
-        line = raw.rstrip()
-        if not line.strip():
-            flush()
-            continue
-        heading = HEADING_RE.match(line)
-        if in_contents and not heading:
+        elif block.text in levels and not block.explicit_callout:
+            out.append(f"<h{levels[block.text]}>{text}</h{levels[block.text]}>")
+        elif block.explicit_callout:
+            out.append(f"<blockquote>{text}</blockquote>")
+        elif block.kind == "list_item":
+            out.append(f"<ul><li>{text}</li></ul>")
+        else:
+            css = ' class="doctitle"' if match_key(block.text) == match_key(title) else ""
+            out.append(f"<p{css}>{text}</p>")
+    if contents_heading is not None:  # the contents list, where its heading stands: after the blocks before it
+        at, level, name = contents_heading
+        toc = [f"<h{level}>{html.escape(name)}</h{level}>"]
+        for line in contents:
             cells = [c.strip() for c in line.split("\t") if c.strip()]
             page = cells.pop() if cells and cells[-1].isdigit() else ""
             css = "toc sub" if line.startswith(("\t", " ")) else "toc"
-            out.append(f'<div class="{css}">{html.escape(" ".join(cells))} <span class="pg">{page}</span></div>')
-            continue
-        in_contents = False
-        if heading:
-            flush()
-            level = min(len(heading.group(1)), 4)
-            text = strip_markdown_inline(heading.group(2)).strip()
-            in_contents = bool(CONTENTS_RE.match(text))
-            out.append(f"<h{level}>{html.escape(text)}</h{level}>")
-            continue
-        if line.lstrip().startswith(">"):
-            flush()
-            out.append(f"<blockquote>{html.escape(strip_markdown_inline(line.lstrip()[1:].strip()))}</blockquote>")
-            continue
-        if "\t" in line:
-            if paragraph:
-                flush()
-            cells = [strip_markdown_inline(c).strip() for c in line.split("\t")]
-            while cells and not cells[-1]:
-                cells.pop()
-            table.append(cells)
-            continue
-        if table:
-            flush()
-        clean = strip_markdown_inline(line).strip()
-        if BULLET_RE.match(line):
-            flush()
-            item = html.escape(BULLET_RE.sub("", clean, count=1))
-            out.append(f"<ul><li>{item}</li></ul>")
-        elif clean:
-            paragraph.append(clean)
-    flush()
+            toc.append(f'<div class="{css}">{html.escape(" ".join(cells))} <span class="pg">{page}</span></div>')
+        before, _ = parse_markdown("\n".join(lines[:at]))
+        out[len(before):len(before)] = toc
     body = "\n".join(out)
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
             f"<style>{CSS}</style></head><body>{body}</body></html>")

@@ -129,7 +129,7 @@ class IndexBuilder:
                 if megabytes > settings.max_file_mb:
                     raise LoadError(source.path, f"it is {megabytes:.1f} MB, over the {settings.max_file_mb:g} MB "
                                     "limit per file (REPORTQA_MAX_FILE_MB)")
-                raw = load(source)
+                raw = load(source, settings.pdf_layout)
                 fallback = ""
                 if source.meta is None and not raw.title_hint:
                     blocks, _ = parse_blocks(raw, "")
@@ -191,7 +191,7 @@ class IndexBuilder:
         report.passages_with_questions = len({q.passage_idx for q in questions})
 
         acronyms = mine_acronyms([doc.text for _, doc in docs])
-        measures = measure_cards([doc for _, doc in docs], [c.passage for c in chunked], acronyms)
+        measures = measure_cards([doc for _, doc in docs], [c.passage for c in chunked], acronyms, settings)
         faiss_kind = "hnsw" if len(chunked) >= settings.hnsw_threshold else "flat"
         manifest = {
             "format_version": FORMAT_VERSION,
@@ -286,11 +286,11 @@ def structure_of(doc: CleanDocument) -> list:
     return out
 
 
-def measure_cards(docs: list[CleanDocument], passages: list, acronyms) -> list[MeasureCard]:
+def measure_cards(docs: list[CleanDocument], passages: list, acronyms, settings: Settings) -> list[MeasureCard]:
     """The measure cards (indexer.measures). A report whose table defeats them costs the cards,
     with a warning, never the index."""
     try:
-        return build_measure_cards(docs, passages, acronyms)
+        return build_measure_cards(docs, passages, acronyms, settings.measures)
     except Exception as exc:  # cards are an extra: an odd table must not stop the build
         log.warning("measure cards skipped: %s: %s", type(exc).__name__, exc)
         return []

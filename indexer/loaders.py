@@ -10,6 +10,7 @@ from typing import Literal
 
 from indexer.corpus import SourceFile
 from indexer.pdf_structure import OutlineEntry, PdfStructure, read_outline, read_structure
+from reportqa.settings import PdfLayoutConfig
 
 log = logging.getLogger(__name__)
 
@@ -38,16 +39,17 @@ class RawDocument:
     structure: PdfStructure | None = None  # PDFs: blocks from the outline, fonts and ruled tables
 
 
-def load(source: SourceFile) -> RawDocument:
+def load(source: SourceFile, pdf_layout: PdfLayoutConfig | None = None) -> RawDocument:
     """Read one corpus file with the loader registered for its suffix. Raises LoadError for an
-    unsupported suffix and for empty, binary, encrypted or malformed files."""
+    unsupported suffix and for empty, binary, encrypted or malformed files. ``pdf_layout``: how a
+    PDF's layout is read (``settings.pdf_layout``; default: ``PdfLayoutConfig()``)."""
     loader = LOADERS.get(source.path.suffix.lower())
     if loader is None:
         raise LoadError(source.path, f"unsupported file type; supported: {', '.join(LOADERS)}")
-    return loader(source)
+    return loader(source, pdf_layout or PdfLayoutConfig())
 
 
-def _load_text(source: SourceFile) -> RawDocument:
+def _load_text(source: SourceFile, _layout: PdfLayoutConfig) -> RawDocument:
     text = _read_text(source.path)
     fmt: SourceFormat = "markdown" if source.path.suffix.lower() == ".md" else "text"
     pages = text.split("\f") if "\f" in text else [text]
@@ -85,7 +87,7 @@ def _normalise_lines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _load_pdf(source: SourceFile) -> RawDocument:
+def _load_pdf(source: SourceFile, layout: PdfLayoutConfig) -> RawDocument:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -103,7 +105,7 @@ def _load_pdf(source: SourceFile) -> RawDocument:
                 raise LoadError(path, "the PDF is encrypted with a password; remove it first")
         title = _metadata_text(reader, "title", path)
         authors = _metadata_text(reader, "author", path)
-        structure = _structure(path, read_outline(reader)) if reader.pages else None
+        structure = _structure(path, read_outline(reader), layout) if reader.pages else None
         if structure is not None:
             pages = structure.page_texts
         else:  # no outline and one font throughout: the plain text, parsed by line heuristics
@@ -124,11 +126,11 @@ def _load_pdf(source: SourceFile) -> RawDocument:
                        authors_hint=authors, structure=structure)
 
 
-def _structure(path: Path, outline: list[OutlineEntry]) -> PdfStructure | None:
+def _structure(path: Path, outline: list[OutlineEntry], layout: PdfLayoutConfig) -> PdfStructure | None:
     """The PDF's structure from its outline, fonts and tables; None (with a warning) when the layout
     cannot be read, so that the report is still indexed from its plain text."""
     try:
-        return read_structure(path, outline)
+        return read_structure(path, outline, layout)
     except Exception as exc:  # pdfminer can fail where pypdf did not
         log.warning("%s: layout could not be read (%s: %s); using its plain text", path.name,
                     type(exc).__name__, exc)
@@ -147,8 +149,9 @@ def _metadata_text(reader: object, name: str, path: Path) -> str | None:
     return text
 
 
-# Suffix → loader. The corpus accepts exactly these suffixes (indexer.corpus.supported_suffixes).
-LOADERS: dict[str, Callable[[SourceFile], RawDocument]] = {
+# Suffix → loader (the file, and how a PDF's layout is read). The corpus accepts exactly these
+# suffixes (indexer.corpus.supported_suffixes).
+LOADERS: dict[str, Callable[[SourceFile, PdfLayoutConfig], RawDocument]] = {
     ".pdf": _load_pdf,
     ".txt": _load_text,
     ".md": _load_text,

@@ -36,6 +36,7 @@ from reportqa.measures_records import (
     measure_tokens,
 )
 from reportqa.records import DocumentMeta, Passage
+from reportqa.settings import MeasureConfig
 from reportqa.text import fold, stem, words
 
 SECTION_RE = re.compile(r"\bmeasures?\b", re.IGNORECASE)
@@ -49,7 +50,8 @@ PART_SPLIT_RE = re.compile(r"\s+[–—]\s+|\s*/\s*|\s+including\s+", re.IGNOREC
 BROKEN_HYPHEN_RE = re.compile(r"(\w)- (?=[a-z])")  # "Disruption- supportive", "gang- related"
 
 # Cue words of the grouping rule, matched against the passage's folded words (unstemmed, so
-# "working" in "multi-agency working" is not "worked"). A section title cue counts SECTION_CUE_WEIGHT.
+# "working" in "multi-agency working" is not "worked"). A section title cue counts
+# ``measure_section_cue_weight`` (the calibration numbers are in MeasureConfig, reportqa.settings).
 EFFECTIVENESS_CUES = frozenset("""
     effective effectiveness effectively worked works success successes successful successfully useful
     helpful impact impacts deterrent deter deters deterred benefit benefits beneficial valuable positive
@@ -61,12 +63,6 @@ CONCERN_CUES = frozenset("""
     problems lack lacking unable ineffective weakness weaknesses gap gaps inconsistent inconsistency
     unclear delay delays costly burden criticised criticism obstacles obstacle
 """.split())
-SECTION_CUE_WEIGHT = 2
-HEADING_WEIGHT = 3.0  # the measure is named in the passage's own section title
-TRAIL_WEIGHT = 1.0  # ... or in a section above it
-MENTION_CAP = 5
-TEXT_BONUS = 0.5  # prose over table rows and figures, at equal mentions
-SNIPPET_CHARS = 320
 
 
 @dataclass(frozen=True)
@@ -172,24 +168,26 @@ def names_of(row: MeasureRow, acronyms: list[Acronym]) -> tuple[str, list[str]]:
     return acronym, [n for n in unique if n != acronym]
 
 
-def classify(text: str, section: tuple[str, ...],
-             keys: Sequence[tuple[str, ...]] = ()) -> tuple[MeasureGroup, tuple[str, ...]]:
+def classify(text: str, section: tuple[str, ...], keys: Sequence[tuple[str, ...]] = (),
+             config: MeasureConfig | None = None) -> tuple[MeasureGroup, tuple[str, ...]]:
     """The group of a passage and the cue words that decided it.
 
     Effectiveness cues (effective, worked, success, useful…) and concern cues (concern, limitation,
     barrier, breach, challenge, however…) are counted in the passage text; a cue in its section
-    titles counts SECTION_CUE_WEIGHT. A cue that is part of the measure's own name ("Letters of
-    concern", from ``keys``) is not counted. No cue: "how it works". Otherwise the larger count wins; a
-    tie goes to "concerns", since a limit stated in an effectiveness passage is what a reader must not miss.
+    titles counts ``measure_section_cue_weight`` times (``config``; default ``MeasureConfig()``). A cue
+    that is part of the measure's own name ("Letters of concern", from ``keys``) is not counted. No cue:
+    "how it works". Otherwise the larger count wins; a tie goes to "concerns", since a limit stated in
+    an effectiveness passage is what a reader must not miss.
     """
+    weight = (config or MeasureConfig()).measure_section_cue_weight
     tokens = words(text)
     title_tokens = words(" ".join(section))
     eff = _cues(tokens, EFFECTIVENESS_CUES, _inside_names(text, keys))
     con = _cues(tokens, CONCERN_CUES, _inside_names(text, keys))
     title_eff = _cues(title_tokens, EFFECTIVENESS_CUES, _inside_names(" ".join(section), keys))
     title_con = _cues(title_tokens, CONCERN_CUES, _inside_names(" ".join(section), keys))
-    eff_score = len(eff) + SECTION_CUE_WEIGHT * len(title_eff)
-    con_score = len(con) + SECTION_CUE_WEIGHT * len(title_con)
+    eff_score = len(eff) + weight * len(title_eff)
+    con_score = len(con) + weight * len(title_con)
     if eff_score == con_score == 0:
         return "how_it_works", ()
     if con_score >= eff_score:
@@ -222,28 +220,36 @@ def _cues(tokens: list[str], cues: frozenset[str], inside: Counter[str]) -> list
     return out
 
 
-def centrality(card: MeasureCard, passage: Passage, mentions: int) -> tuple[float, bool]:
-    """How central the measure is to a passage: capped mentions, plus HEADING_WEIGHT when its own
-    section title names the measure (TRAIL_WEIGHT for a section above), plus TEXT_BONUS for prose."""
+def centrality(card: MeasureCard, passage: Passage, mentions: int,
+               config: MeasureConfig | None = None) -> tuple[float, bool]:
+    """How central the measure is to a passage: mentions up to ``measure_mention_cap``, plus
+    ``measure_heading_weight`` when its own section title names the measure (``measure_trail_weight``
+    for a section above), plus ``measure_text_bonus`` for prose (``config``, default ``MeasureConfig()``)."""
+    c = config or MeasureConfig()
     titles = [measure_tokens(t) for t in passage.section]
     in_heading = bool(titles) and card.mentions(titles[-1]) > 0
     in_trail = any(card.mentions(t) > 0 for t in titles[:-1])
-    score = min(mentions, MENTION_CAP) + HEADING_WEIGHT * in_heading + TRAIL_WEIGHT * in_trail
-    return score + (TEXT_BONUS if passage.kind == "text" else 0.0), in_heading
+    score = min(mentions, c.measure_mention_cap) + c.measure_heading_weight * in_heading \
+        + c.measure_trail_weight * in_trail
+    return score + (c.measure_text_bonus if passage.kind == "text" else 0.0), in_heading
 
 
-def snippet(card: MeasureCard, text: str) -> str:
-    """The first sentence of ``text`` naming the measure (the first sentence if none does), shortened."""
+def snippet(card: MeasureCard, text: str, config: MeasureConfig | None = None) -> str:
+    """The first sentence of ``text`` naming the measure (the first sentence if none does), shortened
+    to ``measure_snippet_chars``."""
+    limit = (config or MeasureConfig()).measure_snippet_chars
     spans = split_sentences(text) or [(0, len(text))]
     chosen = next((text[s:e] for s, e in spans if card.mentions(measure_tokens(text[s:e]))), text[slice(*spans[0])])
     chosen = " ".join(chosen.split())
-    return chosen if len(chosen) <= SNIPPET_CHARS else chosen[:SNIPPET_CHARS - 1].rstrip() + "…"
+    return chosen if len(chosen) <= limit else chosen[:limit - 1].rstrip() + "…"
 
 
 class MeasureCardBuilder:
     """Builds the cards of one index from its cleaned documents and passages."""
 
-    def __init__(self, docs: list[CleanDocument], passages: list[Passage], acronyms: list[Acronym]) -> None:
+    def __init__(self, docs: list[CleanDocument], passages: list[Passage], acronyms: list[Acronym],
+                 config: MeasureConfig | None = None) -> None:
+        self.config = config or MeasureConfig()
         self.docs = {d.meta.doc_id: d for d in docs}
         self.passages = passages
         self.acronyms = acronyms
@@ -339,10 +345,10 @@ class MeasureCardBuilder:
             mentions = card.mentions(tokens)
             if not mentions:
                 continue
-            score, in_heading = centrality(card, passage, mentions)
-            group, cues = classify(passage.text, passage.section, card.keys)
+            score, in_heading = centrality(card, passage, mentions, self.config)
+            group, cues = classify(passage.text, passage.section, card.keys, self.config)
             found.append((score, order, MeasurePassage(self.cite(passage), group, score, mentions, in_heading,
-                                                       snippet(card, passage.text), cues)))
+                                                       snippet(card, passage.text, self.config), cues)))
         card.passages = [p for _, _, p in sorted(found, key=lambda t: (-t[0], t[1]))]
 
     def _is_measure_table(self, passage: Passage) -> bool:
@@ -362,7 +368,8 @@ def _has(tokens: list[str], key: tuple[str, ...]) -> bool:
     return any(tuple(tokens[i:i + size]) == key for i in range(len(tokens) - size + 1))
 
 
-def build_measure_cards(docs: list[CleanDocument], passages: list[Passage],
-                        acronyms: list[Acronym]) -> list[MeasureCard]:
-    """The measure cards of an index (empty when no report has a measures table)."""
-    return MeasureCardBuilder(docs, passages, acronyms).build()
+def build_measure_cards(docs: list[CleanDocument], passages: list[Passage], acronyms: list[Acronym],
+                        config: MeasureConfig | None = None) -> list[MeasureCard]:
+    """The measure cards of an index (empty when no report has a measures table); ``config``:
+    ``settings.measures`` (default: ``MeasureConfig()``)."""
+    return MeasureCardBuilder(docs, passages, acronyms, config).build()

@@ -9,7 +9,8 @@ body text), and last the numbering heuristics of ``indexer.sections`` (applied l
 ``build_document``, when no trails are set here). Running headers, footers and page numbers are
 removed, and so are raised footnote marks; a two-column page is read column by column; tables come
 out as table blocks with their rows (a table cut by a page break is joined), captions as caption
-blocks. Thresholds are in ``PdfLayoutConfig``.
+blocks. Thresholds are in ``PdfLayoutConfig`` (reportqa.settings; ``settings.pdf_layout``), passed
+to ``read_structure`` by the index build; without one, the defaults apply.
 
 ``read_structure`` returns None when a PDF shows no font or outline structure at all (every line
 in one font): such a file is parsed from its plain text as before.
@@ -29,36 +30,13 @@ from indexer.cleaning import Vocabulary, fold_homoglyphs, normalize_unicode, rep
 from indexer.layout import BULLET_RE, _merge_across_pages, join_lines
 from indexer.markdown import CONTENTS_RE, is_quote_heading, is_url
 from indexer.sections import FRONT_MATTER, format_numbered
+from reportqa.settings import PdfLayoutConfig
 from reportqa.text import match_key
 
 BOLD_RE = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
 PAGE_NUMBER_RE = re.compile(r"^\s*(?:page\s+)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?\s*$", re.IGNORECASE)
 FOOTNOTE_MARK_RE = re.compile(r"^[\d,*†‡]{1,6}$")
 TOC_LINE_RE = re.compile(r"^(.*?\S)(?:\s*\.{2,})?\s+(\d{1,4})$")
-
-
-@dataclass(frozen=True)
-class PdfLayoutConfig:
-    """Thresholds of the layout reading, relative to the page or to the body-text size."""
-
-    heading_ratio: float = 1.12  # a line this much larger than the body text is a heading candidate
-    edge_share: float = 0.12  # top/bottom share of the page where running headers and footers sit
-    edge_lines: int = 2  # lines at each page edge examined for running headers/footers
-    running_share: float = 0.3  # a line recurring at page edges on this share of pages is running
-    running_tolerance: float = 4.0  # points: a running line sits at the same height on every page
-    paragraph_gap: float = 0.55  # a vertical gap over this many body sizes starts a new block
-    max_heading_words: int = 25  # longer 'headings' are emphasised paragraphs
-    max_bold_heading_words: int = 15
-    indent: float = 6.0  # points of left indent that make a contents entry one level deeper
-    column_gap: float = 1.8  # a horizontal gap this many font sizes wide separates two columns
-    column_rows: float = 0.3  # each column of a two-column page holds at least this share of its rows
-    column_spanning: float = 0.25  # at most this share of a two-column page's rows span the gutter
-    superscript: float = 0.9  # a raised number this much smaller than its line is a footnote mark
-    outline_agreement: float = 0.9  # share of numbered outline steps whose depth change fits the numbers
-    numbered_share: float = 0.3  # with this share of numbered headings, numbering decides levels
-
-
-CONFIG = PdfLayoutConfig()
 
 
 @dataclass(frozen=True)
@@ -141,7 +119,8 @@ def _is_bold(fontname: str) -> bool:
     return bool(BOLD_RE.search(fontname.split("+")[-1]))
 
 
-def _page_lines(page: Any, page_no: int, exclude: list[tuple[float, float, float, float]]) -> list[PdfLine]:
+def _page_lines(page: Any, page_no: int, exclude: list[tuple[float, float, float, float]],
+                config: PdfLayoutConfig) -> list[PdfLine]:
     """Words of a page (outside table areas) grouped into lines by their vertical position."""
     words = page.extract_words(extra_attrs=["size", "fontname"], keep_blank_chars=False, use_text_flow=False)
     def inside(w: dict) -> bool:
@@ -159,19 +138,19 @@ def _page_lines(page: Any, page_no: int, exclude: list[tuple[float, float, float
     for row in rows:
         row.sort(key=lambda w: w["x0"])
     lines = []
-    for row in _reading_order(rows, float(page.width)):
-        line = _line(row, page_no)
+    for row in _reading_order(rows, float(page.width), config):
+        line = _line(row, page_no, config)
         if line is not None:
             lines.append(line)
     return lines
 
 
-def _gutter(rows: list[list[dict]], width: float) -> float | None:
+def _gutter(rows: list[list[dict]], width: float, config: PdfLayoutConfig) -> float | None:
     """The x of a column gutter: a vertical band in the middle of the page that (almost) no row
     crosses, with lines of several words on both sides of it; None for a one-column page."""
     if len(rows) < 6:
         return None
-    spans = [_spans(row) for row in rows]
+    spans = [_spans(row, config) for row in rows]
     best: tuple[int, float, float] | None = None
     x = 0.3 * width
     while x <= 0.7 * width:
@@ -181,39 +160,39 @@ def _gutter(rows: list[list[dict]], width: float) -> float | None:
         x += 2.0
     assert best is not None
     crossing, _, gutter = best
-    if crossing > CONFIG.column_spanning * len(rows):
+    if crossing > config.pdf_column_spanning * len(rows):
         return None
     left = [[w for w in row if w["x1"] <= gutter] for row in rows]
     right = [[w for w in row if w["x0"] >= gutter] for row in rows]
     for side in (left, right):
         filled = [part for part in side if part]
-        if len(filled) < CONFIG.column_rows * len(rows) or sum(map(len, filled)) < 4 * len(filled):
+        if len(filled) < config.pdf_column_rows * len(rows) or sum(map(len, filled)) < 4 * len(filled):
             return None
     return gutter
 
 
-def _spans(row: list[dict]) -> list[tuple[float, float]]:
+def _spans(row: list[dict], config: PdfLayoutConfig) -> list[tuple[float, float]]:
     """The x extents of a row's runs of words, cut where the gap is as wide as a column gap."""
     spans = [(row[0]["x0"], row[0]["x1"])]
     for word in row[1:]:
-        if word["x0"] - spans[-1][1] > max(CONFIG.column_gap * word["size"], 12.0):
+        if word["x0"] - spans[-1][1] > max(config.pdf_column_gap * word["size"], 12.0):
             spans.append((word["x0"], word["x1"]))
         else:
             spans[-1] = (spans[-1][0], max(spans[-1][1], word["x1"]))
     return spans
 
 
-def _reading_order(rows: list[list[dict]], width: float) -> list[list[dict]]:
+def _reading_order(rows: list[list[dict]], width: float, config: PdfLayoutConfig) -> list[list[dict]]:
     """Rows as lines in reading order. On a two-column page the left column is read before the
     right one, between rows that span the gutter (titles, wide figures)."""
-    gutter = _gutter(rows, width)
+    gutter = _gutter(rows, width, config)
     if gutter is None:
         return rows
     out: list[list[dict]] = []
     left: list[list[dict]] = []
     right: list[list[dict]] = []
     for row in rows:
-        if any(a < gutter < b for a, b in _spans(row)):
+        if any(a < gutter < b for a, b in _spans(row, config)):
             out += left + right + [row]
             left, right = [], []
             continue
@@ -226,10 +205,10 @@ def _reading_order(rows: list[list[dict]], width: float) -> list[list[dict]]:
     return out + left + right
 
 
-def _line(row: list[dict], page_no: int) -> PdfLine | None:
+def _line(row: list[dict], page_no: int, config: PdfLayoutConfig) -> PdfLine | None:
     """One printed line from its words, without raised footnote marks."""
     biggest = max(w["size"] for w in row)
-    row = [w for w in row if not (FOOTNOTE_MARK_RE.match(w["text"]) and w["size"] < CONFIG.superscript * biggest
+    row = [w for w in row if not (FOOTNOTE_MARK_RE.match(w["text"]) and w["size"] < config.pdf_superscript * biggest
                                   and w["bottom"] < max(v["bottom"] for v in row) - 1)] or row
     text = clean_text(" ".join(w["text"] for w in row)).strip()
     if not text:
@@ -263,25 +242,26 @@ def _page_tables(page: Any, page_no: int) -> list[tuple[PdfTable, tuple[float, f
     return found
 
 
-def _drop_running_lines(pages: list[list[PdfLine]], heights: list[float]) -> list[list[PdfLine]]:
+def _drop_running_lines(pages: list[list[PdfLine]], heights: list[float],
+                        config: PdfLayoutConfig) -> list[list[PdfLine]]:
     """Remove running headers and footers: lines at a page edge that recur, at the same height, on
     many pages (digits ignored, so 'Page 3' matches 'Page 4'; a line set as a heading must recur word
     for word, so 'Part 1' and 'Part 2' headings stay), and page numbers at a page edge."""
     body = _body_size([ln for lines in pages for ln in lines])
 
     def edge(lines: list[PdfLine], height: float) -> list[PdfLine]:
-        top = [ln for ln in lines[:CONFIG.edge_lines] if ln.top < CONFIG.edge_share * height]
-        bottom = [ln for ln in lines[-CONFIG.edge_lines:] if ln.bottom > (1 - CONFIG.edge_share) * height]
+        top = [ln for ln in lines[:config.pdf_edge_lines] if ln.top < config.pdf_edge_share * height]
+        bottom = [ln for ln in lines[-config.pdf_edge_lines:] if ln.bottom > (1 - config.pdf_edge_share) * height]
         return top + bottom
 
     def key(line: PdfLine) -> tuple[str, int]:
-        text = line.text.lower() if _style(line, body) else running_line_key(line.text)
-        return text, round(line.top / CONFIG.running_tolerance)
+        text = line.text.lower() if _style(line, body, config) else running_line_key(line.text)
+        return text, round(line.top / config.pdf_running_tolerance)
 
     counts: Counter[tuple[str, int]] = Counter()
     for lines, height in zip(pages, heights):
         counts.update({key(ln) for ln in edge(lines, height) if running_line_key(ln.text)})
-    threshold = max(2, int(CONFIG.running_share * len(pages) + 0.999))
+    threshold = max(2, int(config.pdf_running_share * len(pages) + 0.999))
 
     def running(line: PdfLine) -> bool:
         text, slot = key(line)
@@ -314,21 +294,22 @@ def _body_size(lines: list[PdfLine]) -> float:
     return weights.most_common(1)[0][0] if weights else 10.0
 
 
-def _style(line: PdfLine, body: float) -> tuple[float, bool] | None:
+def _style(line: PdfLine, body: float, config: PdfLayoutConfig) -> tuple[float, bool] | None:
     """The heading style of a line (size, bold), or None for body text."""
-    if line.size >= CONFIG.heading_ratio * body:
+    if line.size >= config.pdf_heading_ratio * body:
         return (line.size, line.bold)
     if line.bold and line.size >= 0.95 * body and not BULLET_RE.match(line.text):
         return (line.size, True)
     return None
 
 
-def _extract_contents(items: list[PdfLine | PdfTable], body: float) -> tuple[list[PdfLine | PdfTable], list[str]]:
+def _extract_contents(items: list[PdfLine | PdfTable], body: float,
+                      config: PdfLayoutConfig) -> tuple[list[PdfLine | PdfTable], list[str]]:
     """Take the printed contents list out of the items: the lines after a 'Contents' line that end
     with a page number (a wrapped entry may take two lines). Returns the other items and the
     contents lines as 'title<TAB>page', a leading tab marking an indented entry."""
     start = next((i for i, it in enumerate(items) if isinstance(it, PdfLine) and CONTENTS_RE.match(it.text.strip())
-                  and (_style(it, body) is not None or len(it.text) < 25)), None)
+                  and (_style(it, body, config) is not None or len(it.text) < 25)), None)
     if start is None:
         return items, []
     entries: list[tuple[PdfLine, str, str]] = []
@@ -352,21 +333,21 @@ def _extract_contents(items: list[PdfLine | PdfTable], body: float) -> tuple[lis
     if not entries:
         return items, []
     left = min(e[0].x0 for e in entries)
-    lines = [("\t" if head.x0 > left + CONFIG.indent else "") + f"{title}\t{page}" for head, title, page in entries]
+    lines = [("\t" if head.x0 > left + config.pdf_indent else "") + f"{title}\t{page}" for head, title, page in entries]
     return items[:start] + items[end:], lines
 
 
-def _title_lines(items: list[PdfLine | PdfTable], body: float) -> set[int]:
+def _title_lines(items: list[PdfLine | PdfTable], body: float, config: PdfLayoutConfig) -> set[int]:
     """ids of the report's title on its first page: the lines, before any other heading there, in a
     size larger than every heading of the later pages (a report of one page has no title page)."""
-    later = {it.size for it in items if isinstance(it, PdfLine) and it.page > 0 and _style(it, body)}
+    later = {it.size for it in items if isinstance(it, PdfLine) and it.page > 0 and _style(it, body, config)}
     if not later:
         return set()
     title: set[int] = set()
     for item in items:
         if not isinstance(item, PdfLine) or item.page > 0:
             break
-        if _style(item, body) is None:
+        if _style(item, body, config) is None:
             continue
         if item.size <= max(later):
             break
@@ -374,7 +355,8 @@ def _title_lines(items: list[PdfLine | PdfTable], body: float) -> set[int]:
     return title
 
 
-def _group(items: list[PdfLine | PdfTable], body: float, titles: set[int]) -> list[tuple[str, list[PdfLine], Any]]:
+def _group(items: list[PdfLine | PdfTable], body: float, titles: set[int],
+           config: PdfLayoutConfig) -> list[tuple[str, list[PdfLine], Any]]:
     """Cut items into (kind, lines, extra) groups: 'heading' (extra = style), 'title', 'body', 'table'."""
     groups: list[tuple[str, list[PdfLine], Any]] = []
     prev: PdfLine | None = None
@@ -383,10 +365,10 @@ def _group(items: list[PdfLine | PdfTable], body: float, titles: set[int]) -> li
             groups.append(("table", [], item))
             prev = None
             continue
-        style = _style(item, body)
+        style = _style(item, body, config)
         kind = "title" if id(item) in titles else "heading" if style else "body"
         same = (prev is not None and groups and groups[-1][0] == kind and prev.page == item.page
-                and -1.0 <= item.top - prev.bottom <= CONFIG.paragraph_gap * max(body, item.size)
+                and -1.0 <= item.top - prev.bottom <= config.pdf_paragraph_gap * max(body, item.size)
                 and (kind != "heading" or groups[-1][2] == style)
                 and not (kind == "body" and BULLET_RE.match(item.text))
                 and not (kind == "body" and is_caption(item.text)))
@@ -398,8 +380,8 @@ def _group(items: list[PdfLine | PdfTable], body: float, titles: set[int]) -> li
     return groups
 
 
-def _blocks(groups: list[tuple[str, list[PdfLine], Any]], vocab: Vocabulary,
-            body: float) -> tuple[list[Block], dict[int, Any]]:
+def _blocks(groups: list[tuple[str, list[PdfLine], Any]], vocab: Vocabulary, body: float,
+            config: PdfLayoutConfig) -> tuple[list[Block], dict[int, Any]]:
     """Blocks of the groups, and the heading style of each heading block (by id)."""
     blocks: list[Block] = []
     styles: dict[int, Any] = {}
@@ -411,8 +393,8 @@ def _blocks(groups: list[tuple[str, list[PdfLine], Any]], vocab: Vocabulary,
         text = join_lines([ln.text for ln in lines], vocab)
         if kind == "heading":
             words = len(text.split())
-            large = extra[0] >= CONFIG.heading_ratio * body
-            limit = CONFIG.max_heading_words if large else CONFIG.max_bold_heading_words
+            large = extra[0] >= config.pdf_heading_ratio * body
+            limit = config.pdf_max_heading_words if large else config.pdf_max_bold_heading_words
             if is_caption(text):
                 blocks.append(Block("caption", text, page, page_end))
             elif is_quote_heading(text) or is_url(text) or words > limit or not any(c.isalpha() for c in text):
@@ -492,7 +474,7 @@ def _walk_trails(blocks: list[Block], levels: dict[int, int], pushes: dict[int, 
         block.section = tuple(t for _, t in stack) or (FRONT_MATTER,)
 
 
-def _apply_outline(blocks: list[Block], outline: list[OutlineEntry]) -> bool:
+def _apply_outline(blocks: list[Block], outline: list[OutlineEntry], config: PdfLayoutConfig) -> bool:
     """Mark the blocks that print each outline entry as headings; blocks that looked like headings
     but are not in the outline become paragraphs. When the outline's levels can be trusted (see
     ``levels_follow_numbering``) set every block's trail from them and return True."""
@@ -531,23 +513,24 @@ def _apply_outline(blocks: list[Block], outline: list[OutlineEntry]) -> bool:
     for block in blocks:
         if block.kind == "heading" and id(block) not in levels:
             block.kind = "paragraph"
-    if levels_follow_numbering(outline):
+    if levels_follow_numbering(outline, config):
         _walk_trails(blocks, levels, pushes)
         return True
     return False
 
 
-def levels_follow_numbering(outline: list[OutlineEntry]) -> bool:
+def levels_follow_numbering(outline: list[OutlineEntry], config: PdfLayoutConfig | None = None) -> bool:
     """Whether the outline's depths agree with its headings' numbers ('1.2' one deeper than '1.').
     An outline made from HTML heading tags (a browser's 'print to PDF') often does not; then its
     headings are kept but their levels come from the numbering and the contents list."""
+    config = config or PdfLayoutConfig()
     numbered = [(heading_number(e.title)[0], e.level) for e in outline]
     pairs = [(n, lv) for n, lv in numbered if n is not None]
     if len(pairs) < 2:
         return True
     agree = sum(1 for (a, la), (b, lb) in zip(pairs, pairs[1:]) if (len(b) - len(a) > 0) == (lb - la > 0)
                 and (len(b) - len(a) < 0) == (lb - la < 0))
-    return agree >= CONFIG.outline_agreement * (len(pairs) - 1)
+    return agree >= config.pdf_outline_agreement * (len(pairs) - 1)
 
 
 def _apply_size_ranks(blocks: list[Block], styles: dict[int, Any]) -> None:
@@ -570,11 +553,14 @@ def carry_trails(blocks: list[Block]) -> list[Block]:
     return blocks
 
 
-def read_structure(path: Path, outline: list[OutlineEntry]) -> PdfStructure | None:
+def read_structure(path: Path, outline: list[OutlineEntry],
+                   config: PdfLayoutConfig | None = None) -> PdfStructure | None:
     """The structure of the PDF at ``path`` (see the module docstring), or None when it has neither
     an outline nor any line set apart by size or weight. Raises whatever pdfplumber raises for a
-    file it cannot parse."""
+    file it cannot parse. ``config``: the layout thresholds (default: ``PdfLayoutConfig()``)."""
     import pdfplumber
+
+    config = config or PdfLayoutConfig()
 
     pages: list[list[PdfLine]] = []
     heights: list[float] = []
@@ -583,19 +569,19 @@ def read_structure(path: Path, outline: list[OutlineEntry]) -> PdfStructure | No
         for page_no, page in enumerate(pdf.pages):
             found = _page_tables(page, page_no)
             tables.extend(t for t, _ in found)
-            pages.append(_page_lines(page, page_no, [bbox for _, bbox in found]))
+            pages.append(_page_lines(page, page_no, [bbox for _, bbox in found], config))
             heights.append(float(page.height))
             page.close()  # free the page's parsed objects: a long report need not sit in memory
-    pages = _drop_running_lines(pages, heights)
+    pages = _drop_running_lines(pages, heights, config)
     all_lines = [ln for lines in pages for ln in lines]
     body = _body_size(all_lines)
-    if not outline and not any(_style(ln, body) for ln in all_lines):
+    if not outline and not any(_style(ln, body, config) for ln in all_lines):
         return None
     items = _with_tables(pages, tables)
-    items, contents = _extract_contents(items, body)
-    titles = _title_lines(items, body)
+    items, contents = _extract_contents(items, body, config)
+    titles = _title_lines(items, body, config)
     vocab = Vocabulary.of("\n".join(ln.text for ln in all_lines))
-    blocks, styles = _blocks(_group(items, body, titles), vocab, body)
+    blocks, styles = _blocks(_group(items, body, titles, config), vocab, body, config)
     for block in blocks:
         block.text = repair_glued_compounds(block.text, vocab)
         block.rows = [[repair_glued_compounds(join_lines(c.split("\n"), vocab), vocab) for c in row]
@@ -606,11 +592,11 @@ def read_structure(path: Path, outline: list[OutlineEntry]) -> PdfStructure | No
     structure = PdfStructure(blocks=blocks, contents=contents, title=title_text, tables=len(tables),
                              page_texts=page_texts)
     if outline:
-        structure.trails_set, structure.source = _apply_outline(blocks, outline), "outline"
+        structure.trails_set, structure.source = _apply_outline(blocks, outline, config), "outline"
         return structure
     headings = [b for b in blocks if b.kind == "heading"]
     numbered = sum(1 for b in headings if b.number is not None or APPENDIX_RE.match(b.text))
-    if headings and not contents and numbered < CONFIG.numbered_share * len(headings):
+    if headings and not contents and numbered < config.pdf_numbered_share * len(headings):
         _apply_size_ranks(blocks, {k: v for k, v in styles.items() if k in {id(b) for b in headings}})
         structure.trails_set = True
     if structure.title is None and headings:

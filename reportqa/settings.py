@@ -3,10 +3,11 @@
 Every value can be overridden by an environment variable with the prefix ``REPORTQA_``
 (for example ``REPORTQA_INDEX_DIR=/srv/index``); command-line flags override both.
 
-The tuned numbers of each query stage are declared once, with their bounds, in a config class
-of their own (``AnalysisConfig``, ``CandidateConfig``, ``RankingConfig``, ``AnswerConfig``,
-``DecisionConfig``). ``Settings`` inherits all of them, so each stays settable by environment
-variable, and hands each stage its own typed, frozen config (``settings.candidates`` …).
+The tuned numbers of each stage are declared once, with their bounds, in a config class of
+their own (index time: ``ChunkerConfig``, ``PdfLayoutConfig``, ``MeasureConfig``; query time:
+``AnalysisConfig``, ``CandidateConfig``, ``RankingConfig``, ``AnswerConfig``, ``DecisionConfig``).
+``Settings`` inherits all of them, so each stays settable by environment variable, and hands each
+stage its own typed, frozen config (``settings.candidates``, ``settings.pdf_layout`` …).
 """
 
 from __future__ import annotations
@@ -77,6 +78,57 @@ class ChunkerConfig(BaseModel):
                                    "passage, as a share of the target")
     chunk_tail_merge: float = Field(0.25, ge=0, le=1, description="a section's last passage smaller than this "
                                     "share of the target joins the one before")
+
+
+class PdfLayoutConfig(BaseModel):
+    """How a PDF's layout is read (indexer.pdf_structure): thresholds relative to the page or to the
+    body-text size. They change what an index holds, but are not part of its build spec (the fitted
+    weights' fingerprint includes that spec): after changing one, run ``reportqa index --rebuild``."""
+
+    pdf_heading_ratio: float = Field(1.12, ge=1, le=3, description="a line this much larger than the body "
+                                     "text is a heading candidate")
+    pdf_edge_share: float = Field(0.12, gt=0, le=0.5, description="top/bottom share of the page where running "
+                                  "headers and footers sit")
+    pdf_edge_lines: int = Field(2, ge=1, le=10, description="lines at each page edge examined for running "
+                                "headers/footers")
+    pdf_running_share: float = Field(0.3, gt=0, le=1, description="a line recurring at page edges on this share "
+                                     "of pages is a running header or footer")
+    pdf_running_tolerance: float = Field(4.0, gt=0, le=50, description="points: a running line sits at the same "
+                                         "height on every page")
+    pdf_paragraph_gap: float = Field(0.55, ge=0, le=5, description="a vertical gap over this many body sizes "
+                                     "starts a new block")
+    pdf_max_heading_words: int = Field(25, ge=1, le=200, description="longer large-type 'headings' are "
+                                       "emphasised paragraphs")
+    pdf_max_bold_heading_words: int = Field(15, ge=1, le=200, description="likewise for bold body-size lines")
+    pdf_indent: float = Field(6.0, ge=0, le=200, description="points of left indent that make a contents entry "
+                              "one level deeper")
+    pdf_column_gap: float = Field(1.8, gt=0, le=20, description="a horizontal gap this many font sizes wide "
+                                  "separates two columns")
+    pdf_column_rows: float = Field(0.3, ge=0, le=1, description="each column of a two-column page holds at least "
+                                   "this share of its rows")
+    pdf_column_spanning: float = Field(0.25, ge=0, le=1, description="at most this share of a two-column page's "
+                                       "rows span the gutter")
+    pdf_superscript: float = Field(0.9, gt=0, le=1, description="a raised number this much smaller than its line "
+                                   "is a footnote mark")
+    pdf_outline_agreement: float = Field(0.9, ge=0, le=1, description="share of numbered outline steps whose "
+                                         "depth change must fit the numbers for the outline's levels to be used")
+    pdf_numbered_share: float = Field(0.3, ge=0, le=1, description="with this share of numbered headings, "
+                                      "numbering decides levels (else font size ranks)")
+
+
+class MeasureConfig(BaseModel):
+    """How measure cards group and rank passages (indexer.measures). Built at index time but not part
+    of the build spec (see ``PdfLayoutConfig``): after changing one, run ``reportqa index --rebuild``."""
+
+    measure_section_cue_weight: int = Field(2, ge=0, le=20, description="a cue word in the section titles "
+                                            "counts this many times a cue in the text")
+    measure_heading_weight: float = Field(3.0, ge=0, le=100, description="centrality added when the passage's "
+                                          "own section title names the measure")
+    measure_trail_weight: float = Field(1.0, ge=0, le=100, description="... when a section above it does")
+    measure_mention_cap: int = Field(5, ge=1, le=100, description="mentions counted towards centrality")
+    measure_text_bonus: float = Field(0.5, ge=0, le=10, description="prose over table rows and figures, at "
+                                      "equal mentions")
+    measure_snippet_chars: int = Field(320, ge=40, le=5000, description="longest snippet shown for a passage")
 
 
 class AnalysisConfig(BaseModel):
@@ -161,8 +213,8 @@ class DecisionConfig(BaseModel):
 C = TypeVar("C", bound=BaseModel)
 
 
-class Settings(BaseSettings, ChunkerConfig, AnalysisConfig, CandidateConfig, RankingConfig, AnswerConfig,
-               DecisionConfig):
+class Settings(BaseSettings, ChunkerConfig, PdfLayoutConfig, MeasureConfig, AnalysisConfig, CandidateConfig,
+               RankingConfig, AnswerConfig, DecisionConfig):
     """All tunable values in one place. Build-affecting values are recorded in the index manifest,
     and the values the weights were fitted under in weights.json."""
 
@@ -264,6 +316,8 @@ class Settings(BaseSettings, ChunkerConfig, AnalysisConfig, CandidateConfig, Ran
         return cls.model_validate({name: getattr(self, name) for name in cls.model_fields})
 
     chunker = property(lambda self: self._part(ChunkerConfig), doc="the chunker's config")
+    pdf_layout = property(lambda self: self._part(PdfLayoutConfig), doc="the PDF layout reader's config")
+    measures = property(lambda self: self._part(MeasureConfig), doc="the measure cards' config")
     analysis = property(lambda self: self._part(AnalysisConfig), doc="the query analyser's config")
     candidates = property(lambda self: self._part(CandidateConfig), doc="candidate generation's config")
     ranking = property(lambda self: self._part(RankingConfig), doc="the ranking stage's config")

@@ -32,6 +32,44 @@ def fake_settings(corpus: Path, index: Path, **extra) -> Settings:
     return Settings(**values)
 
 
+def evaluator_settings(settings: Settings, judgements: Path, eval_root: Path) -> Settings:
+    """``settings`` with evaluator mode on, judgements written to ``judgements``, and the question sets
+    and eval run reports under ``eval_root / "eval"``."""
+    return settings.model_copy(update={"evaluator_mode": True, "judgements_path": judgements,
+                                       "eval_dir": eval_root / "eval", "reports_dir": eval_root / "eval" / "reports"})
+
+
+def app_for(settings: Settings, retriever):
+    """The web app serving ``retriever`` under ``settings``, as the web tests use it: the retriever is
+    set in the app's holder (nothing is loaded at startup) and injected by a dependency override."""
+    from web.app import create_app
+    from web.deps import get_retriever
+    from web.holder import RetrieverHolder
+
+    holder = RetrieverHolder(settings)
+    holder.set(retriever)
+    app = create_app(settings, holder=holder, load_on_startup=False)
+    app.dependency_overrides[get_retriever] = lambda: retriever
+    return app
+
+
+def client_for(settings: Settings, retriever, **client_options):
+    """A TestClient of ``app_for(settings, retriever)``; ``client_options`` go to the TestClient."""
+    from fastapi.testclient import TestClient
+
+    return TestClient(app_for(settings, retriever), **client_options)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium for a module's browser tests (tests/browser_support.py): skipped without
+    Chromium, failed instead with REPORTQA_REQUIRE_BROWSER=1."""
+    from browser_support import chromium
+
+    with chromium() as instance:
+        yield instance
+
+
 @pytest.fixture
 def corpus_copy(tmp_path: Path) -> Path:
     """A writable copy of the fixture corpus."""

@@ -1,85 +1,26 @@
 """End to end in a real headless Chromium: the real server over the real bundled index.
 
-Needs Debian's chromium (/usr/bin/chromium) and the playwright package; Playwright's own
-browser download is not used. Screenshots go to test-artifacts/. Set REPORTQA_REQUIRE_BROWSER=1
-(as CI does) to fail rather than skip when Chromium is missing.
+Needs Debian's chromium (/usr/bin/chromium) and the playwright package (see tests/browser_support.py;
+the ``browser`` fixture is in tests/conftest.py). Screenshots go to test-artifacts/. Set
+REPORTQA_REQUIRE_BROWSER=1 (as CI does) to fail rather than skip when Chromium is missing.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
-from pathlib import Path
 
 import pytest
-
-from reportqa.settings import PROJECT_ROOT
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = PROJECT_ROOT / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+from browser_support import ARTIFACTS, cli_server, require_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
 
-def _require_browser() -> None:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("REPORTQA_REQUIRE_BROWSER") == "1":
-            pytest.fail("Chromium is required: apt-get install chromium")
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(real_settings):
-    _require_browser()
-    port = _free_port()
-    env = dict(os.environ, REPORTQA_INDEX_DIR=str(real_settings.index_dir),
-               REPORTQA_CORPUS_DIR=str(real_settings.corpus_dir), HF_HUB_OFFLINE="1")
-    process = subprocess.Popen([sys.executable, "-m", "reportqa.cli", "serve", "--port", str(port)],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"server exited: {process.stdout.read() if process.stdout else ''}")
-        try:
-            with urllib.request.urlopen(base + "/api/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        process.kill()
-        pytest.fail("server did not start within 120 s")
-    yield base
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    _require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
+    require_browser()
+    with cli_server({"REPORTQA_INDEX_DIR": str(real_settings.index_dir),
+                     "REPORTQA_CORPUS_DIR": str(real_settings.corpus_dir), "HF_HUB_OFFLINE": "1"}) as base:
+        yield base
 
 
 def test_ask_read_in_context_copy_and_glossary(server, browser) -> None:

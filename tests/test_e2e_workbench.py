@@ -4,16 +4,12 @@ and phone widths. Set REPORTQA_REQUIRE_BROWSER=1 to fail rather than skip withou
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
-import time
 import urllib.request
 
 import pytest
+from browser_support import ARTIFACTS, cli_server, require_browser
 from conftest import FIXTURE_CORPUS, fake_settings
-from test_e2e_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _free_port, _require_browser
 from test_workbench import write_questions
 
 from indexer.build import build_index
@@ -26,7 +22,7 @@ pytestmark = [pytest.mark.browser]
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """A server with evaluator mode on, over a fake-embedder index and two eval runs (bm25, dense)."""
-    _require_browser()
+    require_browser()
     from eval.evaluate import evaluate
     from retriever.retriever import Retriever
 
@@ -38,45 +34,13 @@ def served(tmp_path_factory):
     questions = write_questions(root / "eval" / "questions.jsonl")
     evaluate(Retriever.open(settings, embedder=embedder), questions, "dev", ["bm25", "dense"],
              root / "eval" / "reports", with_ask=False)
-    port = _free_port()
-    env = dict(os.environ, REPORTQA_INDEX_DIR=str(settings.index_dir), REPORTQA_CORPUS_DIR=str(settings.corpus_dir),
+    env = dict(REPORTQA_INDEX_DIR=str(settings.index_dir), REPORTQA_CORPUS_DIR=str(settings.corpus_dir),
                REPORTQA_EMBEDDER="fake", REPORTQA_CHUNK_TARGET_TOKENS="60",
                REPORTQA_WEIGHTS_PATH=str(settings.weights_path),
                REPORTQA_EVALUATOR_MODE="true", REPORTQA_EVAL_DIR=str(root / "eval"),
                REPORTQA_REPORTS_DIR=str(root / "eval" / "reports"), REPORTQA_JUDGEMENTS_PATH=str(root / "j.jsonl"))
-    process = subprocess.Popen([sys.executable, "-m", "reportqa.cli", "serve", "--port", str(port)], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"server exited: {process.stdout.read() if process.stdout else ''}")
-        try:
-            with urllib.request.urlopen(base + "/api/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        process.kill()
-        pytest.fail("server did not start within 120 s")
-    yield base, root
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    _require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
+    with cli_server(env) as base:
+        yield base, root
 
 
 def test_failures_drill_down_judge_with_a_name_and_undo(served, browser) -> None:

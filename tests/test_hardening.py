@@ -17,19 +17,16 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from conftest import FIXTURE_CORPUS, REAL_CORPUS, fake_settings
+from browser_support import free_port
+from conftest import FIXTURE_CORPUS, REAL_CORPUS, client_for, fake_settings
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_e2e_browser import _free_port
 from test_loaders import make_pdf
 
 from indexer.build import build_index
 from indexer.embedding import FakeEmbedder
 from indexer.store import live_build, open_index
-from web.app import create_app
-from web.deps import get_retriever
-from web.holder import RetrieverHolder
 
 FTS_AND_REGEX = st.sampled_from(['"', "*", "NEAR(", "AND", "OR", "NOT", "-", ":", "(", ")", "^", "\\", "[", "]",
                                  "{", "}", "|", "$", ".*", "%", "_", "'", "\x00", "\u202e", "😀", "\r\n", "\t"])
@@ -61,11 +58,7 @@ def test_query_path_never_raises(fake_retriever, query: str) -> None:
 def fuzz_client(fake_retriever, tmp_path_factory) -> TestClient:
     settings_ = fake_retriever.settings.model_copy(update={
         "evaluator_mode": True, "judgements_path": tmp_path_factory.mktemp("j") / "judgements.jsonl"})
-    holder = RetrieverHolder(settings_)
-    holder.set(fake_retriever)
-    app = create_app(settings_, holder=holder, load_on_startup=False)
-    app.dependency_overrides[get_retriever] = lambda: fake_retriever
-    return TestClient(app, raise_server_exceptions=False)
+    return client_for(settings_, fake_retriever, raise_server_exceptions=False)
 
 
 @FUZZ
@@ -139,7 +132,7 @@ def test_kill_9_mid_build_leaves_previous_index(big_corpus) -> None:
 
 
 def test_server_keeps_answering_through_a_rebuild(big_corpus) -> None:
-    port = _free_port()
+    port = free_port()
     server = _cli(["serve", "--port", str(port)], big_corpus, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -11,7 +11,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import REAL_CORPUS, fake_settings
+from browser_support import ARTIFACTS
+from conftest import REAL_CORPUS, client_for, fake_settings
 from fastapi.testclient import TestClient
 
 from indexer.build import build_index
@@ -19,10 +20,8 @@ from indexer.embedding import FakeEmbedder
 from indexer.measures import MeasureRow, classify, names_of
 from indexer.store import MEASURES, IndexCorruptError, live_build, read_manifest, read_measures, verify_files
 from reportqa.measures_records import cards_from_json, cards_to_json, measure_tokens
+from reportqa.settings import MeasureConfig
 from retriever.retriever import Retriever
-from web.app import create_app
-from web.deps import get_retriever
-from web.holder import RetrieverHolder
 
 APPENDIX_HEADING = "# Appendix A: Disruption measures"
 
@@ -94,14 +93,6 @@ def open_fake(corpus: Path, index: Path) -> Retriever:
     return Retriever.open(settings, embedder=embedder)
 
 
-def client_for(retriever: Retriever) -> TestClient:
-    holder = RetrieverHolder(retriever.settings)
-    holder.set(retriever)
-    app = create_app(retriever.settings, holder=holder, load_on_startup=False)
-    app.dependency_overrides[get_retriever] = lambda: retriever
-    return TestClient(app)
-
-
 @pytest.fixture(scope="module")
 def real(tmp_path_factory) -> Retriever:
     """The bundled reports, indexed with the fake embedder (cards need passages, not vectors)."""
@@ -118,7 +109,7 @@ def tiny(tmp_path_factory) -> Retriever:
 
 @pytest.fixture(scope="module")
 def tiny_client(tiny) -> TestClient:
-    return client_for(tiny)
+    return client_for(tiny.settings, tiny)
 
 
 # --- the real reports ---------------------------------------------------------------------------------------
@@ -172,7 +163,7 @@ def test_an_index_without_cards_still_loads(tmp_path: Path) -> None:
     retriever = open_fake(corpus, tmp_path / "index")
     assert len(retriever.measures) == 0 and retriever.measure_for("CAWN") is None
     assert not (live_build(tmp_path / "index") / MEASURES).exists()
-    page = client_for(retriever).get("/measures")
+    page = client_for(retriever.settings, retriever).get("/measures")
     assert page.status_code == 200 and "no measure cards" in page.text
 
 
@@ -219,6 +210,21 @@ def test_a_cue_in_the_measures_own_name_does_not_count() -> None:
     assert classify("Letters of concern are sent by post.", ("4. Letters of concern",))[0] == "concerns"
     group, cues = classify("Letters of concern raised a concern with officers.", ("1. Intro",), keys)
     assert group == "concerns" and cues == ("concern",)
+
+
+def test_the_grouping_and_ranking_numbers_come_from_the_settings(tmp_path: Path) -> None:
+    """MeasureConfig (settings.measures) reaches the cards: by argument, and through the index build."""
+    section = ("5. Why it was effective",)
+    assert classify("Officers raised a concern.", section)[0] == "effectiveness"  # a title cue counts twice
+    assert classify("Officers raised a concern.", section, config=MeasureConfig(measure_section_cue_weight=0)
+                    )[0] == "concerns"
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "measures-report.md").write_text(TINY_REPORT, encoding="utf-8")
+    settings = fake_settings(tmp_path / "corpus", tmp_path / "index").model_copy(update={"measure_snippet_chars": 40})
+    build_index(settings, embedder=FakeEmbedder(), progress=False)
+    cawn = Retriever.open(settings, embedder=FakeEmbedder()).measure_for("CAWN")
+    assert cawn.passages and all(len(p.snippet) <= 40 for p in cawn.passages)
+    assert any(p.snippet.endswith("…") for p in cawn.passages)
 
 
 def test_tiny_ranking_and_citations(tiny) -> None:
@@ -315,40 +321,34 @@ def test_measures_api(tiny_client, tiny) -> None:
 # --- a 360-pixel phone, JavaScript off and on (real Chromium; pages served by the TestClient) -----------------
 @pytest.mark.browser
 @pytest.mark.parametrize("javascript", [False, True])
-def test_measure_pages_fit_a_phone(real, javascript: bool) -> None:
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(chromium).exists():
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    client = client_for(real)
+def test_measure_pages_fit_a_phone(real, browser, javascript: bool) -> None:
+    client = client_for(real.settings, real)
 
     def serve(route) -> None:
         response = client.get(route.request.url.replace("http://testserver", ""))
         route.fulfill(status=response.status_code, body=response.content,
                       headers={"content-type": response.headers.get("content-type", "text/html")})
 
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--headless", "--no-sandbox", "--disable-gpu"])
-        try:
-            context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True,
-                                          java_script_enabled=javascript)
-            page = context.new_page()
-            page.route("http://testserver/**", serve)
-            card = real.measure_for("CAWN")
-            for path in ("/measures", f"/measures/{card.slug}", "/measures/device-scrutiny-child-abuse-image-database",
-                         "/?q=CAWN"):
-                page.goto("http://testserver" + path)
-                assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
-            page.goto("http://testserver/measures")
-            page.click(f"a[href$='/measures/{card.slug}']")
-            assert page.locator("h1").inner_text() == card.name
-            page.locator("details summary").first.click()  # "Show N more" opens without JavaScript too
-            assert page.locator("details[open]").count() == 1
-            if javascript:
-                page.screenshot(path=str(Path(__file__).parent.parent / "test-artifacts" / "measure-card-360.png"),
-                                full_page=True)
-        finally:
-            browser.close()
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True,
+                                  java_script_enabled=javascript)
+    try:
+        page = context.new_page()
+        page.route("http://testserver/**", serve)
+        card = real.measure_for("CAWN")
+        for path in ("/measures", f"/measures/{card.slug}", "/measures/device-scrutiny-child-abuse-image-database",
+                     "/?q=CAWN"):
+            page.goto("http://testserver" + path)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
+        page.goto("http://testserver/measures")
+        page.click(f"a[href$='/measures/{card.slug}']")
+        assert page.locator("h1").inner_text() == card.name
+        page.locator("details summary").first.click()  # "Show N more" opens without JavaScript too
+        assert page.locator("details[open]").count() == 1
+        if javascript:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "measure-card-360.png"), full_page=True)
+    finally:
+        context.close()
 
 
 @pytest.mark.model

@@ -14,6 +14,7 @@ from indexer.loaders import load
 from indexer.pdf_structure import OutlineEntry, levels_follow_numbering
 from indexer.titles import distinct_short_titles, short_title
 from reportqa.records import DocumentMeta
+from reportqa.settings import Settings
 from tests import pdf_fixtures as fx
 
 needs_chromium = pytest.mark.skipif(not fx.CHROMIUM.exists(), reason="Chromium is not installed (/usr/bin/chromium)")
@@ -54,6 +55,18 @@ def test_outline_levels_that_contradict_the_numbering_give_way_to_it(tmp_path: P
     flat = [OutlineEntry("1. A", 1, 0), OutlineEntry("1.1 B", 1, 0), OutlineEntry("1.2 C", 1, 1),
             OutlineEntry("2. D", 1, 1)]
     assert levels_follow_numbering(nested) and not levels_follow_numbering(flat)
+
+
+def test_layout_thresholds_come_from_the_settings(tmp_path: Path) -> None:
+    """PdfLayoutConfig (settings.pdf_layout) reaches the reader: trusting any outline's levels keeps the
+    flat outline's levels, so the numbered sub-heading no longer nests."""
+    flat = [OutlineEntry("1. A", 1, 0), OutlineEntry("1.1 B", 1, 0), OutlineEntry("2. C", 1, 1)]
+    trusting = Settings(pdf_outline_agreement=0).pdf_layout
+    assert levels_follow_numbering(flat, trusting) and not levels_follow_numbering(flat)
+    path = fx.flat_outline_pdf(tmp_path / "flat.pdf")
+    raw = load(SourceFile(path=path, sha256="test", meta=None), trusting)
+    doc = build_document(raw, DocumentMeta(doc_id="t", file=path.name, title="T", short_title="T"))
+    assert _trail_of(doc, "The aims were agreed") == ("1.1 Aims",)
 
 
 def test_layout_headings_take_levels_from_font_sizes(tmp_path: Path) -> None:

@@ -3,38 +3,20 @@ and (in Chromium at 360 px) a layout that never scrolls the page sideways."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import FIXTURE_CORPUS, fake_settings
-from fastapi.testclient import TestClient
+from browser_support import app_server, free_port, require_browser
+from conftest import FIXTURE_CORPUS, app_for, client_for, fake_settings
 
 from indexer.build import build_index
 from indexer.embedding import FakeEmbedder
 from reportqa.citation import passage_link
 from retriever.retriever import Retriever
-from web.app import create_app
-from web.deps import get_retriever
-from web.holder import RetrieverHolder
 
 BASE = "https://reportqa.force.local"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-
-
-def _app(settings, retriever):
-    holder = RetrieverHolder(settings)
-    holder.set(retriever)
-    app = create_app(settings, holder=holder, load_on_startup=False)
-    app.dependency_overrides[get_retriever] = lambda: retriever
-    return app
 
 
 def _open(settings) -> Retriever:
@@ -76,7 +58,7 @@ def test_an_old_link_finds_its_passage_by_its_words_after_a_reindex(corpus, tmp_
     _rewrite(corpus / "beta-survey.md", "from the victim.", "from the victim or a parent.")
     after = _build(settings)
     assert after.passage(old.passage_id) is None  # the id changed with the text
-    page = TestClient(_app(settings, after)).get(_path(link))
+    page = client_for(settings, after).get(_path(link))
     assert page.status_code == 200
     assert "has changed; showing the passage with the same words" in page.text
     new = next(p for p in after.passages if p.text.startswith("Two-fifths of respondents"))
@@ -94,7 +76,7 @@ def test_an_old_link_falls_back_to_its_section_then_the_top(corpus, tmp_path) ->
 
     _rewrite(corpus / "beta-survey.md", "Two-fifths of respondents said", "Forty per cent of those asked said")
     after = _build(settings)
-    client = TestClient(_app(settings, after))
+    client = client_for(settings, after)
     page = client.get(_path(link))
     assert page.status_code == 200
     assert "showing the section it was in (§2 Recording of orders)" in page.text
@@ -111,7 +93,7 @@ def test_links_use_the_public_base_url_not_the_host_header(corpus, tmp_path) -> 
     settings = fake_settings(corpus, tmp_path / "index", public_base_url=BASE,
                              allowed_hosts=["testserver", "evil.example"])
     retriever = _build(settings)
-    client = TestClient(_app(settings, retriever), base_url="http://evil.example")
+    client = client_for(settings, retriever, base_url="http://evil.example")
     body = client.get("/api/search", params={"q": "licenced premises review", "k": 2}).json()
     for result in body["results"]:
         assert f"{BASE}/doc/{result['doc_id']}?p={result['passage_id']}&" in result["citation"]["harvard"]
@@ -126,7 +108,7 @@ def test_links_use_the_public_base_url_not_the_host_header(corpus, tmp_path) -> 
 
 # --- the page ------------------------------------------------------------------------------------------
 def test_reader_marks_section_start_pages_and_collapses_the_section_list(fake_retriever) -> None:
-    client = TestClient(_app(fake_retriever.settings, fake_retriever))
+    client = client_for(fake_retriever.settings, fake_retriever)
     page = client.get("/doc/beta-survey").text
     # contents list: '2.<TAB>Recording of orders<TAB>5', 'Appendix A: Measures<TAB>9'
     marker = page.index('<div class="page-marker" title="this section begins on printed page 5">p. 5</div>')
@@ -145,13 +127,13 @@ def test_reader_marks_pdf_pages(tmp_path) -> None:
     _field_guide_pdf(tmp_path / "corpus" / "field-guide.pdf")
     settings = fake_settings(tmp_path / "corpus", tmp_path / "index")
     retriever = _build(settings)
-    page = TestClient(_app(settings, retriever)).get("/doc/field-guide").text
+    page = client_for(settings, retriever).get("/doc/field-guide").text
     assert 'id="page-1"' in page and 'id="page-2"' in page
     assert page.index('id="page-2"') < page.index("A warning notice")
 
 
 def test_search_cards_offer_every_citation_style_without_javascript(fake_retriever) -> None:
-    client = TestClient(_app(fake_retriever.settings, fake_retriever))
+    client = client_for(fake_retriever.settings, fake_retriever)
     page = client.get("/", params={"q": "licenced premises review"}).text
     for label in ("Harvard", "APA", "RIS", "BibTeX"):
         assert f">{label}</h3>" in page
@@ -206,82 +188,55 @@ More text follows the table so the section has a passage of prose as well as the
     f"Paragraph {n} of the introduction makes the page long enough to scroll on a wide screen." for n in range(40)))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def wide_server(tmp_path_factory):
-    import uvicorn
-
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("REPORTQA_REQUIRE_BROWSER") == "1":
-            pytest.fail("Chromium is required: apt-get install chromium")
-        pytest.skip("Chromium is not installed")
+    require_browser()
     root = tmp_path_factory.mktemp("wide")
     (root / "corpus").mkdir()
     (root / "corpus" / "wide-report.md").write_text(WIDE_REPORT, encoding="utf-8")
-    port = _free_port()
+    port = free_port()
     settings = fake_settings(root / "corpus", root / "index", port=port)
-    retriever = _build(settings)
-    server = uvicorn.Server(uvicorn.Config(_app(settings, retriever), host="127.0.0.1", port=port,
-                                           log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with app_server(app_for(settings, _build(settings)), port) as base:
+        yield base
 
 
 @pytest.mark.browser
-def test_reader_fits_a_360px_phone_and_follows_reading_on_a_wide_screen(wide_server) -> None:
-    from playwright.sync_api import sync_playwright
+def test_reader_fits_a_360px_phone_and_follows_reading_on_a_wide_screen(wide_server, browser) -> None:
+    phone = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
+    page = phone.new_page()
+    page.goto(wide_server + "/doc/wide-report")
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 360
+    assert page.locator(".toc-narrow details").evaluate("d => d.open") is False
+    assert page.locator(".toc-narrow summary").is_visible() and not page.locator(".toc-wide").is_visible()
+    assert page.locator(".page-marker", has_text="p. 4").is_visible()
+    wrap = page.locator(".doc-body .table-wrap").first
+    fits = wrap.evaluate("w => w.scrollWidth <= w.clientWidth")
+    scrolls = wrap.evaluate("w => getComputedStyle(w).overflowX === 'auto' && w.scrollWidth > w.clientWidth")
+    assert fits or scrolls
+    wrap.evaluate("w => { w.scrollLeft = w.scrollWidth; }")
+    last = page.locator(".doc-body td", has_text="FINAL-CELL-TWO")
+    box = last.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360 + 1
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 360  # still no sideways page scroll
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            phone = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
-            page = phone.new_page()
-            page.goto(wide_server + "/doc/wide-report")
-            assert page.evaluate("document.scrollingElement.scrollWidth") <= 360
-            assert page.locator(".toc-narrow details").evaluate("d => d.open") is False
-            assert page.locator(".toc-narrow summary").is_visible() and not page.locator(".toc-wide").is_visible()
-            assert page.locator(".page-marker", has_text="p. 4").is_visible()
-            wrap = page.locator(".doc-body .table-wrap").first
-            fits = wrap.evaluate("w => w.scrollWidth <= w.clientWidth")
-            scrolls = wrap.evaluate("w => getComputedStyle(w).overflowX === 'auto' && w.scrollWidth > w.clientWidth")
-            assert fits or scrolls
-            wrap.evaluate("w => { w.scrollLeft = w.scrollWidth; }")
-            last = page.locator(".doc-body td", has_text="FINAL-CELL-TWO")
-            box = last.bounding_box()
-            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360 + 1
-            assert page.evaluate("document.scrollingElement.scrollWidth") <= 360  # still no sideways page scroll
+    # without JavaScript the citation styles are still there to select
+    no_js = browser.new_context(viewport={"width": 360, "height": 740}, java_script_enabled=False)
+    search = no_js.new_page()
+    search.goto(wide_server + "/?q=child+abduction+warning+notice")
+    card = search.locator("article.card").first
+    assert not card.locator("button.copy").is_visible()  # a copy button that could do nothing is hidden
+    card.locator("details.cite-box summary").click()
+    ris = card.locator("pre[id$='-ris']")
+    assert ris.is_visible() and ris.inner_text().startswith("TY  - RPRT")
+    assert search.evaluate("document.scrollingElement.scrollWidth") <= 360
 
-            # without JavaScript the citation styles are still there to select
-            no_js = browser.new_context(viewport={"width": 360, "height": 740}, java_script_enabled=False)
-            search = no_js.new_page()
-            search.goto(wide_server + "/?q=child+abduction+warning+notice")
-            card = search.locator("article.card").first
-            assert not card.locator("button.copy").is_visible()  # a copy button that could do nothing is hidden
-            card.locator("details.cite-box summary").click()
-            ris = card.locator("pre[id$='-ris']")
-            assert ris.is_visible() and ris.inner_text().startswith("TY  - RPRT")
-            assert search.evaluate("document.scrollingElement.scrollWidth") <= 360
-
-            wide = browser.new_context(viewport={"width": 1200, "height": 500})
-            desk = wide.new_page()
-            desk.goto(wide_server + "/doc/wide-report")
-            assert desk.locator(".toc-wide").is_visible() and not desk.locator(".toc-narrow").is_visible()
-            assert desk.locator(".toc-wide").evaluate("t => getComputedStyle(t).position") == "sticky"
-            link = desk.locator(".toc-wide a", has_text="2. Findings")
-            desk.evaluate("id => document.getElementById(id).scrollIntoView({block: 'start'})",
-                          link.get_attribute("href")[1:])
-            desk.wait_for_function("document.querySelector('.toc-wide a.current') !== null")
-            assert link.get_attribute("class") == "current" and desk.locator(".toc-wide a.current").count() == 1
-        finally:
-            browser.close()
+    wide = browser.new_context(viewport={"width": 1200, "height": 500})
+    desk = wide.new_page()
+    desk.goto(wide_server + "/doc/wide-report")
+    assert desk.locator(".toc-wide").is_visible() and not desk.locator(".toc-narrow").is_visible()
+    assert desk.locator(".toc-wide").evaluate("t => getComputedStyle(t).position") == "sticky"
+    link = desk.locator(".toc-wide a", has_text="2. Findings")
+    desk.evaluate("id => document.getElementById(id).scrollIntoView({block: 'start'})",
+                  link.get_attribute("href")[1:])
+    desk.wait_for_function("document.querySelector('.toc-wide a.current') !== null")
+    assert link.get_attribute("class") == "current" and desk.locator(".toc-wide a.current").count() == 1

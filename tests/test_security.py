@@ -9,13 +9,11 @@ import subprocess
 import sys
 
 import pytest
+from conftest import app_for, client_for
 from fastapi.testclient import TestClient
 from pydantic import SecretStr, ValidationError
 
 from reportqa.settings import Settings
-from web.app import create_app
-from web.deps import get_retriever
-from web.holder import RetrieverHolder
 from web.security import TOKEN_COOKIE, AccessLogMiddleware, TokenAuthMiddleware
 from web.serve import check_exposure, is_loopback
 
@@ -64,11 +62,7 @@ def test_serve_on_the_network_without_a_token_is_refused_before_indexing(tmp_pat
 def guarded(fake_retriever, tmp_path) -> TestClient:
     settings = fake_retriever.settings.model_copy(update={"api_token": SecretStr(TOKEN),
                                                           "judgements_path": tmp_path / "j.jsonl"})
-    holder = RetrieverHolder(settings)
-    holder.set(fake_retriever)
-    app = create_app(settings, holder=holder, load_on_startup=False)
-    app.dependency_overrides[get_retriever] = lambda: fake_retriever
-    return TestClient(app)
+    return client_for(settings, fake_retriever)
 
 
 WAYS = {
@@ -104,11 +98,7 @@ def test_the_session_cookie_is_checked(guarded: TestClient) -> None:
 
 def test_a_token_with_a_semicolon_signs_in(fake_retriever) -> None:
     settings = fake_retriever.settings.model_copy(update={"api_token": SecretStr("a;b=c")})
-    holder = RetrieverHolder(settings)
-    holder.set(fake_retriever)
-    app = create_app(settings, holder=holder, load_on_startup=False)
-    app.dependency_overrides[get_retriever] = lambda: fake_retriever
-    client = TestClient(app)
+    client = client_for(settings, fake_retriever)
     login = client.get("/?token=a%3Bb%3Dc", follow_redirects=False)
     assert login.status_code == 303
     assert client.get(login.headers["location"]).status_code == 200
@@ -166,10 +156,7 @@ def test_control_characters_in_paths_cannot_forge_log_lines(caplog) -> None:
 
 def test_the_token_is_never_logged(fake_retriever, tmp_path, caplog) -> None:
     settings = fake_retriever.settings.model_copy(update={"api_token": SecretStr(TOKEN), "log_queries": True})
-    holder = RetrieverHolder(settings)
-    holder.set(fake_retriever)
-    app = create_app(settings, holder=holder, load_on_startup=False)
-    app.dependency_overrides[get_retriever] = lambda: fake_retriever
+    app = app_for(settings, fake_retriever)
     with caplog.at_level(logging.INFO, logger="reportqa.access"):
         TestClient(app).get(f"/?token={TOKEN}&q=orders", follow_redirects=False)
     logged = " ".join(r.getMessage() for r in caplog.records if r.name == "reportqa.access")
@@ -182,11 +169,7 @@ def test_damage_to_the_live_build_is_noticed_and_never_a_500(fake_built, tmp_pat
     from retriever.retriever import Retriever
 
     retriever = Retriever.open(fake_built, embedder=FakeEmbedder())
-    holder = RetrieverHolder(fake_built)
-    holder.set(retriever)
-    app = create_app(fake_built, holder=holder, load_on_startup=False)
-    app.dependency_overrides[get_retriever] = lambda: retriever
-    client = TestClient(app)
+    client = client_for(fake_built, retriever)
     before = client.get("/api/search", params={"q": "warning notices", "k": 3}).json()["results"]
     assert client.get("/api/health").status_code == 200
     build = live_build(fake_built.index_dir)
@@ -248,21 +231,13 @@ def test_head_answers_like_get_without_a_body(client_for_head) -> None:
 
 @pytest.fixture
 def client_for_head(fake_retriever) -> TestClient:
-    holder = RetrieverHolder(fake_retriever.settings)
-    holder.set(fake_retriever)
-    app = create_app(fake_retriever.settings, holder=holder, load_on_startup=False)
-    app.dependency_overrides[get_retriever] = lambda: fake_retriever
-    return TestClient(app)
+    return client_for(fake_retriever.settings, fake_retriever)
 
 
 def test_only_the_servers_own_host_names_are_answered(fake_retriever) -> None:
     settings = fake_retriever.settings.model_copy(update={"allowed_hosts": None})  # the default, on loopback
     assert "127.0.0.1" in settings.served_hosts() and "*" not in settings.served_hosts()
-    holder = RetrieverHolder(settings)
-    holder.set(fake_retriever)
-    app = create_app(settings, holder=holder, load_on_startup=False)
-    app.dependency_overrides[get_retriever] = lambda: fake_retriever
-    client = TestClient(app, base_url="http://127.0.0.1:8000")
+    client = client_for(settings, fake_retriever, base_url="http://127.0.0.1:8000")
     assert client.get("/api/health").status_code == 200
     assert client.get("/api/health", headers={"Host": "localhost:8000"}).status_code == 200
     assert client.get("/api/health", headers={"Host": "rebound.attacker.example"}).status_code == 400
@@ -283,11 +258,7 @@ def test_a_browser_without_the_token_gets_a_sign_in_page(guarded: TestClient) ->
 def test_the_rate_limit_is_off_by_default_and_429_when_set(fake_retriever) -> None:
     def client(per_minute: int) -> TestClient:
         settings = fake_retriever.settings.model_copy(update={"rate_limit_per_minute": per_minute})
-        holder = RetrieverHolder(settings)
-        holder.set(fake_retriever)
-        app = create_app(settings, holder=holder, load_on_startup=False)
-        app.dependency_overrides[get_retriever] = lambda: fake_retriever
-        return TestClient(app)
+        return client_for(settings, fake_retriever)
 
     unlimited = client(0)
     assert all(unlimited.get("/api/health").status_code == 200 for _ in range(20))
@@ -298,10 +269,7 @@ def test_the_rate_limit_is_off_by_default_and_429_when_set(fake_retriever) -> No
 
 
 def test_an_unexpected_error_is_logged_once(fake_retriever, monkeypatch, caplog) -> None:
-    holder = RetrieverHolder(fake_retriever.settings)
-    holder.set(fake_retriever)
-    app = create_app(fake_retriever.settings, holder=holder, load_on_startup=False)
-    app.dependency_overrides[get_retriever] = lambda: fake_retriever
+    app = app_for(fake_retriever.settings, fake_retriever)
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")

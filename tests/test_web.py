@@ -7,32 +7,22 @@ import logging
 from pathlib import Path
 
 import pytest
+from conftest import client_for, evaluator_settings
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from web.app import create_app
-from web.deps import get_retriever
 from web.holder import RetrieverHolder
-
-
-def make_client(settings, retriever) -> TestClient:
-    holder = RetrieverHolder(settings)
-    holder.set(retriever)
-    app = create_app(settings, holder=holder, load_on_startup=False)
-    app.dependency_overrides[get_retriever] = lambda: retriever
-    return TestClient(app)
 
 
 @pytest.fixture
 def web_settings(fake_retriever, tmp_path: Path):
-    return fake_retriever.settings.model_copy(update={
-        "evaluator_mode": True, "judgements_path": tmp_path / "judgements.jsonl", "eval_dir": tmp_path / "eval",
-        "reports_dir": tmp_path / "eval" / "reports"})
+    return evaluator_settings(fake_retriever.settings, tmp_path / "judgements.jsonl", tmp_path)
 
 
 @pytest.fixture
 def client(web_settings, fake_retriever) -> TestClient:
-    return make_client(web_settings, fake_retriever)
+    return client_for(web_settings, fake_retriever)
 
 
 # --- API ------------------------------------------------------------------------------------------------
@@ -102,7 +92,7 @@ def test_judgement_is_appended(client, web_settings, fake_retriever) -> None:
 
 
 def test_judgements_need_the_evaluator_switch(web_settings, fake_retriever) -> None:
-    client = make_client(web_settings.model_copy(update={"evaluator_mode": False}), fake_retriever)
+    client = client_for(web_settings.model_copy(update={"evaluator_mode": False}), fake_retriever)
     pid = fake_retriever.reader.passages[0].passage_id
     assert client.post("/api/judgements", json={"query": "q", "passage_id": pid, "relevant": True}).status_code == 403
 
@@ -196,7 +186,7 @@ def test_request_body_limit(client, fake_retriever) -> None:
 
 def test_api_token_guards_every_route(web_settings, fake_retriever) -> None:
     settings = web_settings.model_copy(update={"api_token": SecretStr("s3cret-token")})
-    client = make_client(settings, fake_retriever)
+    client = client_for(settings, fake_retriever)
     for path in ("/", "/api/health", "/api/search?q=orders", "/doc/alpha-review", "/docs", "/openapi.json",
                  "/static/style.css", "/glossary"):
         assert client.get(path).status_code == 401, path
@@ -219,7 +209,7 @@ def test_query_text_is_not_logged_by_default(client, caplog) -> None:
 
 
 def test_query_logging_can_be_switched_on(web_settings, fake_retriever, caplog) -> None:
-    client = make_client(web_settings.model_copy(update={"log_queries": True}), fake_retriever)
+    client = client_for(web_settings.model_copy(update={"log_queries": True}), fake_retriever)
     with caplog.at_level(logging.INFO):
         client.get("/api/search", params={"q": "acacia"})
     assert "acacia" in " ".join(r.getMessage() for r in caplog.records)
@@ -236,14 +226,14 @@ def test_page_says_why_it_abstained_and_what_it_corrected(client, fake_retriever
 
 def test_judgements_accept_booleans_only_and_say_when_they_cannot_save(web_settings, fake_retriever,
                                                                       tmp_path) -> None:
-    client = make_client(web_settings, fake_retriever)
+    client = client_for(web_settings, fake_retriever)
     pid = fake_retriever.passages[0].passage_id
     for value in ("yes", 1, "true", None):
         response = client.post("/api/judgements", json={"query": "q", "passage_id": pid, "relevant": value})
         assert response.status_code == 422, value
     blocked = tmp_path / "blocked"
     blocked.mkdir()
-    client = make_client(web_settings.model_copy(update={"judgements_path": blocked}), fake_retriever)
+    client = client_for(web_settings.model_copy(update={"judgements_path": blocked}), fake_retriever)
     response = client.post("/api/judgements", json={"query": "q", "passage_id": pid, "relevant": True})
     assert response.status_code == 503 and "not saved" in response.json()["detail"]
 

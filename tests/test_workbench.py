@@ -13,6 +13,7 @@ from pathlib import Path
 
 import ir_measures
 import pytest
+from conftest import client_for, evaluator_settings
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
@@ -33,10 +34,7 @@ from reportqa.judgements import (
 )
 from reportqa.runs import RunNotFoundError, compare_runs, list_runs, load_run, open_run, resolve_run
 from retriever.pipeline import PIPELINES
-from web.app import create_app
-from web.deps import get_retriever
 from web.eval_jobs import EvalJobs, JobBusyError, settings_env
-from web.holder import RetrieverHolder
 from web.workbench_auth import FORM_COOKIE
 
 QUESTIONS = [
@@ -78,17 +76,7 @@ def eval_root(fake_retriever, tmp_path_factory) -> Path:
 
 @pytest.fixture
 def wb_settings(fake_retriever, eval_root, tmp_path):
-    return fake_retriever.settings.model_copy(update={
-        "evaluator_mode": True, "judgements_path": tmp_path / "judgements.jsonl", "eval_dir": eval_root / "eval",
-        "reports_dir": eval_root / "eval" / "reports"})
-
-
-def client_for(settings, retriever) -> TestClient:
-    holder = RetrieverHolder(settings)
-    holder.set(retriever)
-    app = create_app(settings, holder=holder, load_on_startup=False)
-    app.dependency_overrides[get_retriever] = lambda: retriever
-    return TestClient(app)
+    return evaluator_settings(fake_retriever.settings, tmp_path / "judgements.jsonl", eval_root)
 
 
 @pytest.fixture
