@@ -24,7 +24,7 @@ from indexer.loaders import LoadError, load
 from indexer.measures import build_measure_cards
 from indexer.passage_questions import PassageQuestion, attach
 from indexer.section_pages import with_section_pages
-from indexer.spec import build_spec, chunker_settings, chunking_config, corpus_changes
+from indexer.spec import build_spec, chunker_settings, chunking_config, corpus_changes, structure_settings
 from indexer.store import (
     FORMAT_VERSION,
     IndexStoreError,
@@ -198,6 +198,7 @@ class IndexBuilder:
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "model": {"name": self.embedder.name, "dim": self.embedder.dim},
             "chunker": chunker_settings(settings, self.embedder.max_tokens),
+            "structure": structure_settings(settings),
             "sources": sources,
             "counts": {},
         }

@@ -36,10 +36,19 @@ def chunker_settings(settings: Settings, max_tokens: int) -> dict:
     }
 
 
+def structure_settings(settings: Settings) -> dict:
+    """How the index read the reports' structure (PDF layout, measure cards), recorded in the index
+    manifest: changing them makes the index stale. Kept apart from the chunker settings, which the
+    fitted weights' fingerprint includes: these change what the reader and the cards show, not
+    what the reranker was fitted on."""
+    return {"pdf_layout": settings.pdf_layout.model_dump(), "measures": settings.measures.model_dump()}
+
+
 def build_spec(settings: Settings) -> BuildSpec:
-    """The model and chunker settings an index must match to be served with ``settings``."""
+    """The model, chunker and structure settings an index must match to be served with ``settings``."""
     spec = embedder_spec(settings.embedder)
-    return BuildSpec(model_name=spec.model_name, dim=spec.dim, chunker=chunker_settings(settings, spec.max_tokens))
+    return BuildSpec(model_name=spec.model_name, dim=spec.dim, chunker=chunker_settings(settings, spec.max_tokens),
+                     structure=structure_settings(settings))
 
 
 def corpus_changes(manifest: dict, files: list[SourceFile]) -> list[str]:

@@ -101,6 +101,7 @@ class BuildSpec:
     model_name: str
     dim: int
     chunker: dict
+    structure: dict = field(default_factory=dict)  # how structure is read (PDF layout, measure cards)
 
     def mismatches(self, manifest: dict) -> list[str]:
         problems = []
@@ -111,6 +112,8 @@ class BuildSpec:
             problems.append(f"model {model.get('name')}/{model.get('dim')} (settings use {self.model_name}/{self.dim})")
         if manifest.get("chunker") != self.chunker:
             problems.append(f"chunker settings {manifest.get('chunker')} (settings use {self.chunker})")
+        if self.structure and manifest.get("structure") != self.structure:
+            problems.append("other PDF layout or measure-card settings than the current ones")
         return problems
 
 

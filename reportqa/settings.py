@@ -82,8 +82,8 @@ class ChunkerConfig(BaseModel):
 
 class PdfLayoutConfig(BaseModel):
     """How a PDF's layout is read (indexer.pdf_structure): thresholds relative to the page or to the
-    body-text size. They change what an index holds, but are not part of its build spec (the fitted
-    weights' fingerprint includes that spec): after changing one, run ``reportqa index --rebuild``."""
+    body-text size. They change what an index holds, so they are recorded in its build spec, apart from
+    the chunker settings that the fitted weights' fingerprint includes (indexer.spec.structure_settings)."""
 
     pdf_heading_ratio: float = Field(1.12, ge=1, le=3, description="a line this much larger than the body "
                                      "text is a heading candidate")
@@ -117,8 +117,8 @@ class PdfLayoutConfig(BaseModel):
 
 
 class MeasureConfig(BaseModel):
-    """How measure cards group and rank passages (indexer.measures). Built at index time but not part
-    of the build spec (see ``PdfLayoutConfig``): after changing one, run ``reportqa index --rebuild``."""
+    """How measure cards group and rank passages (indexer.measures). Built at index time and part of
+    the build spec's structure settings, like ``PdfLayoutConfig``: changing one makes the index stale."""
 
     measure_section_cue_weight: int = Field(2, ge=0, le=20, description="a cue word in the section titles "
                                             "counts this many times a cue in the text")

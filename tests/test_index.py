@@ -136,6 +136,18 @@ def test_manifest_edit_makes_the_index_stale_and_a_rebuild_takes_it(fake_built) 
     assert retriever.documents["alpha-review"].meta.title == "Alpha Review, Second Edition"
 
 
+def test_a_changed_pdf_layout_setting_makes_the_index_stale_without_touching_the_weights(fake_built) -> None:
+    from indexer.build import is_up_to_date
+    from retriever.weights import fingerprint
+
+    other = fake_built.model_copy(update={"pdf_heading_ratio": 1.3})
+    fresh, problems = is_up_to_date(other)
+    assert not fresh and any("PDF layout" in p for p in problems)
+    assert fingerprint(other) == fingerprint(fake_built)  # fitted weights stay valid
+    build_index(other, embedder=FakeEmbedder(), progress=False)
+    assert is_up_to_date(other)[0]
+
+
 def test_truncated_faiss_file_is_detected(fake_built) -> None:
     path = live_build(fake_built.index_dir) / "passages.faiss"
     with path.open("r+b") as fh:
