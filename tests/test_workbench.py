@@ -15,6 +15,7 @@ import ir_measures
 import pytest
 from conftest import client_for, evaluator_settings
 from fastapi.testclient import TestClient
+from markupsafe import escape
 from pydantic import SecretStr
 
 from eval.compare import format_comparison
@@ -305,6 +306,12 @@ def test_failures_list_and_drill_down(client, eval_root: Path, fake_retriever) -
     assert "not in top 50" in missing and "not in top 20" in missing  # recorded, and now
     html = client.get("/evaluator/question", params={"run": ref, "id": "a1"}).text
     assert "question_lexical" in html and "best_sentence" in html  # every candidate's features
+    longest = max(run.questions.values(), key=lambda q: len(q.hits))
+    assert len(longest.hits) > 3 and not longest.hits[-1].words  # runs keep words for the top 3 only ...
+    described = client.get("/evaluator/question", params={"run": ref, "id": longest.id}).text
+    for h in longest.hits:  # ... and the drill-down describes the rest from the current index
+        passage = fake_retriever.passage(h.passage_id)
+        assert str(escape(" ".join(passage.text.split()[:6]))) in described
     now = fake_retriever.search("Operation Lantern issued notices", k=fake_retriever.settings.evaluator_live_depth,
                                 pipeline=PIPELINES["bm25"])
     assert html.count('class="candidate card') == len(now) > 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -33,6 +34,7 @@ from reportqa.judgements import (
 )
 from reportqa.runs import (
     QuestionInfo,
+    RecordedPassage,
     RunFormatError,
     RunInfo,
     RunRecord,
@@ -209,15 +211,31 @@ def question_page(request: Request, retriever: RetrieverDep, settings: SettingsD
                          "relevant": relevant_now.get(p.passage_id, 0) > 0, "features": hit.features,
                          "short_title": doc.meta.short_title if doc else p.doc_id, "section": p.section_label,
                          "words": " ".join(p.text.split()[:24])})
+    recorded = [_described(h, retriever) for h in result.hits]
     first_now = next((h["rank"] for h in live if h["relevant"]), None)
     outcome_now = retriever.ask(text).outcome if text else None
     feature_names = list(live[0]["features"]) if live else []
     return _page(request, "evaluator_question.html", {
-        "run": record, "q": result, "text": text, "live": live, "first_now": first_now, "outcome_now": outcome_now,
+        "run": record, "q": result, "recorded": recorded, "text": text, "live": live, "first_now": first_now,
+        "outcome_now": outcome_now,
         "recorded_outcome": _recorded_ask(record, result.id, settings), "feature_names": feature_names,
         "live_depth": settings.evaluator_live_depth, "pipeline_name": record.config if record.config in PIPELINES
         else DEFAULT_PIPELINE, "back": str(request.url.path) + "?" + urlencode({"run": record.ref, "id": result.id})},
         settings)
+
+
+def _described(hit: RecordedPassage, retriever) -> RecordedPassage:
+    """A recorded passage with its report, section and first words: runs record them for the top
+    few only, so the rest are filled in from the current index, or left as the passage id when the
+    passage no longer exists."""
+    if hit.words or hit.section:
+        return hit
+    passage = retriever.passage(hit.passage_id)
+    if passage is None:
+        return replace(hit, section=f"{hit.passage_id} (no longer in the index)")
+    doc = retriever.documents.get(passage.doc_id)
+    return replace(hit, doc_id=passage.doc_id, short_title=doc.meta.short_title if doc else passage.doc_id,
+                   section=passage.section_label, words=" ".join(passage.text.split()[:24]))
 
 
 def _recorded_ask(record: RunRecord, qid: str, settings: Settings) -> str | None:
