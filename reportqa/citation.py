@@ -57,6 +57,7 @@ class Author:
 
 
 INITIALS_ONLY = re.compile(r"^(?:[A-Z]\.?\s*-?\s*)+$")
+SINGLE_NAME = re.compile(r"^[^\W\d_][^\W\d_'’-]*(?:['’-][^\W\d_]+)*$")  # 'Smith', 'O’Brien', 'Mary-Jane'
 
 
 def parse_author(name: str) -> Author | None:
@@ -72,15 +73,26 @@ def parse_author(name: str) -> Author | None:
     return Author(words[-1], " ".join(words[:-1]))
 
 
+def _family_given(text: str) -> bool:
+    """Whether ``text`` is one 'Family, Given' name: one comma, no 'and' or '&', and a single
+    name (not initials) on each side. 'Smith, John' is; 'Nadia Wager, Alexandra Myers' is not."""
+    if text.count(",") != 1 or re.search(r"\band\b|&", text):
+        return False
+    family, given = (part.strip() for part in text.split(","))
+    return bool(SINGLE_NAME.match(family) and SINGLE_NAME.match(given) and not INITIALS_ONLY.match(given))
+
+
 def parse_authors(value: str | Sequence[str]) -> tuple[Author, ...]:
     """Authors from a manifest: a list of names, or one string such as 'Nadia Wager, Alexandra Myers
-    and Diana Parkinson (University of Huddersfield)' or 'Wager, N.; Myers, A.' or 'Wager, N., Myers, A.'.
-    Affiliations in parentheses are left out."""
+    and Diana Parkinson (University of Huddersfield)' or 'Wager, N.; Myers, A.' or 'Wager, N., Myers, A.',
+    or one 'Family, Given' name such as 'Smith, John' (PDF metadata). Affiliations in parentheses are left out."""
     if not isinstance(value, str):
         return tuple(a for a in (parse_author(v) for v in value) if a)
     text = re.sub(r"\([^)]*\)", " ", value).strip()
     if ";" in text:
         names = text.split(";")
+    elif _family_given(text):  # 'Smith, John', as PDF /Author metadata often has it: one author
+        names = [text]
     else:
         pieces = [p.strip() for p in re.split(r",|\band\b|&", text) if p.strip()]
         if len(pieces) >= 2 and len(pieces) % 2 == 0 and all(INITIALS_ONLY.match(p) for p in pieces[1::2]):

@@ -129,6 +129,32 @@ def test_an_unbalanced_opening_mark_is_closed(text: str) -> None:
     assert not shown.endswith("””")
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("“Relentless disruption” was the aim of the work.", "“‘Relentless disruption’ was the aim of the work.”"),
+    ('"Relentless disruption" was the aim.', "“‘Relentless disruption’ was the aim.”"),
+    ("“Wing it” is what we do (FL)", "“‘Wing it’ is what we do” (FL)"),
+])
+def test_a_sentence_that_only_starts_with_a_quotation_gets_outer_marks(text: str, expected: str) -> None:
+    # its opening mark closes before the end: the marks are not the sentence's own
+    assert balanced_quote(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Officers called it “everyone’s job”.", "“Officers called it ‘everyone’s job’.”"),
+    ('Officers called it "everyone\'s job".', "“Officers called it ‘everyone\'s job’.”"),
+])
+def test_a_quotation_inside_a_sentence_is_nested_in_single_marks(text: str, expected: str) -> None:
+    shown = balanced_quote(text)
+    assert shown == expected
+    assert re.sub(r"[“”‘’\"]", "", shown) == re.sub(r"[“”‘’\"]", "", text)  # the report's words, unchanged
+    assert shown.count("“") == 1 and shown.count("”") == 1  # no “…“…”…” of one style
+
+
+@pytest.mark.parametrize("text", ["“It works”.", "“He said “go” to me.”", "“We did it, all of it” (DG)"])
+def test_a_quotation_closing_at_the_end_is_the_sentences_own(text: str) -> None:
+    assert balanced_quote(text) == text
+
+
 def test_a_stray_closing_mark_gets_its_opening() -> None:
     shown = balanced_quote("and that was the end of it.” (FL)")
     assert shown == "“and that was the end of it.” (FL)"
@@ -262,9 +288,16 @@ def test_closest_still_returns_passages_and_citations(gamma: Retriever, client) 
     wire = ask_response(answer).model_dump()
     assert wire["outcome"] == "closest" and wire["passages"] and wire["citations"]
     assert wire["citations"][0]["passage_id"] == wire["passages"][0]["passage_id"]
+
+
+
+def test_the_api_returns_passages_and_citations_under_closest(gamma: Retriever, client, monkeypatch) -> None:
+    # the decision is forced, so /api/ask is certainly 'closest' whatever the fake index scores
+    monkeypatch.setattr(gamma.decision, "decide", lambda *args, **kwargs: Decision("closest", 0.2))
     body = client.get("/api/ask", params={"q": "training on disruption"}).json()
-    if body["outcome"] == "closest":
-        assert body["citations"] and body["passages"]
+    assert body["outcome"] == "closest" and not body["sentences"]
+    assert body["passages"] and body["citations"]
+    assert body["citations"][0]["passage_id"] == body["passages"][0]["passage_id"]
 
 
 @pytest.mark.model
@@ -353,10 +386,11 @@ def test_more_passages_link_gives_the_next_results(client, gamma: Retriever) -> 
     assert "Back to the first passages" in second
 
 
-@pytest.mark.parametrize("bad", ["-1", "abc", "1e3", "100000"])
+@pytest.mark.parametrize("bad", ["-1", "abc", "1e3", "100000", "²", "٣", "1²", "１", "9999999999999999"])
 def test_a_bad_offset_is_a_clear_error(client, bad: str) -> None:
+    # '²'.isdigit() and '٣'.isdigit() are True, but only ASCII digits are an offset
     page = client.get("/", params={"q": "training", "offset": bad})
-    assert page.status_code == 400 and "offset" in page.text
+    assert page.status_code == 400 and "“offset” must be a whole number from 0 to" in page.text
 
 
 def test_adjacent_passages_of_a_section_collapse(gamma: Retriever) -> None:
@@ -370,6 +404,7 @@ def test_adjacent_passages_of_a_section_collapse(gamma: Retriever) -> None:
     assert [g.passage_ids for g in groups] == [[b.passage_id, a.passage_id], [other.passage_id]]
     merged = groups[0].hit.passage
     assert merged.text == docs["gamma-notes"][a.start:b.end] and merged.passage_id == a.passage_id
+    assert groups[0].best == b and groups[1].best is None  # the hit that ranked, for judging and opening
     shift = b.start - a.start
     assert (0, 5) in groups[0].hit.highlights and (shift, shift + 10) in groups[0].hit.highlights
     assert groups[0].section_url.endswith(f"#p-{a.passage_id}") and groups[1].section_url is None
@@ -377,13 +412,49 @@ def test_adjacent_passages_of_a_section_collapse(gamma: Retriever) -> None:
     assert len(collapse_adjacent([Hit(a, "G", 1.0), Hit(c, "G", 0.5)], gamma.passages, docs)) == 2
 
 
+MERGING_QUERY = "CSE teams partners intelligence hotspots children social care"  # ranks all three
+# '1. Background' passages of gamma-notes in its top six on the fake index, the middle one first
+
+
+def _merged_background(gamma: Retriever) -> tuple[list[str], str]:
+    """The passage ids of gamma-notes' '1. Background' in reading order, and the best-ranked of them
+    for MERGING_QUERY (checked, so the tests below cannot pass without a merge)."""
+    background = [p.passage_id for p in gamma.passages
+                  if p.doc_id == "gamma-notes" and p.section == ("1. Background",)]
+    ranked = [h.passage.passage_id for h in gamma.ask(MERGING_QUERY, k=7).hits[:6]]
+    among = [pid for pid in ranked if pid in background]
+    assert len(among) >= 2, "the query must rank neighbouring background passages"
+    return background, among[0]
+
+
 def test_a_collapsed_card_links_to_its_whole_section(client, gamma: Retriever) -> None:
-    page = client.get("/", params={"q": "CSE teams partners intelligence hotspots children social care"}).text
-    if "Show the whole section" in page:  # when two background passages both rank
-        link = re.search(r'class="whole-section" href="([^"]+)"', page).group(1)
-        assert client.get(link.split("#")[0]).status_code == 200
+    background, _ = _merged_background(gamma)
+    page = client.get("/", params={"q": MERGING_QUERY}).text
+    links = re.findall(r'class="whole-section" href="([^"]+)"', page)
+    assert links, "two neighbouring passages of one section are merged into one card"
+    assert links[0].endswith(f"#p-{background[0]}")  # the reader at the section's start
+    assert client.get(links[0].replace("&amp;", "&").split("#")[0]).status_code == 200
     shown = _card_ids(page)
     assert len(shown) == len(set(shown))
+
+
+def test_a_merged_card_is_judged_and_opened_as_the_passage_that_ranked(gamma: Retriever, tmp_path) -> None:
+    from conftest import evaluator_settings
+
+    background, best = _merged_background(gamma)
+    assert best != background[0]  # else the first passage in reading order would pass by chance
+    judging = client_for(evaluator_settings(gamma.settings, tmp_path / "j.jsonl", tmp_path), gamma)
+    page = judging.get("/", params={"q": MERGING_QUERY}).text
+    card = re.search(r'<article class="card merged" id="card-([^"]+)" data-passage="([^"]+)">(.*?)</article>',
+                     page, flags=re.S)
+    assert card, "the merged card is shown"
+    assert card.group(1) == card.group(2) == best
+    body = card.group(3)
+    assert re.findall(r'class="judge" data-query="[^"]*" data-passage="([^"]+)"', body) == [best]
+    opened = re.search(r'<a class="open" href="([^"]+)"', body).group(1).replace("&amp;", "&")
+    assert parse_qs(urlsplit(opened).query)["p"] == [best] and opened.endswith(f"#p-{best}")
+    anchors = re.findall(r'<span class="anchor" id="card-([^"]+)"', body)
+    assert background[0] in anchors and best not in anchors  # the other passages keep their anchors
 
 
 # --- glossary ----------------------------------------------------------------------------------------------------
@@ -412,4 +483,9 @@ def test_about_page_explains_the_speaker_codes(client) -> None:
 
 def test_answer_and_cards_explain_speaker_codes(client) -> None:
     page = client.get("/", params={"q": "nobody tells us what works"}).text
-    assert '<abbr class="speaker" title="frontline officer or staff member">FL</abbr>' in page
+    tooltip = '<abbr class="speaker" title="frontline officer or staff member">FL</abbr>'
+    answer = page.split('data-testid="answer"', 1)[1].split("</section>", 1)[0]
+    assert 'data-outcome="answer"' in answer and 'class="answer-sentences"' in answer
+    assert tooltip in answer  # the answer's quoted sentence, "… what works." (FL)
+    cards = re.findall(r'<article class="card[^"]*".*?</article>', page, flags=re.S)
+    assert any(tooltip in card for card in cards)  # and the card of the passage it quotes

@@ -172,6 +172,21 @@ def test_authors_are_parsed_without_affiliations(value, expected) -> None:
     assert [(a.family, a.initials) for a in parse_authors(value)] == expected
 
 
+@pytest.mark.parametrize("value, expected", [
+    ("Smith, John", [("Smith", "John")]),  # PDF /Author metadata: 'Family, Given' is one author
+    ("Wager, Nadia", [("Wager", "Nadia")]),
+    ("O’Brien, Mary-Jane", [("O’Brien", "Mary-Jane")]),
+    ("Smith, John (University of Bath)", [("Smith", "John")]),
+    ("Wager, N.", [("Wager", "N.")]),
+    ("Wager, N., Myers, A.", [("Wager", "N."), ("Myers", "A.")]),
+    ("Nadia Wager, Alexandra Myers", [("Wager", "Nadia"), ("Myers", "Alexandra")]),
+    ("Smith, John and Jones", [("Smith", ""), ("John", ""), ("Jones", "")]),  # not one 'Family, Given'
+    ("Smith, Jones, Brown", [("Smith", ""), ("Jones", ""), ("Brown", "")]),
+])
+def test_a_family_given_name_is_one_author(value, expected) -> None:
+    assert [(a.family, a.given) for a in parse_authors(value)] == expected
+
+
 def test_bibtex_escapes_specials_and_keys_are_stable() -> None:
     assert bibtex_escape("50% of {x} & y_1 #2 ~ $") == r"50\% of \{x\} \& y\_1 \#2 \textasciitilde{} \$"
     meta = DocumentMeta("r", "r.md", "The {Odd} Report: 100% & more", "Odd", author_names=("Ó Briain, Seán",),

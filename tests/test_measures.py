@@ -20,6 +20,7 @@ from indexer.embedding import FakeEmbedder
 from indexer.measures import MeasureRow, classify, names_of
 from indexer.store import MEASURES, IndexCorruptError, live_build, read_manifest, read_measures, verify_files
 from reportqa.measures_records import cards_from_json, cards_to_json, measure_tokens
+from reportqa.records import Answer, AnswerSentence, Citation, Hit
 from reportqa.settings import MeasureConfig
 from retriever.retriever import Retriever
 
@@ -287,7 +288,14 @@ def test_measure_page_shows_description_and_cited_passages(tiny_client, tiny) ->
     for p in card.passages:
         assert f'data-passage="{p.cite.passage_id}"' in page
         assert f"?p={p.cite.passage_id}#p-{p.cite.passage_id}" in page
-    assert "How it works" in page and "Effectiveness" in page and "Concerns and limits" in page
+    # each group's section holds the passages of its cue: how it works (the introduction), its
+    # effectiveness ("effective"), its concerns ("However, … a concern")
+    expected = {"how_it_works": "1. Introduction", "effectiveness": "2. What officers said", "concerns": "3. Practice"}
+    for key, heading in expected.items():
+        section = re.search(rf'<section [^>]*data-group="{key}">(.*?)</section>', page, flags=re.S)
+        assert section, key
+        shown = re.findall(r'class="measure-passage" data-passage="([^"]+)"', section.group(1))
+        assert shown == [p.passage_id for p in tiny.passages if p.section == (heading,) and p.kind == "text"], key
     assert "Table 1. Measures used by respondents" in page and ">39<" in page
     assert tiny_client.get("/measures/no-such-measure").status_code == 404
     assert tiny_client.get("/measures/..%2F..%2Fetc").status_code == 404
@@ -302,10 +310,38 @@ def test_search_for_an_acronym_shows_the_card_first(tiny_client) -> None:
     assert 'data-testid="measure-card"' not in plain
 
 
-def test_an_answer_naming_a_measure_links_to_its_card(tiny_client, tiny) -> None:
+def test_a_search_whose_answer_or_top_hit_names_a_measure_links_to_its_card(tiny_client, tiny) -> None:
+    # here both the answer and the top hit (Table 1) name CAWNs; the two tests below tell them apart
     page = tiny_client.get("/", params={"q": "what did officers say about how effective the notices were"}).text
     links = page[page.index('data-testid="answer"'):page.index('id="results-heading"')]
     assert "About Child abduction warning notices (CAWNs)" in links
+
+
+def _measure_links(client: TestClient, retriever: Retriever, monkeypatch, answer: Answer) -> list[str]:
+    """The "About …" links of the answer block when the retriever answers ``answer``."""
+    monkeypatch.setattr(retriever, "ask", lambda *args, **kwargs: answer)
+    page = client.get("/", params={"q": "what happens then"}).text  # names no measure itself
+    block = page[page.index('data-testid="answer"'):page.index('id="results-heading"')]
+    return re.findall(r">About ([^<]+)</a>", block)
+
+
+def test_a_measure_named_only_in_the_answer_is_linked(tiny_client, tiny, monkeypatch) -> None:
+    officers = next(p for p in tiny.passages if p.section == ("2. What officers said",) and p.kind == "text")
+    online = next(p for p in tiny.passages if p.section == ("5. Online work",))
+    assert "CAWN" not in online.text and "abduction" not in online.text  # the top hit does not name it
+    said = "Officers said that CAWNs were effective in deterring contact and worked well with younger children."
+    answer = Answer("q", "answer", [AnswerSentence(said, 1)], [Citation(1, officers, "Measures")],
+                    [Hit(online, "Measures", 1.0, 1), Hit(officers, "Measures", 0.9, 2)])
+    assert "Child abduction warning notices (CAWNs)" in _measure_links(tiny_client, tiny, monkeypatch, answer)
+
+
+def test_a_measure_named_only_in_the_top_hit_is_linked(tiny_client, tiny, monkeypatch) -> None:
+    online = next(p for p in tiny.passages if p.section == ("5. Online work",))
+    officers = next(p for p in tiny.passages if p.section == ("2. What officers said",) and p.kind == "text")
+    closest = Answer("q", "closest", [], [Citation(1, online, "Measures")],
+                     [Hit(online, "Measures", 1.0, 1), Hit(officers, "Measures", 0.9, 2)])
+    # no answer sentence: the link comes from the top hit; the second hit's CAWNs are not linked
+    assert _measure_links(tiny_client, tiny, monkeypatch, closest) == ["Online infiltration"]
 
 
 def test_measures_api(tiny_client, tiny) -> None:

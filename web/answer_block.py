@@ -1,8 +1,11 @@
 """The answer block's HTML: each answer line shown as what it is.
 
 - A sentence is shown between quotation marks, balanced: none are added around a sentence that
-  carries its own ("“…” (FL)" is shown as is, never “"…"”); a quotation the sentence opens and
-  never closes is closed; a closing mark whose opening is in an earlier sentence gets its opening.
+  carries its own, that is one whose opening mark at the start closes at its end ("“…” (FL)" is
+  shown as is, never “"…"”); a quotation the sentence opens and never closes is closed; a closing
+  mark whose opening is in an earlier sentence gets its opening. When outer marks are added around
+  a sentence that quotes something (“Officers called it ‘everyone’s job’.”), its own double marks
+  become single ones, the usual way of nesting a quotation: the words are the report's.
 - A line of a table is shown as a small table (caption, column headers, the row), never in quotes.
 - The survey's speaker codes after quotes, (FL), (SL) and (DG), are explained in a tooltip.
 
@@ -24,6 +27,9 @@ TRAILING_CODE = re.compile(r"(\s*\((?:" + "|".join(SPEAKER_CODES) + r")\)[\s.,;]
 OPENING = "“"
 CLOSING = "”"
 STRAIGHT = '"'
+INNER_OPENING = "‘"
+INNER_CLOSING = "’"
+AFTER_CLOSING = ".,;:!?… "  # what may follow a sentence's closing mark ('“It works”.')
 
 
 def with_speaker_codes(html: Markup) -> Markup:
@@ -32,21 +38,55 @@ def with_speaker_codes(html: Markup) -> Markup:
         lambda m: f'(<abbr class="speaker" title="{SPEAKER_CODES[m.group(1)]}">{m.group(1)}</abbr>)', str(html)))
 
 
+def _first_closes_at(body: str) -> int | None:
+    """Where the quotation mark ``body`` starts with is closed (nested curly marks counted), or
+    None when it is never closed."""
+    if body.startswith(STRAIGHT):
+        end = body.find(STRAIGHT, 1)
+        return end if end > 0 else None
+    depth = 0
+    for i, ch in enumerate(body):
+        if ch == OPENING:
+            depth += 1
+        elif ch == CLOSING:
+            depth -= 1
+            if depth == 0:
+                return i
+    return None
+
+
+def _nested(body: str) -> str:
+    """``body``'s balanced double quotation marks as single ones, for putting it inside double marks."""
+    out, straight_open = [], False
+    for ch in body:
+        if ch == OPENING:
+            ch = INNER_OPENING
+        elif ch == CLOSING:
+            ch = INNER_CLOSING
+        elif ch == STRAIGHT:
+            ch = INNER_CLOSING if straight_open else INNER_OPENING
+            straight_open = not straight_open
+        out.append(ch)
+    return "".join(out)
+
+
 def balanced_quote(text: str) -> str:
-    """``text`` between balanced double quotation marks: its own marks when it starts with one
-    (closed when left open), an opening mark for a stray closing one, a closing mark for one opened
-    inside (then no outer marks), outer marks otherwise."""
+    """``text`` between balanced double quotation marks: its own marks when the one it starts with
+    closes at its end (before a speaker code) or never (then it is closed), an opening mark for a
+    stray closing one, a closing mark for one opened inside (then no outer marks), outer marks
+    otherwise, with any quotation inside turned to single marks."""
     text = text.strip()
     code_match = TRAILING_CODE.search(text)
     code = code_match.group(1) if code_match else ""
     body = text[:len(text) - len(code)] if code else text
     opens, closes, straight = body.count(OPENING), body.count(CLOSING), body.count(STRAIGHT)
     if body.startswith((OPENING, STRAIGHT)):
-        if body.startswith(OPENING) and opens > closes:
-            body += CLOSING
-        elif body.startswith(STRAIGHT) and straight % 2:
-            body += STRAIGHT
-        return body + code
+        close = _first_closes_at(body)
+        if close is None:  # a quotation opened at the start and left open: closed
+            return body + (CLOSING if body.startswith(OPENING) else STRAIGHT) + code
+        if not body[close + 1:].strip(AFTER_CLOSING):  # the whole sentence is its own quotation
+            return body + code
+        # else the quoted part is only the sentence's start ('“Relentless disruption” was the aim')
     if closes > opens or (straight % 2 and body.rstrip(".,;!? ").endswith(STRAIGHT)):
         # the rest of a quotation opened in an earlier sentence: open it here
         return (OPENING if closes > opens else STRAIGHT) + body + code
@@ -54,9 +94,8 @@ def balanced_quote(text: str) -> str:
         return body + CLOSING + code
     if straight % 2:
         return body + STRAIGHT + code
-    if code:  # "… said this (FL)": the quotation is the body, the code names its speaker
-        return OPENING + body + CLOSING + code
-    return OPENING + body + CLOSING
+    # "… said this (FL)": the quotation is the body, the code names its speaker
+    return OPENING + _nested(body) + CLOSING + code
 
 
 def quoted_sentence(text: str) -> Markup:

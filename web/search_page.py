@@ -7,6 +7,7 @@ results to ``search.html``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from urllib.parse import quote, urlencode
 
@@ -16,6 +17,7 @@ from reportqa.records import Answer, Hit, Passage
 from web.answer_block import answer_line, with_speaker_codes
 
 MAX_OFFSET_MESSAGE = "“offset” must be a whole number from 0 to {limit}."
+OFFSET_DIGITS = re.compile(r"[0-9]{1,6}")  # ASCII digits only: '²'.isdigit() is True but int('²') fails
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ def parse_offset(raw: str | None, first_page: int, page: int, depth: int) -> Res
     if raw is None or raw == "":
         return ResultWindow(0, first_page, first_page + 1, limit)
     text = raw.strip()
-    if not text.isdigit() or int(text) > limit:
+    if not OFFSET_DIGITS.fullmatch(text) or int(text) > limit:
         raise HTTPException(status_code=400, detail=MAX_OFFSET_MESSAGE.format(limit=limit))
     offset = int(text)
     if offset == 0:
@@ -61,6 +63,8 @@ class CardGroup:
     hit: Hit
     passage_ids: list[str] = field(default_factory=list)
     section_url: str | None = None  # the reader at the start of the section, for merged cards
+    best: Passage | None = None  # for merged cards: the best-ranked hit's own passage, which the card's
+    # id, judgement buttons and "Open in context" link point at (not the first passage in reading order)
 
 
 def _adjacent(a: Passage, b: Passage, position: dict[str, int]) -> bool:
@@ -96,7 +100,7 @@ def collapse_adjacent(hits: list[Hit], passages: list[Passage], doc_texts: dict[
         section_first = next(p for p in passages if p.doc_id == first.doc_id and p.section == first.section)
         url = f"/doc/{quote(first.doc_id, safe='')}#p-{section_first.passage_id}"
         out.append(CardGroup(replace(best, passage=merged, highlights=spans),
-                             [h.passage.passage_id for h in group], url))
+                             [h.passage.passage_id for h in group], url, best.passage))
     return out
 
 
