@@ -161,7 +161,7 @@ class IndexBuilder:
             raise CorpusError(f"no reports to index in {settings.corpus_dir}"
                               + (f" (skipped {skipped})" if skipped else
                                  f"; add report files ({', '.join(supported_suffixes())})"))
-        inferred = {s.doc_id for s, _ in docs if s.meta is None}  # short titles made here must differ
+        inferred = {s.doc_id for s, _ in docs if s.meta is None}  # every stored short title must differ
         for (_, doc), meta in zip(docs, distinct_short_titles([d.meta for _, d in docs], inferred)):
             doc.meta = meta
         chunker = Chunker(chunking_config(settings, self.embedder.max_tokens), self.embedder.count_tokens)
@@ -170,7 +170,7 @@ class IndexBuilder:
         for source, doc in docs:
             passages = chunker.chunk(doc)
             if not doc.paged:  # printed section start pages from the report's contents list
-                cited = with_section_pages([c.passage for c in passages], doc.contents)
+                cited = with_section_pages([c.passage for c in passages], doc.contents, settings.pdf_layout)
                 passages = [replace(c, passage=p) for c, p in zip(passages, cited)]
             first = len(chunked)
             chunked.extend(passages)

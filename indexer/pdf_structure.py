@@ -131,7 +131,8 @@ def _page_lines(page: Any, page_no: int, exclude: list[tuple[float, float, float
     words.sort(key=lambda w: (round(w["top"]), w["x0"]))
     rows: list[list[dict]] = []
     for word in words:
-        if rows and abs(word["top"] - rows[-1][0]["top"]) <= max(2.0, 0.3 * word["size"]):
+        if rows and abs(word["top"] - rows[-1][0]["top"]) <= max(config.pdf_line_tolerance_points,
+                                                                config.pdf_line_tolerance * word["size"]):
             rows[-1].append(word)
         else:
             rows.append([word])
@@ -148,12 +149,12 @@ def _page_lines(page: Any, page_no: int, exclude: list[tuple[float, float, float
 def _gutter(rows: list[list[dict]], width: float, config: PdfLayoutConfig) -> float | None:
     """The x of a column gutter: a vertical band in the middle of the page that (almost) no row
     crosses, with lines of several words on both sides of it; None for a one-column page."""
-    if len(rows) < 6:
+    if len(rows) < config.pdf_column_min_rows:
         return None
     spans = [_spans(row, config) for row in rows]
     best: tuple[int, float, float] | None = None
-    x = 0.3 * width
-    while x <= 0.7 * width:
+    x = config.pdf_gutter_band * width
+    while x <= (1 - config.pdf_gutter_band) * width:
         crossing = sum(1 for row in spans if any(a < x < b for a, b in row))
         candidate = (crossing, abs(x - width / 2), x)
         best = candidate if best is None or candidate < best else best
@@ -166,7 +167,8 @@ def _gutter(rows: list[list[dict]], width: float, config: PdfLayoutConfig) -> fl
     right = [[w for w in row if w["x0"] >= gutter] for row in rows]
     for side in (left, right):
         filled = [part for part in side if part]
-        if len(filled) < config.pdf_column_rows * len(rows) or sum(map(len, filled)) < 4 * len(filled):
+        if (len(filled) < config.pdf_column_rows * len(rows)
+                or sum(map(len, filled)) < config.pdf_column_words * len(filled)):
             return None
     return gutter
 
@@ -175,7 +177,7 @@ def _spans(row: list[dict], config: PdfLayoutConfig) -> list[tuple[float, float]
     """The x extents of a row's runs of words, cut where the gap is as wide as a column gap."""
     spans = [(row[0]["x0"], row[0]["x1"])]
     for word in row[1:]:
-        if word["x0"] - spans[-1][1] > max(config.pdf_column_gap * word["size"], 12.0):
+        if word["x0"] - spans[-1][1] > max(config.pdf_column_gap * word["size"], config.pdf_column_gap_points):
             spans.append((word["x0"], word["x1"]))
         else:
             spans[-1] = (spans[-1][0], max(spans[-1][1], word["x1"]))
@@ -298,7 +300,7 @@ def _style(line: PdfLine, body: float, config: PdfLayoutConfig) -> tuple[float, 
     """The heading style of a line (size, bold), or None for body text."""
     if line.size >= config.pdf_heading_ratio * body:
         return (line.size, line.bold)
-    if line.bold and line.size >= 0.95 * body and not BULLET_RE.match(line.text):
+    if line.bold and line.size >= config.pdf_bold_heading_ratio * body and not BULLET_RE.match(line.text):
         return (line.size, True)
     return None
 
@@ -309,7 +311,8 @@ def _extract_contents(items: list[PdfLine | PdfTable], body: float,
     with a page number (a wrapped entry may take two lines). Returns the other items and the
     contents lines as 'title<TAB>page', a leading tab marking an indented entry."""
     start = next((i for i, it in enumerate(items) if isinstance(it, PdfLine) and CONTENTS_RE.match(it.text.strip())
-                  and (_style(it, body, config) is not None or len(it.text) < 25)), None)
+                  and (_style(it, body, config) is not None or len(it.text) < config.pdf_contents_title_chars)),
+                 None)
     if start is None:
         return items, []
     entries: list[tuple[PdfLine, str, str]] = []
@@ -326,7 +329,7 @@ def _extract_contents(items: list[PdfLine | PdfTable], body: float,
             entries.append((head, title, match.group(2)))
             pending = None
             end = i + 1
-        elif pending is None and len(item.text.split()) <= 15:
+        elif pending is None and len(item.text.split()) <= config.pdf_contents_wrap_words:
             pending = item
         else:
             break
@@ -494,7 +497,7 @@ def _apply_outline(blocks: list[Block], outline: list[OutlineEntry], config: Pdf
                 continue
             bkey = match_key(block.text)
             if key and bkey and (bkey == key or (bkey.startswith(key) and block.kind == "heading")
-                                 or (key.startswith(bkey) and len(bkey) >= 0.6 * len(key))):
+                                 or (key.startswith(bkey) and len(bkey) >= config.pdf_outline_prefix_share * len(key))):
                 found = j
                 break
         if found is not None:

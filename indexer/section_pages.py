@@ -3,7 +3,10 @@ measures<TAB>31'), for sources without real pages (the bundled Markdown report).
 
 Every passage gets the start page of the deepest section of its trail that the contents list
 gives a page for, and which heading that page belongs to, so a citation can say honestly
-"section begins p. 31" or "§6.1 begins p. 31" (never a page the passage may not be on).
+"section begins p. 31" or "§6.1 begins p. 31" (never a page the passage may not be on). How closely an
+unnumbered heading must match its contents entry is set in ``PdfLayoutConfig``
+(``pdf_contents_title_similarity``, ``pdf_contents_title_min_chars``; ``settings.pdf_layout``), recorded
+in the index's build spec like the PDF layout thresholds.
 """
 
 from __future__ import annotations
@@ -14,16 +17,19 @@ from difflib import SequenceMatcher
 
 from indexer.blocks import heading_number
 from reportqa.records import Passage
+from reportqa.settings import PdfLayoutConfig
 from reportqa.text import match_key
 
 PAGE_CELL = re.compile(r"^(.*?)[\s\t]+(\d{1,4})\s*$")
-TITLE_SIMILARITY = 0.9  # contents lines come from PDF conversion: 'E<TAB>kecutive summary' is 'Executive summary'
 
 
 class SectionPages:
-    """Start pages by section number and by (unnumbered) title, read from contents lines."""
+    """Start pages by section number and by (unnumbered) title, read from contents lines. Titles are
+    matched loosely (``config.pdf_contents_title_similarity``): contents lines come from PDF conversion,
+    and 'E<TAB>kecutive summary' is 'Executive summary'."""
 
-    def __init__(self, lines: list[str]) -> None:
+    def __init__(self, lines: list[str], config: PdfLayoutConfig | None = None) -> None:
+        self.config = config or PdfLayoutConfig()
         self.by_number: dict[tuple[int, ...], int] = {}
         self.by_title: dict[str, int] = {}
         for line in lines:
@@ -51,10 +57,10 @@ class SectionPages:
             return None
         if key in self.by_title:
             return self.by_title[key]
-        if len(key) < 8:
+        if len(key) < self.config.pdf_contents_title_min_chars:
             return None
         best = max(self.by_title, key=lambda k: SequenceMatcher(None, k, key).ratio(), default=None)
-        if best is not None and SequenceMatcher(None, best, key).ratio() >= TITLE_SIMILARITY:
+        if best is not None and SequenceMatcher(None, best, key).ratio() >= self.config.pdf_contents_title_similarity:
             return self.by_title[best]
         return None
 
@@ -73,10 +79,12 @@ class SectionPages:
         return None, ""
 
 
-def with_section_pages(passages: list[Passage], contents_lines: list[str]) -> list[Passage]:
+def with_section_pages(passages: list[Passage], contents_lines: list[str],
+                       config: PdfLayoutConfig | None = None) -> list[Passage]:
     """The passages with ``section_page``/``section_page_of`` set from the contents list (unchanged
-    when there is none, or when a passage already has exact pages)."""
-    pages = SectionPages(contents_lines)
+    when there is none, or when a passage already has exact pages). ``config``: how titles are matched
+    (``settings.pdf_layout``; default: ``PdfLayoutConfig()``)."""
+    pages = SectionPages(contents_lines, config)
     if not pages:
         return passages
     cache: dict[tuple[str, ...], tuple[int | None, str]] = {}

@@ -1,8 +1,10 @@
-"""Short titles for reports that have no manifest entry: short enough for the report filter and
-citations, and different for every report (two reports of one series share a long title prefix)."""
+"""Short titles: made for reports that have no manifest entry, short enough for the report filter and
+citations, and different for every report (two reports of one series share a long title prefix; two
+manifest entries may repeat one short title). Set once, at index time; the web shows the stored ones."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 
 from reportqa.records import DocumentMeta
@@ -32,19 +34,35 @@ def short_title(title: str, limit: int = SHORT_TITLE_CHARS) -> str:
     return _cut(head, limit)
 
 
+def _with_file(meta: DocumentMeta, stems: Counter[str]) -> DocumentMeta:
+    """``meta`` with its file name added to its short title, which is cut to fit: the name without its
+    suffix, or with it when another report in the same clash has the same stem ('a.pdf', 'a.md')."""
+    stem = meta.file.rsplit(".", 1)[0]
+    name = stem if stems[stem] < 2 else meta.file
+    label = _cut(meta.short_title, max(12, SHORT_TITLE_CHARS - len(name) - 3))
+    return replace(meta, short_title=f"{label} ({name})")
+
+
+def _decorated(clashing: list[DocumentMeta]) -> dict[str, DocumentMeta]:
+    """The ``clashing`` metas by doc id, each with its file name added."""
+    stems = Counter(m.file.rsplit(".", 1)[0] for m in clashing)
+    return {m.doc_id: _with_file(m, stems) for m in clashing}
+
+
 def distinct_short_titles(metas: list[DocumentMeta], inferred: set[str]) -> list[DocumentMeta]:
-    """The metas with every inferred short title (doc ids in ``inferred``: no manifest entry) made
-    unique: one equal to another report's short title gets its file name added, cut to fit."""
-    taken = {match_key(m.short_title) for m in metas if m.doc_id not in inferred}
-    out = []
-    for meta in metas:
-        if meta.doc_id in inferred:
-            key = match_key(meta.short_title)
-            clash = key in taken or sum(1 for m in metas if match_key(m.short_title) == key) > 1
-            if clash:
-                stem = meta.file.rsplit(".", 1)[0]
-                label = _cut(meta.short_title, max(12, SHORT_TITLE_CHARS - len(stem) - 3))
-                meta = replace(meta, short_title=f"{label} ({stem})")
-            taken.add(match_key(meta.short_title))
-        out.append(meta)
-    return out
+    """The metas with short titles that tell every report apart. The index stores them, and the report
+    filter, cards and citations all show the stored one. Titles are compared by ``match_key`` (letters
+    and digits, case folded), and a clash is settled by adding the file name, cut to fit:
+
+    - a manifest short title is kept, unless another manifest entry has the same one: then each of
+      them gets its file name (a user may write one short title twice);
+    - an inferred short title (doc ids in ``inferred``: no manifest entry) that equals any other
+      report's gets its file name, so a manifest's title stays as written."""
+    given = [m for m in metas if m.doc_id not in inferred]
+    given_keys = Counter(match_key(m.short_title) for m in given)
+    changed = _decorated([m for m in given if given_keys[match_key(m.short_title)] > 1])
+    taken = {match_key(changed.get(m.doc_id, m).short_title) for m in given}
+    all_keys = Counter(match_key(m.short_title) for m in metas)
+    changed |= _decorated([m for m in metas if m.doc_id in inferred and (
+        match_key(m.short_title) in taken or all_keys[match_key(m.short_title)] > 1)])
+    return [changed.get(m.doc_id, m) for m in metas]

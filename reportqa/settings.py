@@ -81,9 +81,10 @@ class ChunkerConfig(BaseModel):
 
 
 class PdfLayoutConfig(BaseModel):
-    """How a PDF's layout is read (indexer.pdf_structure): thresholds relative to the page or to the
-    body-text size. They change what an index holds, so they are recorded in its build spec, apart from
-    the chunker settings that the fitted weights' fingerprint includes (indexer.spec.structure_settings)."""
+    """How a PDF's layout is read (indexer.pdf_structure), and how a report's contents list gives its
+    sections' start pages (indexer.section_pages): thresholds relative to the page or to the body-text
+    size. They change what an index holds, so they are recorded in its build spec, apart from the chunker
+    settings that the fitted weights' fingerprint includes (indexer.spec.structure_settings)."""
 
     pdf_heading_ratio: float = Field(1.12, ge=1, le=3, description="a line this much larger than the body "
                                      "text is a heading candidate")
@@ -114,6 +115,29 @@ class PdfLayoutConfig(BaseModel):
                                          "depth change must fit the numbers for the outline's levels to be used")
     pdf_numbered_share: float = Field(0.3, ge=0, le=1, description="with this share of numbered headings, "
                                       "numbering decides levels (else font size ranks)")
+    pdf_line_tolerance: float = Field(0.3, ge=0, le=2, description="words whose tops differ by at most this many "
+                                      "font sizes sit on one line")
+    pdf_line_tolerance_points: float = Field(2.0, ge=0, le=50, description="... or by at most this many points")
+    pdf_gutter_band: float = Field(0.3, gt=0, le=0.5, description="a column gutter is looked for between this share "
+                                   "and one minus this share of the page width")
+    pdf_column_gap_points: float = Field(12.0, ge=0, le=200, description="a column gap is at least this many points "
+                                         "wide, whatever the font size")
+    pdf_column_min_rows: int = Field(6, ge=1, le=1000, description="a page with fewer lines is read as one column")
+    pdf_column_words: int = Field(4, ge=1, le=100, description="each column of a two-column page holds at least "
+                                  "this many words a line on average")
+    pdf_bold_heading_ratio: float = Field(0.95, gt=0, le=3, description="a bold line at least this share of the body "
+                                          "size is a heading candidate")
+    pdf_contents_title_chars: int = Field(25, ge=1, le=500, description="a 'Contents' line in body type shorter "
+                                          "than this (characters) starts the contents list")
+    pdf_contents_wrap_words: int = Field(15, ge=1, le=200, description="a contents line without a page number and "
+                                         "at most this many words is the first part of a wrapped entry")
+    pdf_outline_prefix_share: float = Field(0.6, ge=0, le=1, description="a line that begins an outline entry's "
+                                            "title prints it when it holds at least this share of the title")
+    pdf_contents_title_similarity: float = Field(0.9, ge=0, le=1, description="an unnumbered heading takes the page "
+                                                 "of the contents entry this similar to it (any report with a "
+                                                 "contents list, Markdown too: section start pages)")
+    pdf_contents_title_min_chars: int = Field(8, ge=1, le=200, description="a shorter unnumbered heading must equal "
+                                              "its contents entry to take its page")
 
 
 class MeasureConfig(BaseModel):
@@ -274,6 +298,8 @@ class Settings(BaseSettings, ChunkerConfig, PdfLayoutConfig, MeasureConfig, Anal
     eval_failure_rank: int = Field(5, ge=1, le=50, description="a question whose evidence first ranks below "
                                    "this (or not at all) is a failure")
     evaluator_live_depth: int = Field(20, ge=1, le=50, description="candidates a drill-down re-runs live")
+    eval_job_timeout_seconds: int = Field(7200, ge=10, le=7 * 24 * 3600, description="an eval run started "
+                                          "from the workbench is stopped after this many seconds")
 
     _known_embedder = field_validator("embedder")(lambda value: _one_of(value, EMBEDDERS, "embedder"))
 

@@ -136,16 +136,42 @@ def test_manifest_edit_makes_the_index_stale_and_a_rebuild_takes_it(fake_built) 
     assert retriever.documents["alpha-review"].meta.title == "Alpha Review, Second Edition"
 
 
-def test_a_changed_pdf_layout_setting_makes_the_index_stale_without_touching_the_weights(fake_built) -> None:
+@pytest.mark.parametrize("change", [{"pdf_heading_ratio": 1.3}, {"pdf_column_gap_points": 20.0},
+                                    {"pdf_contents_title_similarity": 0.8}])
+def test_a_changed_pdf_layout_setting_makes_the_index_stale_without_touching_the_weights(fake_built, change) -> None:
+    """Every layout threshold, and how contents entries give section start pages, is in the build spec."""
     from indexer.build import is_up_to_date
     from retriever.weights import fingerprint
 
-    other = fake_built.model_copy(update={"pdf_heading_ratio": 1.3})
+    other = fake_built.model_copy(update=change)
     fresh, problems = is_up_to_date(other)
     assert not fresh and any("PDF layout" in p for p in problems)
     assert fingerprint(other) == fingerprint(fake_built)  # fitted weights stay valid
     build_index(other, embedder=FakeEmbedder(), progress=False)
     assert is_up_to_date(other)[0]
+
+
+def test_manifest_entries_sharing_a_short_title_are_stored_apart_and_shown_as_stored(corpus_copy, tmp_path) -> None:
+    """Two manifest entries a user gave one short title each get their file name at index time, and so
+    does a report without an entry whose inferred short title is the same; the web's report filter,
+    cards and citations all show the stored names."""
+    from tests.conftest import client_for
+
+    manifest = corpus_copy / "manifest.toml"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace(
+        'short_title = "Beta survey"', 'short_title = "Alpha Review"'), encoding="utf-8")
+    (corpus_copy / "gamma.md").write_text("# Alpha review\n\nOfficers used warning notices to disrupt abuse "
+                                          "near schools, and recorded each one.\n", encoding="utf-8")
+    settings = fake_settings(corpus_copy, tmp_path / "index")
+    build_index(settings, embedder=FakeEmbedder(), progress=False)
+    retriever = Retriever.open(settings, embedder=FakeEmbedder())
+    shorts = {doc_id: doc.meta.short_title for doc_id, doc in retriever.documents.items()}
+    assert shorts == {"alpha-review": "Alpha review (alpha-review)", "beta-survey": "Alpha Review (beta-survey)",
+                      "gamma": "Alpha review (gamma)"}
+    page = client_for(settings, retriever).get("/", params={"q": "warning notices"}).text
+    for doc_id, short in shorts.items():
+        assert f'<option value="{doc_id}">{short}</option>' in page
+    assert '<span class="report">Alpha review (' in page  # a card names its report as stored
 
 
 def test_truncated_faiss_file_is_detected(fake_built) -> None:

@@ -69,6 +69,61 @@ def test_layout_thresholds_come_from_the_settings(tmp_path: Path) -> None:
     assert _trail_of(doc, "The aims were agreed") == ("1.1 Aims",)
 
 
+@pytest.mark.parametrize(("fixture", "setting"), [
+    ("columns_pdf", {"pdf_column_min_rows": 1000}),
+    ("columns_pdf", {"pdf_column_words": 100}),
+    ("columns_pdf", {"pdf_column_gap_points": 200}),
+    ("columns_pdf", {"pdf_gutter_band": 0.05}),
+    ("layout_pdf", {"pdf_bold_heading_ratio": 3}),
+    ("layout_pdf", {"pdf_line_tolerance_points": 50}),
+    ("contents_pdf", {"pdf_line_tolerance": 2}),
+])
+def test_each_layout_threshold_is_read_from_the_settings(tmp_path: Path, fixture: str, setting: dict) -> None:
+    """Thresholds once written as numbers in the reader come from PdfLayoutConfig: changing one changes
+    what is read (and, recorded in the build spec, makes the index stale). The defaults read as before."""
+    path = getattr(fx, fixture)(tmp_path / f"{fixture}.pdf")
+    meta = DocumentMeta(doc_id="t", file=path.name, title="T", short_title="T")
+
+    def read(layout: object) -> tuple[str, list[tuple[str, ...]]]:
+        doc = build_document(load(SourceFile(path=path, sha256="t", meta=None), layout), meta)
+        return doc.text, [b.section for b in doc.blocks]
+
+    default = read(Settings().pdf_layout)
+    assert read(Settings(**setting).pdf_layout) != default
+    assert read(Settings(**{name: Settings.model_fields[name].default for name in setting}).pdf_layout) == default
+
+
+def test_contents_and_outline_matching_thresholds_are_read_from_the_settings() -> None:
+    """The contents list's start line and wrapped entries, an outline entry printed in part, and the
+    contents entry an unnumbered heading takes its start page from: each threshold comes from the config."""
+    from indexer.blocks import Block
+    from indexer.pdf_structure import PdfLine, _apply_outline, _extract_contents
+    from indexer.section_pages import SectionPages
+
+    def line(text: str, top: float) -> PdfLine:
+        return PdfLine(text, 0, 50.0, top, top + 10, 10.0, False)
+
+    items = [line("Contents", 10), line("A long entry title that wraps onto", 30), line("a second line 3", 40)]
+    assert _extract_contents(items, 10.0, Settings().pdf_layout)[1] == ["A long entry title that wraps onto a "
+                                                                         "second line\t3"]
+    assert _extract_contents(items, 10.0, Settings(pdf_contents_title_chars=5).pdf_layout)[1] == []
+    assert _extract_contents(items, 10.0, Settings(pdf_contents_wrap_words=3).pdf_layout)[1] == []
+
+    def outlined(share: float) -> str:
+        blocks = [Block("paragraph", "Findings of the survey", 0, 0), Block("paragraph", "Officers said so.", 0, 0)]
+        _apply_outline(blocks, [OutlineEntry("Findings of the survey of officers", 1, 0)],
+                       Settings(pdf_outline_prefix_share=share).pdf_layout)
+        return blocks[0].kind
+    assert outlined(0.6) == "heading" and outlined(0.9) == "paragraph"
+
+    contents = ["E\tkecutive summary\t5", "Methods\t9"]
+    assert SectionPages(contents).page_of("Executive summary") == 5
+    assert SectionPages(contents, Settings(pdf_contents_title_similarity=1).pdf_layout).page_of(
+        "Executive summary") is None
+    assert SectionPages(contents, Settings(pdf_contents_title_min_chars=20).pdf_layout).page_of(
+        "Executive summary") is None
+
+
 def test_layout_headings_take_levels_from_font_sizes(tmp_path: Path) -> None:
     """(b) No outline, no numbers: 18 pt, 14 pt and 11 pt bold headings nest in that order."""
     doc = _doc(fx.layout_pdf(tmp_path / "layout.pdf"))
@@ -174,6 +229,17 @@ def test_distinct_short_titles_leave_manifest_titles_alone() -> None:
     inferred = DocumentMeta(doc_id="b", file="b-2024.pdf", title="Annual Review", short_title="Annual Review")
     out = distinct_short_titles([manifest, inferred], {"b"})
     assert out[0].short_title == "Annual Review" and out[1].short_title == "Annual Review (b-2024)"
+
+
+def test_manifest_entries_sharing_a_short_title_get_their_file_names() -> None:
+    """Two manifest entries with one short title (case aside) each get their file name (with its suffix
+    when the stems are equal); an inferred title equal to theirs gets its own; the rest stay as written."""
+    metas = [DocumentMeta(doc_id="a", file="annual.pdf", title="Annual Review", short_title="Annual review"),
+             DocumentMeta(doc_id="b", file="annual.md", title="Annual Review", short_title="Annual Review"),
+             DocumentMeta(doc_id="c", file="c-2024.pdf", title="Annual Review", short_title="Annual Review"),
+             DocumentMeta(doc_id="d", file="survey.md", title="Survey", short_title="Survey")]
+    out = [m.short_title for m in distinct_short_titles(metas, {"c"})]
+    assert out == ["Annual review (annual.pdf)", "Annual Review (annual.md)", "Annual Review (c-2024)", "Survey"]
 
 
 @pytest.mark.browser

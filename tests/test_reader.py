@@ -141,17 +141,19 @@ def test_search_cards_offer_every_citation_style_without_javascript(fake_retriev
     assert 'class="copy" data-citation="' in page and " hidden>Copy citation</button>" in page  # app.js shows it
 
 
-def test_equal_short_titles_are_told_apart() -> None:
+def test_the_report_filter_shows_the_stored_short_titles() -> None:
+    """The filter names each report by its stored short title, as cards and citations do (the index
+    makes them distinct: indexer.titles), never by a name made per request (once: year or id added)."""
+    from types import SimpleNamespace
+
     from reportqa.records import DocumentMeta
-    from web.render import distinct_short_titles
+    from web.pages import _documents
 
     metas = [DocumentMeta("a", "a.pdf", "Annual Report", "Annual report", date="2020"),
-             DocumentMeta("b", "b.pdf", "Annual Report", "Annual report", date="2021"),
-             DocumentMeta("c", "c.pdf", "Annual Report", "Annual Report", date="2021"),
-             DocumentMeta("d", "d.md", "Survey", "Survey")]
-    names = distinct_short_titles(metas)
-    assert names["d"] == "Survey" and names["a"] == "Annual report (2020)"
-    assert len({n.casefold() for n in names.values()}) == 4
+             DocumentMeta("b", "b.pdf", "Annual Report", "Annual report", date="2021")]
+    retriever = SimpleNamespace(documents={m.doc_id: SimpleNamespace(meta=m) for m in metas})
+    assert [(d["id"], d["short_title"]) for d in _documents(retriever)] == [("a", "Annual report"),
+                                                                           ("b", "Annual report")]
 
 
 # --- Chromium at 360 px ----------------------------------------------------------------------------------

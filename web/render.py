@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 
 from indexer.store import StoredDocument
 from reportqa.citation import Citer, FormattedCitation
-from reportqa.records import DocumentMeta, Passage
+from reportqa.records import Passage
 from reportqa.settings import Settings
 
 
@@ -83,24 +83,6 @@ CITATION_STYLES = (("harvard", "Harvard"), ("apa", "APA"), ("ris", "RIS"), ("bib
 def citer_for(retriever, settings: Settings) -> Citer:
     """Cites the retriever's reports, with links under the public base URL (never the request's Host)."""
     return Citer({doc_id: d.meta for doc_id, d in retriever.documents.items()}, settings.base_url)
-
-
-def distinct_short_titles(metas: list[DocumentMeta]) -> dict[str, str]:
-    """Each report's short title, with its year, else its id, added where two would read the same."""
-    def clashes(names: dict[str, str]) -> set[str]:
-        seen: dict[str, list[str]] = {}
-        for doc_id, name in names.items():
-            seen.setdefault(name.casefold(), []).append(doc_id)
-        return {doc_id for ids in seen.values() if len(ids) > 1 for doc_id in ids}
-
-    names = {m.doc_id: m.short_title for m in metas}
-    by_id = {m.doc_id: m for m in metas}
-    for add in (lambda m: m.year, lambda m: m.doc_id):
-        for doc_id in clashes(names):
-            extra = add(by_id[doc_id])
-            if extra and extra not in names[doc_id]:
-                names[doc_id] = f"{names[doc_id]} ({extra})"
-    return names
 
 
 def citation_text(citer: Citer, passage: Passage) -> FormattedCitation | None:
