@@ -4,6 +4,8 @@ PNG of Hit@k curves (one curve per configuration) linked from the Markdown."""
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
@@ -83,34 +85,84 @@ def _with_questions(text: str, questions: list[QuestionRecord]) -> str:
     return text[:-2] + ',\n  "questions": [\n' + ",\n".join(rows) + "\n  ]\n}"
 
 
+def _publish(tmp: Path, target: Path) -> None:
+    """Give the finished temp file ``tmp`` the name ``target`` atomically, never replacing a file
+    (os.link fails when ``target`` exists); the temp name is removed either way."""
+    try:
+        os.link(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _run_label(out_dir: Path, day: str, names: list[str]) -> str:
+    """``day``, or ``day.2``, ``day.3``… : the first label none of whose files exist yet."""
+    n = 1
+    while True:
+        label = day if n == 1 else f"{day}.{n}"
+        if not any((out_dir / f"{label}-{name}").exists() for name in names):
+            return label
+        n += 1
+
+
 def write_reports(out_dir: Path, results: list[ConfigResult], ask: AskResult | None, split: str,
                   n_questions: int, day: str | None = None) -> list[Path]:
-    """Write <date>-<config>.md/.json for each configuration, <date>-summary.md/.json and
-    <date>-recall.png. Returns the paths written."""
+    """Write <label>-<config>.md/.json for each configuration, <label>-summary.md/.json and
+    <label>-recall.png, where the label is the date, or ``<date>.2``, ``<date>.3``… when a run of
+    that date is already there: an existing report is never overwritten (two runs at once each get
+    their own label). Each file is written to a temp file first and then linked into place, so a
+    reader never sees half a file. Returns the paths written."""
     out_dir.mkdir(parents=True, exist_ok=True)
     day = day or date.today().isoformat()
-    png = out_dir / f"{day}-recall.png"
-    plot_curves(results, png)
-    written = [png]
+    names = ["recall.png", "summary.md", "summary.json"] + [f"{r.name}.{ext}" for r in results
+                                                            for ext in ("md", "json")]
+    with tempfile.TemporaryDirectory(prefix=".eval-", dir=out_dir) as tmp_name:
+        tmp = Path(tmp_name)
+        while True:
+            label = _run_label(out_dir, day, names)
+            files = _render(tmp, label, day, results, ask, split, n_questions)
+            claim = out_dir / f"{label}-summary.json"  # taking the summary's name claims the label
+            try:
+                _publish(files.pop(claim.name), claim)
+            except FileExistsError:  # another run took this label meanwhile: try the next one
+                for leftover in tmp.iterdir():
+                    leftover.unlink()
+                continue
+            break
+        written = []
+        for name, path in files.items():
+            _publish(path, out_dir / name)
+            written.append(out_dir / name)
+    return written + [claim]
+
+
+def _render(tmp: Path, label: str, day: str, results: list[ConfigResult], ask: AskResult | None, split: str,
+            n_questions: int) -> dict[str, Path]:
+    """Every report file of a run labelled ``label``, written into the folder ``tmp``: final name → temp file."""
+    files: dict[str, Path] = {}
+
+    def put(name: str, text: str) -> None:
+        files[name] = tmp / name
+        files[name].write_text(text, encoding="utf-8")
+
+    png_name = f"{label}-recall.png"
+    files[png_name] = tmp / png_name
+    plot_curves(results, files[png_name])
     notes = (f"Split: **{split}** ({n_questions} questions). Hit@k = share of questions with a relevant "
              "passage in the top k (ir-measures Success@k); R@k = share of all relevant passages; "
              "MRR@10 = ir-measures RR@10.")
     for r in results:
-        md = [f"# Eval {day}: {r.name}", "", notes, "", f"![Hit@k curves]({png.name})", ""]
+        md = [f"# Eval {label}: {r.name}", "", notes, "", f"![Hit@k curves]({png_name})", ""]
         md += _md_measures({"all": r.overall, **r.by_persona}, "persona")
         md += ["", "## By tag", ""] + _md_measures(r.by_tag, "tag")
         md += ["", f"Latency: p50 {r.latency_p50_ms:.1f} ms, p95 {r.latency_p95_ms:.1f} ms", "",
                "## Questions whose evidence is not in the top 5", ""]
         md += [f"- {f['id']} ({f['persona']}) first relevant rank: {f['first_rank'] or 'not in top 50'} — "
                f"{f['question']}" for f in r.failing] or ["- none"]
-        path = out_dir / f"{day}-{r.name}.md"
-        path.write_text("\n".join(md) + "\n", encoding="utf-8")
+        put(f"{label}-{r.name}.md", "\n".join(md) + "\n")
         data = {k: v for k, v in asdict(r).items() if k not in ("run", "questions")}
-        data.update({"split": split, "date": day})
-        (out_dir / f"{day}-{r.name}.json").write_text(_with_questions(json.dumps(data, indent=2), r.questions),
-                                                      encoding="utf-8")
-        written += [path, out_dir / f"{day}-{r.name}.json"]
-    summary = [f"# Eval summary {day}", "", notes, "", f"![Hit@k curves]({png.name})", ""]
+        data.update({"split": split, "date": day, "label": label})
+        put(f"{label}-{r.name}.json", _with_questions(json.dumps(data, indent=2), r.questions))
+    summary = [f"# Eval summary {label}", "", notes, "", f"![Hit@k curves]({png_name})", ""]
     summary += _md_measures({r.name: r.overall for r in results}, "config")
     summary += ["", "| config | p50 ms | p95 ms |", "|---|---|---|"]
     summary += [f"| {r.name} | {r.latency_p50_ms:.1f} | {r.latency_p95_ms:.1f} |" for r in results]
@@ -118,13 +170,12 @@ def write_reports(out_dir: Path, results: list[ConfigResult], ask: AskResult | N
         summary += ["", "## Ask", "", "```", ask_table(ask), "```", "", "### Wrong behaviour", ""]
         summary += [f"- {w['id']}: {w['problem']} (confidence {w['confidence']}) — {w['question']}"
                     for w in ask.wrong] or ["- none"]
-    summary += ["", "Per-configuration reports: " + ", ".join(f"[{r.name}]({day}-{r.name}.md)" for r in results)]
-    path = out_dir / f"{day}-summary.md"
-    path.write_text("\n".join(summary) + "\n", encoding="utf-8")
-    (out_dir / f"{day}-summary.json").write_text(json.dumps({
-        "date": day, "split": split, "questions": n_questions,
+    summary += ["", "Per-configuration reports: " + ", ".join(f"[{r.name}]({label}-{r.name}.md)" for r in results)]
+    put(f"{label}-summary.md", "\n".join(summary) + "\n")
+    put(f"{label}-summary.json", json.dumps({
+        "date": day, "label": label, "split": split, "questions": n_questions,
         "configs": {r.name: {"overall": r.overall, "latency_p50_ms": r.latency_p50_ms,
                              "latency_p95_ms": r.latency_p95_ms} for r in results},
         "ask": asdict(ask) if ask else None, "measures": list(MEASURES),
-    }, indent=2), encoding="utf-8")
-    return written + [path, out_dir / f"{day}-summary.json"]
+    }, indent=2))
+    return files

@@ -35,6 +35,15 @@ class JudgementError(ValueError):
     """A judgement record is not valid."""
 
 
+def normalise_name(value: str | None) -> str:
+    """An evaluator's name as stored and compared everywhere (web forms, the JSON API, undo, the
+    review filter, and lines read back): any run of spaces, tabs or other unprintable characters
+    becomes one space, the ends are trimmed, and at most MAX_NAME characters are kept ('' when none).
+    So "Alice  Smith", " Alice Smith" and "Alice\tSmith" are one evaluator."""
+    text = "".join(ch if ch.isprintable() else " " for ch in (value or ""))
+    return " ".join(text.split())[:MAX_NAME]
+
+
 @dataclass(frozen=True)
 class Judgement:
     query: str
@@ -46,7 +55,9 @@ class Judgement:
 
     @classmethod
     def now(cls, query: str, passage_id: str, relevant: bool, who: str, retract: bool = False) -> Judgement:
-        return cls(query, passage_id, relevant, who, datetime.now(UTC).isoformat(timespec="seconds"), retract)
+        """A judgement made now, the evaluator's name normalised (``normalise_name``)."""
+        return cls(query, passage_id, relevant, normalise_name(who), datetime.now(UTC).isoformat(timespec="seconds"),
+                   retract)
 
     @property
     def pair(self) -> tuple[str, str]:
@@ -130,18 +141,35 @@ def _parse(text: str) -> list[Judgement]:
         try:
             data = json.loads(line)
             out.append(Judgement(str(data["query"]), str(data["passage_id"]), data["relevant"],
-                                 str(data["who"]), str(data["when"]), data.get("retract", False)).validate())
+                                 normalise_name(str(data["who"])), str(data["when"]),
+                                 data.get("retract", False)).validate())
         except (json.JSONDecodeError, KeyError, TypeError, AttributeError, JudgementError):
             continue
     return out
 
 
 def load_judgements(path: Path) -> list[Judgement]:
-    """All valid records in the file, retractions included, in file order (a malformed line is
-    skipped, never fatal)."""
-    if not path.exists():
+    """All valid records in the file, retractions included, in file order. A malformed line (bad
+    JSON, a field missing, bytes that are not UTF-8) is skipped, never fatal; evaluator names are
+    normalised as read. Raises JudgementStoreError when the file exists but cannot be read."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
         return []
-    return _parse(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise JudgementStoreError(f"cannot read judgements from {path}: {exc.strerror}") from exc
+    return _parse(_readable(data))
+
+
+def _readable(data: bytes) -> str:
+    """The file's lines that are valid UTF-8 (a line with a bad byte is skipped like any bad line)."""
+    out = []
+    for raw in data.split(b"\n"):
+        try:
+            out.append(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            continue
+    return "\n".join(out)
 
 
 Status = Literal["standing", "undone", "undo"]
@@ -170,7 +198,8 @@ def review(records: list[Judgement], who: str | None = None) -> list[ReviewRow]:
         else:
             status.append("standing")
             stacks.setdefault(key, []).append(n)
-    return [ReviewRow(j, s) for j, s in zip(records, status) if who is None or j.who == who]
+    name = None if who is None else normalise_name(who)
+    return [ReviewRow(j, s) for j, s in zip(records, status) if name is None or j.who == name]
 
 
 def standing(records: list[Judgement], who: str | None = None) -> list[Judgement]:
@@ -184,9 +213,10 @@ def retract_latest(path: Path, query: str, passage_id: str, who: str) -> Judgeme
     retraction. Raises JudgementError when there is nothing to undo, JudgementStoreError when
     the file cannot be written."""
     pair = (match_key(query), passage_id)
+    who = normalise_name(who)
     with _locked(path) as fd:
         size = os.fstat(fd).st_size
-        text = os.pread(fd, size, 0).decode("utf-8", "replace") if size else ""
+        text = _readable(os.pread(fd, size, 0)) if size else ""
         mine = [j for j in standing(_parse(text), who) if j.pair == pair]
         if not mine:
             raise JudgementError(f"{who} has no standing judgement of that passage for that query to undo")

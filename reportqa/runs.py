@@ -16,7 +16,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-RUN_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})-([A-Za-z0-9+_.-]+)\.json$")
+# a run's label is its date, with ".N" when a run of that date was already written (eval/report.py
+# never overwrites one): 2026-11-29-full, then 2026-11-29.2-full, with their own summary and plot
+RUN_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2}(?:\.\d+)?)-([A-Za-z0-9+_.-]+)\.json$")
+DEV_SPLIT = "dev"
 NOT_RUNS = ("summary",)
 LEGACY_DEPTH = 50  # eval/runner.RUN_DEPTH when the old files were written
 
@@ -104,6 +107,12 @@ class RunRecord:
     by_persona: dict[str, dict[str, float]]
     questions: dict[str, QuestionResult]
     detailed: bool  # per-question hits were recorded (runs from issue 14 on)
+
+    @property
+    def headline_only(self) -> bool:
+        """A run of a held-back split (sealed, heldout): its questions are not to be read one by one,
+        so only its overall and per-persona numbers are shown."""
+        return self.split != DEV_SPLIT
 
     def failures(self, worse_than: int = 5) -> list[QuestionResult]:
         """Questions whose evidence is not in the top ``worse_than`` (or not found), worst first."""
@@ -193,12 +202,19 @@ class Comparison:
 
 
 # --- finding and reading runs ------------------------------------------------------------------------------
+def label_key(label: str) -> tuple[str, int]:
+    """Sort key of a run label: by date, then by its number (2026-11-29 < 2026-11-29.2 < 2026-11-29.10)."""
+    day, _, n = label.partition(".")
+    return day, int(n) if n.isdigit() else 1
+
+
 def list_runs(reports_dir: Path) -> list[RunInfo]:
     """Every run in ``reports_dir`` and its split folders, newest date first, then by config."""
     if not reports_dir.is_dir():
         return []
     found = []
-    folders = [(reports_dir, "")] + [(p, p.name) for p in sorted(reports_dir.iterdir()) if p.is_dir()]
+    folders = [(reports_dir, "")] + [(p, p.name) for p in sorted(reports_dir.iterdir())
+                                     if p.is_dir() and not p.name.startswith(".")]  # .eval-*: a run being written
     for folder, sub in folders:
         for path in folder.glob("*.json"):
             m = RUN_FILE.match(path.name)
@@ -206,7 +222,7 @@ def list_runs(reports_dir: Path) -> list[RunInfo]:
                 continue
             ref = f"{sub}/{path.stem}" if sub else path.stem
             found.append(RunInfo(ref, m.group(1), m.group(2), sub or "dev", path))
-    return sorted(found, key=lambda r: (r.date, r.split == "dev", r.config), reverse=True)
+    return sorted(found, key=lambda r: (label_key(r.date), r.split == "dev", r.config), reverse=True)
 
 
 def resolve_run(ref: str, reports_dir: Path) -> Path:
@@ -249,7 +265,8 @@ def question_index(eval_dir: Path) -> dict[str, QuestionInfo]:
 def _hits(raw: list) -> tuple[RecordedPassage, ...]:
     return tuple(RecordedPassage(int(h["rank"]), str(h["passage_id"]), float(h["score"]), bool(h["relevant"]),
                                  str(h.get("doc_id", "")), str(h.get("short_title", "")), str(h.get("section", "")),
-                                 str(h.get("words", "")), {str(k): float(v) for k, v in h.get("features", {}).items()})
+                                 str(h.get("words", "")),
+                                 {str(k): float(v) for k, v in (h.get("features") or {}).items()})
                  for h in raw)
 
 
@@ -264,32 +281,48 @@ def load_run(path: Path, questions: dict[str, QuestionInfo] | None = None, ref: 
         config = str(data["name"])
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
         raise RunFormatError(f"{path}: not an eval run file ({exc.__class__.__name__}: {exc})") from exc
-    questions = questions or {}
-    failing = {str(f["id"]): f for f in data.get("failing", []) if isinstance(f, dict) and "id" in f}
-    recorded = {str(r["id"]): r for r in data.get("questions", []) if isinstance(r, dict) and "id" in r}
-    results: dict[str, QuestionResult] = {}
     try:
-        for qid, values in per_query.items():
-            rr = float(values.get("MRR@10", 0.0))
-            known = questions.get(qid)
-            if qid in recorded:
-                r = recorded[qid]
-                results[qid] = QuestionResult(qid, str(r["persona"]), str(r["question"]), r["first_rank"],
-                                              int(r.get("depth", LEGACY_DEPTH)), rr, _hits(r.get("hits", [])),
-                                              tuple(str(p) for p in r.get("relevant", [])))
-                continue
-            fail = failing.get(qid, {})
-            rank = round(1 / rr) if rr > 0 else fail.get("first_rank")
-            persona = fail.get("persona") or (known.persona if known else "unknown")
-            text = fail.get("question") or (known.question if known else "")
-            results[qid] = QuestionResult(qid, str(persona), str(text), rank, LEGACY_DEPTH, rr)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise RunFormatError(f"{path}: a per-question record cannot be read ({exc})") from exc
-    split = str(data.get("split", "dev"))
+        return _record(path, data, per_query, config, questions or {}, ref)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a half-written or hand-edited file
+        raise RunFormatError(f"{path}: a per-question record cannot be read ({exc.__class__.__name__}: {exc})") \
+            from exc
+
+
+def _record(path: Path, data: dict, per_query: dict, config: str, questions: dict[str, QuestionInfo],
+            ref: str | None) -> RunRecord:
+    """The RunRecord of a parsed run file; raises KeyError/TypeError/ValueError/AttributeError on a bad field."""
+    if not isinstance(data, dict) or not isinstance(per_query, dict):
+        raise TypeError("the run and its per_query must be JSON objects")
+    failing = {str(f["id"]): f for f in data.get("failing") or [] if isinstance(f, dict) and "id" in f}
+    recorded = {str(r["id"]): r for r in data.get("questions") or [] if isinstance(r, dict) and "id" in r}
+    results: dict[str, QuestionResult] = {}
+    for qid, values in per_query.items():
+        if not isinstance(values, dict):
+            raise TypeError(f"per_query[{qid!r}] is not an object")
+        rr = float(values.get("MRR@10", 0.0))
+        known = questions.get(qid)
+        if qid in recorded:
+            r = recorded[qid]
+            first = r["first_rank"]
+            results[qid] = QuestionResult(qid, str(r["persona"]), str(r["question"]),
+                                          None if first is None else int(first),
+                                          int(r.get("depth", LEGACY_DEPTH)), rr, _hits(r.get("hits") or []),
+                                          tuple(str(p) for p in r.get("relevant") or []))
+            continue
+        fail = failing.get(qid, {})
+        rank = round(1 / rr) if rr > 0 else fail.get("first_rank")
+        persona = fail.get("persona") or (known.persona if known else "unknown")
+        text = fail.get("question") or (known.question if known else "")
+        results[qid] = QuestionResult(qid, str(persona), str(text), None if rank is None else int(rank),
+                                      LEGACY_DEPTH, rr)
+    split = str(data.get("split", DEV_SPLIT))
     m = RUN_FILE.match(path.name)
-    return RunRecord(ref or (path.stem if split == "dev" else f"{split}/{path.stem}"), path, config,
-                     str(data.get("date", m.group(1) if m else "")), split, dict(data.get("overall", {})),
-                     dict(data.get("by_persona", {})), results, bool(recorded))
+    overall = {str(k): float(v) for k, v in (data.get("overall") or {}).items()}
+    by_persona = {str(p): {str(k): float(v) for k, v in values.items()}
+                  for p, values in (data.get("by_persona") or {}).items()}
+    label = m.group(1) if m else str(data.get("date", ""))
+    return RunRecord(ref or (path.stem if split == DEV_SPLIT else f"{split}/{path.stem}"), path, config,
+                     label, split, overall, by_persona, results, bool(recorded))
 
 
 def open_run(ref: str, reports_dir: Path, questions: dict[str, QuestionInfo] | None = None) -> RunRecord:

@@ -5,6 +5,7 @@ and phone widths. Set REPORTQA_REQUIRE_BROWSER=1 to fail rather than skip withou
 from __future__ import annotations
 
 import shutil
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -164,4 +165,26 @@ def test_search_page_judgement_buttons_follow_this_browsers_toggle(served, brows
     box.get_by_role("button", name="Relevant", exact=True).click()
     expect(box.locator(".judge-status")).to_have_text("Saved: relevant.")
     assert any(j.who == "Cara" and j.query == "hotel guests" for j in load_judgements(root / "j.jsonl"))
+    context.close()
+
+
+def test_a_judgement_without_a_name_asks_for_one(served, browser) -> None:
+    """The buttons on, no name given yet: the browser asks for a name rather than saving as "evaluator"."""
+    from playwright.sync_api import expect
+
+    base, root = served
+    context = browser.new_context()
+    host = urllib.parse.urlparse(base).hostname
+    context.add_cookies([{"name": "reportqa_judging", "value": "1", "domain": host, "path": "/"}])
+    page = context.new_page()
+    page.goto(base + "/?q=" + urllib.request.quote("hotel guests"))
+    box = page.locator(".judge").first
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    box.get_by_role("button", name="Relevant", exact=True).click()
+    expect(box.locator(".judge-status")).to_have_text("Not saved: give your name first.")
+    page.once("dialog", lambda dialog: dialog.accept("Dee  Example"))
+    box.get_by_role("button", name="Relevant", exact=True).click()
+    expect(box.locator(".judge-status")).to_have_text("Saved: relevant.")
+    whos = [j.who for j in load_judgements(root / "j.jsonl")]
+    assert "Dee Example" in whos and "evaluator" not in whos
     context.close()

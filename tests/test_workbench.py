@@ -9,6 +9,7 @@ import re
 import sys
 import threading
 import time
+from datetime import date
 from pathlib import Path
 
 import ir_measures
@@ -28,15 +29,24 @@ from reportqa.judgements import (
     append_judgement,
     judgement_qrels,
     load_judgements,
+    normalise_name,
     retract_latest,
     review,
     standing,
     trec_qrels,
 )
-from reportqa.runs import RunNotFoundError, compare_runs, list_runs, load_run, open_run, resolve_run
+from reportqa.runs import (
+    RunFormatError,
+    RunNotFoundError,
+    compare_runs,
+    list_runs,
+    load_run,
+    open_run,
+    resolve_run,
+)
 from retriever.pipeline import PIPELINES
-from web.eval_jobs import EvalJobs, JobBusyError, settings_env
-from web.workbench_auth import FORM_COOKIE
+from web.eval_jobs import EvalJobs, JobBusyError, runner_for, settings_env
+from web.workbench_auth import FORM_COOKIE, clean_name
 
 QUESTIONS = [
     ("a1", "facts", "Operation Lantern issued notices", "alpha-review",
@@ -92,6 +102,12 @@ def form_token(client: TestClient) -> str:
 
 def post_form(client: TestClient, path: str, fields: dict, follow: bool = False):
     return client.post(path, data={"form_token": form_token(client), **fields}, follow_redirects=follow)
+
+
+def block(html: str, testid: str, tag: str = "section") -> str:
+    """The element with ``data-testid=testid`` (the first ``</tag>`` after it closes it)."""
+    start = html.index(f'data-testid="{testid}"')
+    return html[start:html.index(f"</{tag}>", start)]
 
 
 def run_ref(eval_root: Path, config: str) -> str:
@@ -286,9 +302,12 @@ def test_workbench_lists_runs_with_personas_and_the_plot(client, eval_root: Path
     text = page.text
     for config in CONFIGS:
         assert f"?run={run_ref(eval_root, config)}" in text
+    chosen = block(text, "chosen-runs")  # the chosen date's runs: their personas and their own plot
     for persona in ("facts", "frontline", "trainer"):
-        assert f">{persona}</th>" in text
-    assert "-recall.png" in text and "Latest evaluation on the dev split" in text
+        assert f">{persona}</th>" in chosen
+    label = list_runs(eval_root / "eval" / "reports")[0].date
+    assert f"{label}-recall.png" in chosen and f"alt=\"Hit at k curves for each configuration of {label}\"" in chosen
+    assert "Latest evaluation on the dev split" in block(text, "latest-summary")
 
 
 def test_failures_list_and_drill_down(client, eval_root: Path, fake_retriever) -> None:
@@ -302,8 +321,9 @@ def test_failures_list_and_drill_down(client, eval_root: Path, fake_retriever) -
         for h in q.hits[:3]:
             assert h.words in page
     missing = client.get("/evaluator/question", params={"run": ref, "id": "a3"}).text
-    assert "zebra xylophone quasar" in missing and "As the run recorded it" in missing and "Now (re-run" in missing
-    assert "not in top 50" in missing and "not in top 20" in missing  # recorded, and now
+    assert "zebra xylophone quasar" in block(missing, "question", "p")
+    assert "not in top 50" in block(missing, "recorded-rank", "strong")  # as recorded ...
+    assert "not in top 20" in block(missing, "now-rank", "strong")  # ... and re-run now
     html = client.get("/evaluator/question", params={"run": ref, "id": "a1"}).text
     assert "question_lexical" in html and "best_sentence" in html  # every candidate's features
     longest = max(run.questions.values(), key=lambda q: len(q.hits))
@@ -452,10 +472,19 @@ def test_the_subprocess_gets_this_servers_settings(wb_settings, monkeypatch) -> 
         assert getattr(again, name) == getattr(wb_settings, name), name
 
 
-def test_start_a_run_from_the_page(client, wb_settings, tmp_path: Path) -> None:
+def test_start_a_run_from_the_page(client, wb_settings, eval_root: Path, tmp_path: Path) -> None:
     settings = wb_settings.model_copy(update={"reports_dir": tmp_path / "reports"})
     client = client_for(settings, client.app.state.holder.current())
     jobs = client.app.state.eval_jobs = EvalJobs(tmp_path / "eval.lock")
+    # a run already committed today: the page-started run must leave every one of its files alone
+    today = date.today().isoformat()
+    settings.reports_dir.mkdir()
+    committed = {}
+    for source in (eval_root / "eval" / "reports").glob(f"{today}-*"):
+        if source.is_file():
+            (settings.reports_dir / source.name).write_bytes(source.read_bytes())
+            committed[source.name] = source.read_bytes()
+    assert f"{today}-bm25.json" in committed and f"{today}-summary.json" in committed
     gate, progress = tmp_path / "gate", tmp_path / "progress.json"
     jobs.start(_waiting(gate, progress), dict(os.environ), ["bm25"], "dev", progress)
     busy = post_form(client, "/evaluator/jobs", {"config_bm25": "on"})
@@ -468,8 +497,19 @@ def test_start_a_run_from_the_page(client, wb_settings, tmp_path: Path) -> None:
     assert status.state == "done", status.message
     body = client.get("/api/evaluator/job").json()
     assert body["state"] == "done" and body["done"] == body["total"] == 2 * len(QUESTIONS)  # no ask slice: unticked
-    assert {r.config for r in list_runs(settings.reports_dir)} == {"bm25", "dense"}
-    assert {f"{r.ref}.json" for r in list_runs(settings.reports_dir)} <= set(body["written"])
+    assert {(r.date, r.config) for r in list_runs(settings.reports_dir)} == {
+        (label, config) for label in (today, f"{today}.2") for config in ("bm25", "dense")}
+    assert {f"{r.ref}.json" for r in list_runs(settings.reports_dir) if r.date != today} <= set(body["written"])
+    for name, content in committed.items():  # nothing of the committed run was overwritten
+        assert (settings.reports_dir / name).read_bytes() == content, name
+    assert json.loads((settings.reports_dir / f"{today}-summary.json").read_text())["ask"] is not None
+    assert (settings.reports_dir / f"{today}.2-recall.png").is_file()
+    home = client.get("/evaluator").text  # the new run is the newest, with its own plot and summary
+    assert f"{today}.2-recall.png" in block(home, "chosen-runs")
+    assert client.get(f"/eval-reports/{today}.2-recall.png").status_code == 200
+    new_run = client.get("/evaluator/run", params={"run": f"{today}.2-bm25"})
+    assert new_run.status_code == 200
+    assert client.get("/evaluator/compare", params={"a": f"{today}-bm25", "b": f"{today}.2-bm25"}).status_code == 200
     page = client.get("/evaluator/job").text
     assert "finished" in page and "http-equiv" not in page
     bad = post_form(client, "/evaluator/jobs", {"configs": "bm25 nonsense"})
@@ -487,3 +527,204 @@ def test_the_job_page_refreshes_while_a_run_goes(client, tmp_path: Path) -> None
     finally:
         gate.touch()
         jobs.wait(20)
+
+
+# --- no run overwrites another ----------------------------------------------------------------------
+def test_a_cli_run_never_overwrites_a_same_day_run(fabricated: Path) -> None:
+    before = {p.name: p.read_bytes() for p in fabricated.iterdir()}
+    again = [_result("before", {"q1": 1, "q2": 1})]
+    written = write_reports(fabricated, again, None, "dev", 2, day="2026-01-01")
+    assert {p.name for p in written} == {"2026-01-01.2-before.json", "2026-01-01.2-before.md",
+                                         "2026-01-01.2-summary.json", "2026-01-01.2-summary.md",
+                                         "2026-01-01.2-recall.png"}
+    assert {p.name: p.read_bytes() for p in fabricated.iterdir() if p.name in before} == before
+    for n in range(3, 11):
+        write_reports(fabricated, again, None, "dev", 2, day="2026-01-01")
+    labels = [r.date for r in list_runs(fabricated) if r.config == "before"]
+    assert labels[:2] == ["2026-01-01.10", "2026-01-01.9"] and labels[-1] == "2026-01-01"  # newest first
+    run = open_run("2026-01-01.2-before", fabricated)
+    assert run.date == "2026-01-01.2" and run.questions["q1"].first_rank == 1
+    assert not list(fabricated.glob(".eval-*"))  # no temp folder left behind
+    from web.pages import latest_summaries
+    [(summary, plot)] = latest_summaries(fabricated)
+    assert summary["label"] == "2026-01-02" and plot == "2026-01-02-recall.png"
+
+
+# --- unreadable files ------------------------------------------------------------------------------
+BAD_RUNS = {
+    "features-not-object": lambda d: d["questions"][0]["hits"][0].update(features=[1, 2]) or d,
+    "per-query-not-object": lambda d: d["per_query"].update(q1=3) or d,
+    "overall-not-object": lambda d: d.update(overall=[1, 2]) or d,
+    "by-persona-null-values": lambda d: d.update(by_persona={"x": None}) or d,
+    "questions-not-list": lambda d: d.update(questions=7) or d,
+    "rank-text": lambda d: d["questions"][0].update(first_rank="two") or d,
+}
+
+
+def test_a_bad_run_file_is_listed_as_unreadable_not_a_500(fabricated: Path, wb_settings, fake_retriever) -> None:
+    good = json.loads((fabricated / "2026-01-01-before.json").read_text())
+    good["questions"][0]["hits"][0]["features"] = None  # a hit without features is read as having none
+    (fabricated / "2026-01-01-before.json").write_text(json.dumps(good), encoding="utf-8")
+    assert load_run(fabricated / "2026-01-01-before.json").questions["q1"].hits[0].features == {}
+    for name, spoil in BAD_RUNS.items():
+        path = fabricated / f"2026-02-01-{name}.json"
+        path.write_text(json.dumps(spoil(json.loads(json.dumps(good)))), encoding="utf-8")
+        with pytest.raises(RunFormatError):
+            load_run(path)
+    (fabricated / "2026-02-01-half.json").write_text(json.dumps(good)[:200], encoding="utf-8")
+    (fabricated / "2026-02-01-summary.json").write_text('{"date": "2026-02', encoding="utf-8")
+    (fabricated / "2026-02-02-summary.json").write_bytes(b"\xff\xfe not json")
+    client = client_for(wb_settings.model_copy(update={"reports_dir": fabricated}), fake_retriever)
+    page = client.get("/evaluator", params={"date": "2026-02-01"})
+    assert page.status_code == 200
+    runs = block(page.text, "runs", "table")
+    assert runs.count('data-testid="unreadable"') == len(BAD_RUNS) + 1 and "2026-02-01-half.json" in runs
+    assert "2026-01-02" in block(page.text, "latest-summary")  # the newest readable summary
+    bad = client.get("/evaluator/run", params={"run": "2026-02-01-features-not-object"})
+    assert bad.status_code == 422 and "cannot be read" in bad.text
+    assert client.get("/evaluator/compare", params={"a": "2026-01-01-before",
+                                                    "b": "2026-02-01-half"}).status_code == 422
+
+
+def test_a_bad_byte_in_the_judgements_file_skips_that_line_only(client, wb_settings) -> None:
+    path = wb_settings.judgements_path
+    append_judgement(path, Judgement.now("what is a CAWN", "p9", True, "Cy"))
+    with path.open("ab") as fh:
+        fh.write(b'{"query": "caf\xe9", "passage_id": "p1", "relevant": true, "who": "Cy", "when": "2026-01-01"}\n')
+    append_judgement(path, Judgement.now("what is a CAWN", "p8", False, "Cy"))
+    assert [j.passage_id for j in load_judgements(path)] == ["p9", "p8"]
+    assert client.get("/evaluator/judgements").status_code == 200
+    assert client.get("/evaluator/judgements.qrels").text == "a5 0 p8 0\na5 0 p9 1\n"
+    assert retract_latest(path, "what is a CAWN", "p8", "Cy").retract
+
+
+def test_an_unreadable_judgements_file_is_a_503(wb_settings, fake_retriever, tmp_path: Path) -> None:
+    folder = tmp_path / "judgements-as-folder"
+    folder.mkdir()
+    client = client_for(wb_settings.model_copy(update={"judgements_path": folder}), fake_retriever)
+    for path in ("/evaluator/judgements", "/evaluator/judgements.qrels"):
+        response = client.get(path)
+        assert response.status_code == 503 and "cannot be read" in response.text, path
+
+
+# --- one evaluator name on every path ---------------------------------------------------------------
+def test_evaluator_names_are_normalised_on_every_path(client, wb_settings, fake_retriever) -> None:
+    pid = fake_retriever.passages[0].passage_id
+    made = client.post("/api/judgements", json={"query": "hotel guests", "passage_id": pid, "relevant": True,
+                                                "who": "  Alice   Smith "})
+    assert made.status_code == 201 and made.json()["who"] == "Alice Smith"
+    undone = post_form(client, "/evaluator/judgements/undo", {"query": "hotel guests", "passage_id": pid,
+                                                              "who": "Alice  Smith"})
+    assert undone.status_code == 303
+    assert client.post("/api/judgements", json={"query": "q", "passage_id": pid, "relevant": True,
+                                                 "who": " \t "}).status_code == 422
+    # an older line whose name has a tab is read, as the same evaluator, not dropped
+    with wb_settings.judgements_path.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps({"query": "what is a CAWN", "passage_id": "p7", "relevant": True,
+                             "who": "Alice\tSmith", "when": "2026-01-01T00:00:00+00:00"}) + "\n")
+    records = load_judgements(wb_settings.judgements_path)
+    assert records[-1].who == "Alice Smith"
+    assert [r.judgement.passage_id for r in review(records, "Alice  Smith")] == [pid, pid, "p7"]
+    assert "p7" in client.get("/evaluator/judgements", params={"who": "Alice\tSmith"}).text
+    again = client.post("/api/judgements/undo", json={"query": "what is a CAWN", "passage_id": "p7",
+                                                      "who": "Alice Smith"})
+    assert again.status_code == 201
+    assert normalise_name("a\u200bb  c") == "a b c" and clean_name("x\ty") == "x y"
+
+
+# --- the sealed split: headline numbers only ---------------------------------------------------------
+def test_sealed_runs_show_only_headline_numbers(wb_settings, fake_retriever, tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    write_reports(reports, [_result("before", {"q1": 3, "q2": 1})], None, "dev", 2, day="2026-01-01")
+    write_reports(reports / "sealed", [_result("full", {"q1": 30, "q2": None})], None, "sealed", 2,
+                  day="2026-01-02")
+    client = client_for(wb_settings.model_copy(update={"reports_dir": reports}), fake_retriever)
+    run = client.get("/evaluator/run", params={"run": "sealed/2026-01-02-full"})
+    assert run.status_code == 200 and 'data-testid="headline-only"' in run.text
+    assert "frontline" in block(run.text, "run-personas", "table")  # the per-persona numbers are there ...
+    assert "question q1" not in run.text and 'data-testid="failures"' not in run.text  # ... the questions not
+    question = client.get("/evaluator/question", params={"run": "sealed/2026-01-02-full", "id": "q1"})
+    assert question.status_code == 403 and "held back" in question.text and "question q1" not in question.text
+    compare = client.get("/evaluator/compare", params={"a": "2026-01-01-before", "b": "sealed/2026-01-02-full"})
+    assert compare.status_code == 403 and "question q1" not in compare.text
+    form = client.get("/evaluator/compare").text
+    assert "2026-01-01-before" in form and "sealed/" not in form
+    home = client.get("/evaluator", params={"date": "2026-01-02", "split": "sealed"})
+    assert home.status_code == 200 and "sealed/2026-01-02-full" in home.text
+
+
+# --- the eval job: lock, status, environment ---------------------------------------------------------
+def test_the_run_lock_is_held_by_the_eval_process_too(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    jobs = runner_for(reports)
+    assert jobs is runner_for(reports) and jobs.lock_path == reports.resolve() / ".eval-job.lock"
+    gate, progress = tmp_path / "gate", tmp_path / "progress.json"
+    # the eval process leaves a child behind and exits: the watcher lets go, the child still holds the lock
+    waiter = f"import pathlib, time\nwhile not pathlib.Path({str(gate)!r}).exists(): time.sleep(0.05)\n"
+    code = f"import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', {waiter!r}], close_fds=False)\n"
+    jobs.start([sys.executable, "-c", code], dict(os.environ), ["bm25"], "dev", progress)
+    finished = jobs.wait(20)
+    assert finished.state == "done", finished.message
+    with pytest.raises(JobBusyError, match="already going"):
+        EvalJobs(jobs.lock_path).start(_waiting(gate, progress), dict(os.environ), ["bm25"], "dev", progress)
+    gate.touch()
+    deadline = time.monotonic() + 10
+    while jobs._held() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not jobs._held()
+
+
+def test_the_run_lock_is_never_opened_through_a_link(tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere"
+    target.write_text("keep", encoding="utf-8")
+    lock = tmp_path / "reports" / ".eval-job.lock"
+    lock.parent.mkdir()
+    lock.symlink_to(target)
+    with pytest.raises(OSError):
+        EvalJobs(lock).start([sys.executable, "-c", "pass"], dict(os.environ), ["bm25"], "dev",
+                             tmp_path / "progress.json")
+    assert target.read_text(encoding="utf-8") == "keep"
+
+
+def test_every_worker_sees_the_same_job_status(tmp_path: Path) -> None:
+    lock = tmp_path / "eval.lock"
+    jobs, other_worker = EvalJobs(lock), EvalJobs(lock)
+    gate, progress = tmp_path / "gate", tmp_path / "progress.json"
+    started = jobs.start(_waiting(gate, progress), dict(os.environ), ["bm25"], "dev", progress)
+    deadline = time.monotonic() + 10
+    while other_worker.status() is None or other_worker.status().done != 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    seen = other_worker.status()
+    assert (seen.id, seen.state, seen.total) == (started.id, "running", 4)
+    gate.touch()
+    jobs.wait(20)
+    assert other_worker.status().state == "done" and other_worker.status().written == ("x-bm25.json",)
+
+
+def test_the_eval_process_never_gets_the_api_token(wb_settings, monkeypatch, tmp_path: Path) -> None:
+    import web.eval_jobs
+
+    seen: dict = {}
+
+    class FakeProcess:
+        pid, returncode = 4242, 0
+
+        def __init__(self, command, **kwargs) -> None:
+            seen.update(kwargs)
+
+        def poll(self) -> int:
+            return 0
+
+    monkeypatch.setenv("REPORTQA_API_TOKEN", "never-passed")
+    monkeypatch.setenv("SOMETHING_ELSE", "kept")
+    monkeypatch.setattr(web.eval_jobs.subprocess, "Popen", FakeProcess)
+    settings = wb_settings.model_copy(update={"api_token": SecretStr("never-passed"),
+                                              "reports_dir": tmp_path / "reports"})
+    jobs = runner_for(settings.reports_dir)
+    jobs.start_eval(settings, ["bm25"], "dev", with_ask=False)
+    jobs.wait(10)
+    env = seen["env"]
+    assert "REPORTQA_API_TOKEN" not in env and "never-passed" not in env.values()
+    assert env["SOMETHING_ELSE"] == "kept" and env["REPORTQA_REPORTS_DIR"] == str(settings.reports_dir)
+    assert len(seen["pass_fds"]) == 1  # the locked file goes to the eval process

@@ -2,8 +2,13 @@
 may not import eval; a separate process also keeps a long run from slowing searches' Python
 threads), one at a time, with its progress read from a small JSON file the run keeps up to date.
 
-One at a time holds across server workers too: the watcher holds an exclusive lock on
-``<reports dir>/.eval-job.lock`` while the run goes, and a second start anywhere is refused.
+One at a time holds across server workers and restarts: the run takes an exclusive lock (flock) on
+``<reports dir>/.eval-job.lock`` (opened with O_NOFOLLOW, never through a link) and hands the locked
+file to the eval subprocess too, so the lock lasts as long as the server's watcher thread *or* the
+eval process holds it: a server restart does not free it while the old run still writes. A second
+start anywhere is refused while it is held. The run's status is kept in
+``<reports dir>/.eval-job.status.json`` next to the lock, so every worker shows the same run.
+A run is stopped after ``eval_job_timeout_seconds``.
 """
 
 from __future__ import annotations
@@ -28,6 +33,10 @@ from reportqa.settings import Settings
 log = logging.getLogger(__name__)
 ENV_PREFIX = "REPORTQA_"
 POLL_SECONDS = 0.5
+LOCK_NAME = ".eval-job.lock"
+STATUS_SUFFIX = ".status.json"
+DEFAULT_TIMEOUT_SECONDS = 7200.0
+SECRET_VARIABLES = (ENV_PREFIX + "API_TOKEN",)  # never handed to the eval subprocess
 State = Literal["running", "done", "failed"]
 
 
@@ -82,106 +91,201 @@ def eval_command(configs: list[str], split: str, with_ask: bool, progress_file: 
             *([] if with_ask else ["--no-ask"]), "--progress-file", str(progress_file)]
 
 
-class EvalJobs:
-    """Runs at most one eval subprocess at a time and reports its progress."""
+def eval_env(settings: Settings, base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of an eval subprocess: ``base`` (os.environ) without the API token, plus this
+    server's settings (``settings_env``)."""
+    env = {k: v for k, v in (os.environ if base is None else base).items() if k not in SECRET_VARIABLES}
+    return {**env, **settings_env(settings)}
 
-    def __init__(self, lock_path: Path) -> None:
+
+_RUNNERS: dict[Path, EvalJobs] = {}
+_RUNNERS_LOCK = threading.Lock()
+
+
+def runner_for(reports_dir: Path, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> EvalJobs:
+    """The one job runner of a reports folder in this process (made once, under a lock)."""
+    lock_path = reports_dir.resolve() / LOCK_NAME
+    with _RUNNERS_LOCK:
+        jobs = _RUNNERS.get(lock_path)
+        if jobs is None:
+            jobs = _RUNNERS[lock_path] = EvalJobs(lock_path, timeout_seconds)
+        jobs.timeout_seconds = timeout_seconds
+        return jobs
+
+
+def _write_json(path: Path, data: dict) -> None:
+    """Replace ``path`` whole (temp file + os.replace), so a reader never sees half of it."""
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class EvalJobs:
+    """Runs at most one eval subprocess at a time (across workers) and reports its progress."""
+
+    def __init__(self, lock_path: Path, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> None:
         self.lock_path = lock_path
+        self.status_path = lock_path.with_name(lock_path.stem + STATUS_SUFFIX)
+        self.timeout_seconds = timeout_seconds
         self._lock = threading.Lock()
-        self._status: JobStatus | None = None
         self._thread: threading.Thread | None = None
-        self._count = 0
+
+    # --- the shared status file --------------------------------------------------------------------------
+    def _read_file(self) -> dict:
+        try:
+            data = json.loads(self.status_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _write_file(self, data: dict) -> None:
+        try:
+            _write_json(self.status_path, data)
+        except OSError:
+            log.exception("the eval job status could not be written")
+
+    def _update(self, job_id: int, **changes) -> None:
+        with self._lock:
+            data = self._read_file()
+            if data.get("id") == job_id:
+                self._write_file({**data, **changes})
+
+    def _held(self) -> bool:
+        """The run lock is held now (by a watcher or an eval process, in any process)."""
+        try:
+            fd = os.open(self.lock_path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+        return False
 
     def status(self) -> JobStatus | None:
-        """The current or last job, or None before the first."""
-        return self._status
+        """The current or last job of this reports folder, as any worker sees it; None before the first."""
+        data = self._read_file()
+        try:
+            status = JobStatus(int(data["id"]), data["state"], tuple(data.get("configs", ())), str(data["split"]),
+                               str(data["started"]), finished=data.get("finished"),
+                               message=str(data.get("message", "")), stage=str(data.get("stage", "starting")),
+                               written=tuple(str(w) for w in data.get("written", ())),
+                               done=int(data.get("done", 0)), total=int(data.get("total", 0)))
+        except (KeyError, TypeError, ValueError):
+            return None
+        if not status.running:
+            return status
+        progress = _progress(Path(str(data.get("progress", ""))))
+        status = replace(status, done=int(progress.get("done", status.done)),
+                         total=int(progress.get("total", status.total)), stage=str(progress.get("stage", status.stage)))
+        watched = self._thread is not None and self._thread.is_alive()
+        if not watched and not self._held():  # nobody holds the run any more: its watcher went with a server
+            return replace(status, state="failed", finished=status.finished or _now(),
+                           message="The server stopped while this run went; its end was not recorded. "
+                                   "Check the reports folder, or start the run again.")
+        return status
 
     def start_eval(self, settings: Settings, configs: list[str], split: str, with_ask: bool) -> JobStatus:
         """Start `reportqa eval` on this server's settings. Raises JobBusyError while one runs."""
         folder = Path(tempfile.mkdtemp(prefix="reportqa-eval-"))
         progress = folder / "progress.json"
-        env = {**os.environ, **settings_env(settings)}
         try:
-            return self.start(eval_command(configs, split, with_ask, progress), env, configs, split, progress, folder)
-        except JobBusyError:
+            return self.start(eval_command(configs, split, with_ask, progress), eval_env(settings), configs, split,
+                              progress, folder)
+        except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
 
     def start(self, command: list[str], env: dict[str, str], configs: list[str], split: str, progress: Path,
               folder: Path | None = None) -> JobStatus:
         """Start ``command`` in the background; it reports through the JSON file ``progress``
-        (``{"done", "total", "stage", "written"}``). Raises JobBusyError while a job is running."""
+        (``{"done", "total", "stage", "written"}``). Raises JobBusyError while a job is running
+        (here or in another process), OSError when the lock cannot be made."""
         with self._lock:
-            current = self._status
-            if current is not None and current.running:
+            current = self.status()
+            if self._thread is not None and self._thread.is_alive() and current is not None:
                 raise JobBusyError(f"An eval run is already going (run {current.id}: {', '.join(current.configs)}; "
                                    f"{current.done} of {current.total or '?'} steps). Wait for it to finish.")
             self.lock_path.parent.mkdir(parents=True, exist_ok=True)
-            lock_fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            lock_fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
             try:
                 fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError as exc:
                 os.close(lock_fd)
-                raise JobBusyError("An eval run started by another server process is already going. "
+                which = f" (run {current.id}: {', '.join(current.configs)})" if current is not None else ""
+                raise JobBusyError(f"An eval run started by another server process is already going{which}. "
                                    "Wait for it to finish.") from exc
             log_path = (folder or progress.parent) / "eval.log"
             try:
                 with log_path.open("wb") as out:
+                    # the child inherits the locked file: the lock lasts while either of us holds it
                     process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                               stdin=subprocess.DEVNULL)
+                                               stdin=subprocess.DEVNULL, pass_fds=(lock_fd,))
             except OSError:
                 os.close(lock_fd)
                 raise
-            self._count += 1
-            self._status = JobStatus(self._count, "running", tuple(configs), split, _now())
-            self._thread = threading.Thread(target=self._watch, args=(process, self._count, progress, log_path,
+            job_id = (current.id if current is not None else 0) + 1
+            status = JobStatus(job_id, "running", tuple(configs), split, _now())
+            self._write_file({"id": job_id, "state": "running", "configs": list(configs), "split": split,
+                              "started": status.started, "progress": str(progress), "pid": process.pid})
+            self._thread = threading.Thread(target=self._watch, args=(process, job_id, progress, log_path,
                                                                       lock_fd, folder),
-                                            daemon=True, name=f"eval-job-{self._count}")
+                                            daemon=True, name=f"eval-job-{job_id}")
             self._thread.start()
-            return self._status
+            return status
 
     def wait(self, timeout: float | None = None) -> JobStatus | None:
         """Block until the current job ends (or ``timeout``); its status."""
         thread = self._thread
         if thread is not None:
             thread.join(timeout)
-        return self._status
-
-    def _update(self, job_id: int, **changes) -> None:
-        with self._lock:
-            if self._status is not None and self._status.id == job_id:
-                self._status = replace(self._status, **changes)
-
-    def _read_progress(self, job_id: int, progress: Path) -> dict:
-        try:
-            data = json.loads(progress.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        self._update(job_id, done=int(data.get("done", 0)), total=int(data.get("total", 0)),
-                     stage=str(data.get("stage", "")))
-        return data
+        return self.status()
 
     def _watch(self, process: subprocess.Popen, job_id: int, progress: Path, log_path: Path, lock_fd: int,
                folder: Path | None) -> None:
+        deadline = time.monotonic() + self.timeout_seconds
         try:
             while process.poll() is None:
-                self._read_progress(job_id, progress)
+                if time.monotonic() > deadline:
+                    process.kill()
+                    process.wait()
+                    self._update(job_id, state="failed", finished=_now(),
+                                 message=f"reportqa eval was stopped after {self.timeout_seconds:.0f} seconds "
+                                         "(REPORTQA_EVAL_JOB_TIMEOUT_SECONDS).")
+                    return
                 time.sleep(POLL_SECONDS)
-            data = self._read_progress(job_id, progress)
+            data = _progress(progress)
             if process.returncode == 0:
                 written = tuple(str(w) for w in data.get("written", []))
-                self._update(job_id, state="done", finished=_now(), stage="written", written=written,
+                self._update(job_id, state="done", finished=_now(), stage="written", written=list(written),
+                             done=int(data.get("done", 0)), total=int(data.get("total", 0)),
                              message=f"Wrote {len(written)} report files.")
             else:
                 tail = [line for line in log_path.read_text(encoding="utf-8", errors="replace").splitlines()
                         if line.strip()][-3:]
-                self._update(job_id, state="failed", finished=_now(),
+                self._update(job_id, state="failed", finished=_now(), done=int(data.get("done", 0)),
+                             total=int(data.get("total", 0)),
                              message=f"reportqa eval stopped (exit {process.returncode}): " + " / ".join(tail))
         except Exception as exc:  # the watcher must never take the server down
             log.exception("eval run %d could not be watched", job_id)
             self._update(job_id, state="failed", finished=_now(), message=f"{exc.__class__.__name__}: {exc}")
         finally:
-            fcntl.flock(lock_fd, fcntl.LOCK_UN)
-            os.close(lock_fd)
+            os.close(lock_fd)  # not LOCK_UN: that would free the lock the eval process may still hold
             if folder is not None:
                 shutil.rmtree(folder, ignore_errors=True)
+
+
+def _progress(path: Path) -> dict:
+    """The progress file the eval subprocess keeps, or {} while there is none."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -10,9 +10,7 @@ server's evaluator permission (see web/workbench_auth.py).
 
 from __future__ import annotations
 
-import hashlib
 import json
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlencode
@@ -33,12 +31,14 @@ from reportqa.judgements import (
     trec_qrels,
 )
 from reportqa.runs import (
+    DEV_SPLIT,
     QuestionInfo,
     RecordedPassage,
     RunFormatError,
     RunInfo,
     RunRecord,
     compare_runs,
+    label_key,
     list_runs,
     load_run,
     question_index,
@@ -46,7 +46,7 @@ from reportqa.runs import (
 from reportqa.settings import Settings
 from retriever.pipeline import DEFAULT_CONFIGS, DEFAULT_PIPELINE, PIPELINES
 from web.deps import RetrieverDep, SettingsDep
-from web.eval_jobs import EvalJobs, JobBusyError, JobStatus
+from web.eval_jobs import EvalJobs, JobBusyError, JobStatus, runner_for
 from web.pages import TEMPLATES, latest_summaries
 from web.workbench_auth import (
     clean_name,
@@ -67,13 +67,14 @@ RUNNABLE_SPLIT = "dev"  # the sealed set is evaluated once, from the command lin
 
 # --- helpers ----------------------------------------------------------------------------------------------------
 def _jobs(request: Request) -> EvalJobs:
-    """The app's one job runner (made on first use); its lock is shared by the server's workers."""
+    """The job runner of this server's reports folder: one per process (web.eval_jobs.runner_for, made
+    under a lock), its lock and status file in the reports folder, shared by every worker. A runner
+    put on ``app.state.eval_jobs`` (tests) takes its place."""
     jobs = getattr(request.app.state, "eval_jobs", None)
-    if jobs is None:
-        settings: Settings = request.app.state.settings
-        key = hashlib.sha1(str(settings.reports_dir.resolve()).encode()).hexdigest()[:12]
-        jobs = request.app.state.eval_jobs = EvalJobs(Path(tempfile.gettempdir()) / f"reportqa-eval-{key}.lock")
-    return jobs
+    if jobs is not None:
+        return jobs
+    settings: Settings = request.app.state.settings
+    return runner_for(settings.reports_dir, settings.eval_job_timeout_seconds)
 
 
 _QUESTIONS: dict[Path, tuple[float, dict[str, QuestionInfo]]] = {}
@@ -139,16 +140,39 @@ def _with_note(target: str, note: str) -> RedirectResponse:
 
 
 def _run_rows(runs: list[RunInfo], settings: Settings) -> list[dict]:
+    """A row per run file; a file that cannot be read is listed as unreadable (with why), never a 500.
+    Held-back splits show no failure count (their questions are not read one by one)."""
     rows = []
     for info in runs:
         try:
             record = _load(info.path, settings)
-        except (RunFormatError, OSError):
-            rows.append({"info": info, "record": None})
+        except (RunFormatError, OSError) as exc:
+            rows.append({"info": info, "record": None, "error": _short_error(exc, settings)})
             continue
-        rows.append({"info": info, "record": record,
-                     "failures": len(record.failures(settings.eval_failure_rank))})
+        rows.append({"info": info, "record": record, "failures": None if record.headline_only
+                     else len(record.failures(settings.eval_failure_rank))})
     return rows
+
+
+def _short_error(exc: Exception, settings: Settings) -> str:
+    """Why a run file cannot be read, without the server's folder names."""
+    return str(exc).replace(str(settings.reports_dir) + "/", "")[:200]
+
+
+def _per_question(record: RunRecord) -> None:
+    """403 for a run of a held-back split: its questions are not to be read one by one."""
+    if record.headline_only:
+        raise HTTPException(status_code=403, detail=f"Run {record.ref} is of the {record.split} split, which is held "
+                                                    "back from tuning: only its headline numbers are shown (on its "
+                                                    "run page); its questions are not shown or compared one by one.")
+
+
+def _judgements(settings: Settings) -> list[Judgement]:
+    """The judgements file read back; 503 when it cannot be read."""
+    try:
+        return load_judgements(settings.judgements_path)
+    except JudgementStoreError as exc:
+        raise HTTPException(status_code=503, detail=f"The judgements cannot be read: {exc}") from exc
 
 
 # --- runs ---------------------------------------------------------------------------------------------------------
@@ -157,7 +181,7 @@ def workbench(request: Request, settings: SettingsDep, date: str | None = None, 
     """Runs by date and configuration, the per-persona table of one date, the plot, the controls."""
     runs = list_runs(settings.reports_dir)
     rows = _run_rows(runs, settings)
-    dates = sorted({(r.date, r.split) for r in runs}, reverse=True)
+    dates = sorted({(r.date, r.split) for r in runs}, key=lambda d: (label_key(d[0]), d[1]), reverse=True)
     chosen = (date, split or "dev") if date else next(((d, s) for d, s in dates if s == "dev"),
                                                        dates[0] if dates else None)
     if chosen is not None and chosen not in dates:
@@ -181,8 +205,9 @@ def workbench(request: Request, settings: SettingsDep, date: str | None = None, 
 def run_page(request: Request, settings: SettingsDep, run: str | None = None) -> Response:
     """A run: its per-persona table and its failures with their top three passages."""
     record = _run(run, settings)
+    failures = [] if record.headline_only else record.failures(settings.eval_failure_rank)
     return _page(request, "evaluator_run.html", {
-        "run": record, "failures": record.failures(settings.eval_failure_rank), "headline": HEADLINE,
+        "run": record, "failures": failures, "headline": HEADLINE,
         "failure_rank": settings.eval_failure_rank}, settings)
 
 
@@ -191,6 +216,7 @@ def question_page(request: Request, retriever: RetrieverDep, settings: SettingsD
                   id: str | None = None) -> Response:  # noqa: A002 - the query parameter is the question id
     """One question of a run: what the run recorded, and the same question re-run now."""
     record = _run(run, settings)
+    _per_question(record)
     result = record.questions.get(id or "")
     if result is None:
         raise HTTPException(status_code=404, detail=f"Run {record.ref} has no question {id!r}.")
@@ -200,7 +226,7 @@ def question_page(request: Request, retriever: RetrieverDep, settings: SettingsD
     # evidence now: what the run counted, changed by the judgements standing now
     relevant_now = dict.fromkeys(result.relevant, 1)
     if text:
-        judged = judgement_qrels(load_judgements(settings.judgements_path), {result.id: text})
+        judged = judgement_qrels(_judgements(settings), {result.id: text})
         relevant_now.update(judged.get(result.id, {}))
     live = []
     if text:
@@ -252,8 +278,13 @@ def _recorded_ask(record: RunRecord, qid: str, settings: Settings) -> str | None
 def compare_page(request: Request, settings: SettingsDep, a: str | None = None, b: str | None = None,
                  all: bool = False) -> Response:  # noqa: A002 - the query parameter
     """Two runs side by side: per question, better or worse and by how much, with totals."""
-    runs = list_runs(settings.reports_dir)
-    comparison = compare_runs(_run(a, settings), _run(b, settings)) if a and b else None
+    runs = [r for r in list_runs(settings.reports_dir) if r.split == DEV_SPLIT]  # held-back splits: headline only
+    comparison = None
+    if a and b:
+        run_a, run_b = _run(a, settings), _run(b, settings)
+        _per_question(run_a)
+        _per_question(run_b)
+        comparison = compare_runs(run_a, run_b)
     rows = (comparison.rows if all else comparison.changed) if comparison else []
     return _page(request, "evaluator_compare.html", {
         "runs": runs, "a": a or "", "b": b or "", "c": comparison, "rows": rows, "show_all": all}, settings)
@@ -277,6 +308,9 @@ async def start_job(request: Request, settings: SettingsDep) -> Response:
     except JobBusyError as exc:
         return _page(request, "evaluator_job.html", {"job": _jobs(request).status(), "busy": str(exc),
                                                      "refresh": JOB_REFRESH_SECONDS}, settings, status_code=409)
+    except OSError as exc:  # the reports folder (lock, status) cannot be written, or eval cannot start
+        raise HTTPException(status_code=503, detail=f"The eval run could not be started: {exc.strerror or exc}") \
+            from exc
     return RedirectResponse(str(request.url_for("evaluator_job")), status_code=303)
 
 
@@ -369,7 +403,7 @@ async def undo(request: Request, settings: SettingsDep) -> Response:
 @router.get("/evaluator/judgements", response_class=HTMLResponse, name="evaluator_judgements")
 def judgements_page(request: Request, settings: SettingsDep, who: str | None = None) -> Response:
     """Every judgement and undo, newest first, optionally one evaluator's, with what became of each."""
-    records = load_judgements(settings.judgements_path)
+    records = _judgements(settings)
     rows = review(records, clean_name(who) or None)
     names = sorted({j.who for j in records})
     # the undo button sits on the row an undo would cancel: the latest standing one of its evaluator and pair
@@ -389,7 +423,7 @@ def judgements_qrels(settings: SettingsDep, who: str | None = None, unmatched: b
     """Standing judgements as TREC qrels (``query_id 0 passage_id relevance``), as a download.
     Queries that match an eval question take its id; others only with ``unmatched`` (id 'j-…')."""
     questions = {qid: q.question for qid, q in question_index(settings.eval_dir).items()}
-    lines = trec_qrels(load_judgements(settings.judgements_path), questions, clean_name(who) or None, unmatched)
+    lines = trec_qrels(_judgements(settings), questions, clean_name(who) or None, unmatched)
     name = "judgements" + (f"-{clean_name(who)}" if who else "")
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
     return PlainTextResponse("".join(f"{line}\n" for line in lines),

@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 
 from reportqa.citation import page_ref, passage_link
 from reportqa.records import Hit
+from reportqa.runs import label_key
 from reportqa.speaker_codes import SPEAKER_CODES
 from retriever.answer_lines import table_line
 from web.answer_block import row_table
@@ -28,7 +29,6 @@ from web.render import (
     ReaderRenderer,
     citation_text,
     citer_for,
-    distinct_short_titles,
     highlighted,
     table_card,
 )
@@ -49,7 +49,7 @@ EXAMPLES = [
     "what is a CAWN and what happens if it is breached?",
     '"relentless disruption"',
 ]
-REPORT_FILE = re.compile(r"^(?:(?:heldout|sealed|all)/)?\d{4}-\d{2}-\d{2}-[A-Za-z0-9+_.-]+\.(png|md|json)$")
+REPORT_FILE = re.compile(r"^(?:(?:heldout|sealed|all)/)?\d{4}-\d{2}-\d{2}(?:\.\d+)?-[A-Za-z0-9+_.-]+\.(png|md|json)$")
 RESULTS_SHOWN = 6
 
 router = APIRouter(include_in_schema=False)
@@ -79,13 +79,15 @@ def _group_card(request: Request, retriever, group: CardGroup) -> dict:
     if group.hit.passage.kind == "table_row" and line is not None:
         card.update(html=row_table(line.caption, line.header, line.cells), is_table=True)
     card.update(html=with_speaker_codes(card["html"]), ids=group.passage_ids, section_url=group.section_url)
+    if group.best is not None:  # a merged card is judged and opened as the passage that ranked
+        card.update(id=group.best.passage_id, url=passage_link("", group.best))
     return card
 
 
 def _documents(retriever) -> list[dict]:
-    """The reports for the filter: short titles, made distinct where two are the same."""
-    names = distinct_short_titles([d.meta for d in retriever.documents.values()])
-    return [{"id": d.meta.doc_id, "short_title": names[d.meta.doc_id], "title": d.meta.title}
+    """The reports for the filter, by their stored short titles: the ones cards and citations show,
+    made distinct at index time (indexer.titles.distinct_short_titles)."""
+    return [{"id": d.meta.doc_id, "short_title": d.meta.short_title, "title": d.meta.title}
             for d in retriever.documents.values()]
 
 
@@ -165,17 +167,24 @@ def about(request: Request, retriever: RetrieverDep) -> HTMLResponse:
 
 
 def latest_summaries(reports_dir: Path) -> list[tuple[dict, str | None]]:
-    """The newest eval summary of each split (dev in reports/, others in reports/<split>/), with
-    the path of its plot relative to reports/ (or None)."""
+    """The newest readable eval summary of each split (dev in reports/, others in reports/<split>/),
+    with the path of its plot relative to reports/ (or None). A summary that cannot be read (half
+    written, edited by hand) is passed over for the one before it."""
     found = []
-    for folder in [reports_dir] + (sorted(p for p in reports_dir.iterdir() if p.is_dir())
+    for folder in [reports_dir] + (sorted(p for p in reports_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
                                    if reports_dir.is_dir() else []):
-        summaries = sorted(folder.glob("*-summary.json"))
-        if not summaries:
-            continue
-        data = json.loads(summaries[-1].read_text(encoding="utf-8"))
-        plot = folder / f"{data.get('date', '')}-recall.png"
-        found.append((data, str(plot.relative_to(reports_dir)) if plot.exists() else None))
+        summaries = sorted(folder.glob("*-summary.json"), key=lambda p: label_key(p.name[:-len("-summary.json")]))
+        for path in reversed(summaries):
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if not isinstance(data, dict):
+                continue
+            plot = folder / f"{path.name[:-len('-summary.json')]}-recall.png"
+            data.setdefault("label", path.name[:-len("-summary.json")])
+            found.append((data, str(plot.relative_to(reports_dir)) if plot.exists() else None))
+            break
     return found
 
 

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, quote, unquote
 from fastapi import HTTPException, Request
 from starlette.responses import Response
 
-from reportqa.judgements import MAX_NAME
+from reportqa.judgements import normalise_name
 from reportqa.settings import Settings
 
 JUDGING_COOKIE = "reportqa_judging"
@@ -42,9 +42,8 @@ def judging_on(request: Request, settings: Settings) -> bool:
 
 
 def clean_name(value: str | None) -> str:
-    """An evaluator name: printable, trimmed, at most 200 characters ('' when none)."""
-    name = " ".join("".join(ch for ch in (value or "") if ch.isprintable()).split())
-    return name[:MAX_NAME]
+    """An evaluator name, normalised as on every path (reportqa.judgements.normalise_name)."""
+    return normalise_name(value)
 
 
 def evaluator_name(request: Request) -> str:

@@ -121,11 +121,18 @@
   function onJudge(button) {
     var box = button.closest(".judge");
     var status = box.querySelector(".judge-status");
+    var who = evaluatorName();
+    if (!who) {  // judgements carry a name: ask for one rather than record an anonymous "evaluator"
+      who = (window.prompt("Your name (saved with your judgements in this browser):") || "").trim();
+      if (!who) { status.textContent = "Not saved: give your name first."; return; }
+      rememberName(who);
+      document.querySelectorAll("input.evaluator-name").forEach(function (input) { input.value = who; });
+    }
     var body = {
       query: box.getAttribute("data-query"),
       passage_id: box.getAttribute("data-passage"),
       relevant: button.getAttribute("data-relevant") === "true",
-      who: evaluatorName() || "evaluator"
+      who: who
     };
     fetch("/api/judgements", {
       method: "POST",
