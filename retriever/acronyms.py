@@ -53,10 +53,6 @@ class AcronymExpander:
         self.lowercase_vocab = lowercase_vocab
         self.guess = guess  # long form of an acronym the corpus never uses, or None
 
-    def glossary(self) -> list[tuple[str, list[str]]]:
-        """(short form, long forms) pairs, sorted by short form."""
-        return sorted(((self.short_display[k], v) for k, v in self.longs.items()), key=lambda kv: kv[0].lower())
-
     def _short_key(self, token: str, raw_tokens: set[str]) -> str | None:
         low = token.lower()
         for key in [low] + ([low[:-1]] if low.endswith("s") else []):

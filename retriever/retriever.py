@@ -111,6 +111,11 @@ class Retriever:
     def passages(self) -> list[Passage]:
         return self.reader.passages
 
+    @property
+    def passage_positions(self) -> dict[str, int]:
+        """Each passage's position in reading order (its index in ``passages``), by id."""
+        return self.reader.index_by_id
+
     def passage(self, passage_id: str) -> Passage | None:
         """A passage by id, or None."""
         return self.reader.passage(passage_id)
@@ -123,10 +128,6 @@ class Retriever:
     def measure_for(self, query: str) -> MeasureCard | None:
         """The measure card whose name or acronym ``query`` is, or None."""
         return self.measures.for_query(query)
-
-    def glossary(self) -> list[tuple[str, list[str]]]:
-        """(acronym, long forms) pairs the reports define, sorted by acronym."""
-        return self.analyser.expander.glossary()
 
     def glossary_entries(self) -> list[GlossaryEntry]:
         """Every acronym the reports define or use at least ``glossary_min_uses`` times, with its

@@ -400,7 +400,7 @@ def test_adjacent_passages_of_a_section_collapse(gamma: Retriever) -> None:
     a, b, c = background[:3]
     hits = [Hit(b, "Gamma", 0.9, 1, [(0, 10)]), Hit(other, "Alpha", 0.8, 2), Hit(a, "Gamma", 0.7, 3, [(0, 5)])]
     docs = {k: d.text for k, d in gamma.documents.items()}
-    groups = collapse_adjacent(hits, gamma.passages, docs)
+    groups = collapse_adjacent(hits, gamma.passages, gamma.passage_positions, docs)
     assert [g.passage_ids for g in groups] == [[b.passage_id, a.passage_id], [other.passage_id]]
     merged = groups[0].hit.passage
     assert merged.text == docs["gamma-notes"][a.start:b.end] and merged.passage_id == a.passage_id
@@ -409,7 +409,8 @@ def test_adjacent_passages_of_a_section_collapse(gamma: Retriever) -> None:
     assert (0, 5) in groups[0].hit.highlights and (shift, shift + 10) in groups[0].hit.highlights
     assert groups[0].section_url.endswith(f"#p-{a.passage_id}") and groups[1].section_url is None
     # a passage of the same section that does not follow on stays apart
-    assert len(collapse_adjacent([Hit(a, "G", 1.0), Hit(c, "G", 0.5)], gamma.passages, docs)) == 2
+    apart = collapse_adjacent([Hit(a, "G", 1.0), Hit(c, "G", 0.5)], gamma.passages, gamma.passage_positions, docs)
+    assert len(apart) == 2
 
 
 MERGING_QUERY = "CSE teams partners intelligence hotspots children social care"  # ranks all three

@@ -47,7 +47,8 @@ from reportqa.settings import Settings
 from retriever.pipeline import DEFAULT_CONFIGS, DEFAULT_PIPELINE, PIPELINES
 from web.deps import RetrieverDep, SettingsDep
 from web.eval_jobs import EvalJobs, JobBusyError, JobStatus, runner_for
-from web.pages import TEMPLATES, latest_summaries
+from web.pages import latest_summaries
+from web.templating import TEMPLATES
 from web.workbench_auth import (
     clean_name,
     evaluator_name,

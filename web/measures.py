@@ -8,18 +8,16 @@ Pages are plain HTML (no JavaScript needed); longer passage lists fold into <det
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 
 from reportqa.measures_records import GROUP_TITLES, GROUPS, MeasureCard, MeasureCitation
 from reportqa.records import Answer
 from web.deps import RetrieverDep
+from web.templating import TEMPLATES
 
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,120}$")
 PASSAGES_SHOWN = 5  # per group on a card page; the rest fold into "Show more"
 LINKS_SHOWN = 4  # "About <measure>" links under an answer

@@ -12,12 +12,10 @@ from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
-from fastapi.templating import Jinja2Templates
 
 from reportqa.citation import page_ref, passage_link
 from reportqa.records import Hit
 from reportqa.runs import label_key
-from reportqa.speaker_codes import SPEAKER_CODES
 from retriever.answer_lines import table_line
 from web.answer_block import row_table
 from web.deps import DocParam, QueryParam, RetrieverDep, SettingsDep, clean_query, filters_for
@@ -27,7 +25,6 @@ from web.render import (
     CITATION_STYLES,
     SAFE_ID,
     ReaderRenderer,
-    citation_text,
     citer_for,
     highlighted,
     table_card,
@@ -41,9 +38,8 @@ from web.search_page import (
     suggestion_links,
     with_speaker_codes,
 )
+from web.templating import TEMPLATES
 
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-TEMPLATES.env.globals["speaker_codes"] = SPEAKER_CODES  # explained on the About page
 EXAMPLES = [
     "same car keeps turning up outside the school at home time, can we flag it?",
     "what is a CAWN and what happens if it is breached?",
@@ -59,7 +55,8 @@ def _card(request: Request, retriever, hit: Hit) -> dict:
     p = hit.passage
     doc = retriever.documents[p.doc_id]
     url = passage_link("", p)  # in the app: a relative link; citations use the public base URL
-    cited = citation_text(citer_for(retriever, request.app.state.settings), p)
+    cited = citer_for(retriever, request.app.state.settings)(p)
+    formats = cited.formats() if cited else {}
     page = page_ref(p) or None  # 'p. 44', 'pp. 44–45', or 'section begins p. 44'
     return {
         "id": p.passage_id, "doc_id": p.doc_id, "short_title": doc.meta.short_title, "section": p.section_label,
@@ -67,7 +64,7 @@ def _card(request: Request, retriever, hit: Hit) -> dict:
         "html": table_card(p.text, hit.highlights) if p.kind == "table" else highlighted(p.text, hit.highlights),
         "is_table": p.kind == "table",
         "citation": cited.harvard if cited else "",
-        "citations": [(key, label, cited.formats()[key]) for key, label in CITATION_STYLES] if cited else [],
+        "citations": [(key, label, formats[key]) for key, label in CITATION_STYLES] if cited else [],
     }
 
 
@@ -111,7 +108,8 @@ def home(request: Request, retriever: RetrieverDep, settings: SettingsDep, q: Qu
         answer = retriever.ask(query, filters=filters, k=window.fetch)
         shown = answer.hits[window.offset:window.offset + window.size]
         cards = [_group_card(request, retriever, g) for g in collapse_adjacent(
-            shown, retriever.passages, {k: d.text for k, d in retriever.documents.items()})]
+            shown, retriever.passages, retriever.passage_positions,
+            {k: d.text for k, d in retriever.documents.items()})]
         context["offset"] = window.offset
         context["more_url"] = more_link(home_url, query, doc or "", window, len(answer.hits))
         context["related"] = suggestion_links(home_url, retriever.related_questions(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 from indexer.store import StoredDocument
-from reportqa.citation import Citer, FormattedCitation
+from reportqa.citation import Citer
 from reportqa.records import Passage
 from reportqa.settings import Settings
 
@@ -83,11 +83,6 @@ CITATION_STYLES = (("harvard", "Harvard"), ("apa", "APA"), ("ris", "RIS"), ("bib
 def citer_for(retriever, settings: Settings) -> Citer:
     """Cites the retriever's reports, with links under the public base URL (never the request's Host)."""
     return Citer({doc_id: d.meta for doc_id, d in retriever.documents.items()}, settings.base_url)
-
-
-def citation_text(citer: Citer, passage: Passage) -> FormattedCitation | None:
-    """A passage's reference in every style, for a card's "Cite" box."""
-    return citer(passage)
 
 
 @dataclass

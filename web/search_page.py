@@ -8,6 +8,7 @@ results to ``search.html``.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from urllib.parse import quote, urlencode
 
@@ -72,11 +73,12 @@ def _adjacent(a: Passage, b: Passage, position: dict[str, int]) -> bool:
             and abs(position[a.passage_id] - position[b.passage_id]) == 1)
 
 
-def collapse_adjacent(hits: list[Hit], passages: list[Passage], doc_texts: dict[str, str]) -> list[CardGroup]:
+def collapse_adjacent(hits: list[Hit], passages: list[Passage], position: Mapping[str, int],
+                      doc_texts: dict[str, str]) -> list[CardGroup]:
     """Hits in rank order, with passages of one section that are consecutive in the report merged
     into the card of the best-ranked one: the text runs from the first to the last, and every
-    passage's highlights are kept."""
-    position = {p.passage_id: k for k, p in enumerate(passages)}
+    passage's highlights are kept. ``position`` is each passage's index in ``passages`` (the index
+    keeps it), so no work here grows with the size of the corpus."""
     groups: list[list[Hit]] = []
     for hit in hits:
         home = next((g for g in groups if hit.passage.passage_id in position and any(
@@ -97,7 +99,10 @@ def collapse_adjacent(hits: list[Hit], passages: list[Passage], doc_texts: dict[
                  for h in ordered for a, b in h.highlights]
         merged = replace(first, text=text, end=last.end, page_end=last.page_end or first.page_end)
         best = group[0]
-        section_first = next(p for p in passages if p.doc_id == first.doc_id and p.section == first.section)
+        start = position[first.passage_id]
+        while start > 0 and passages[start - 1].doc_id == first.doc_id and passages[start - 1].section == first.section:
+            start -= 1
+        section_first = passages[start]
         url = f"/doc/{quote(first.doc_id, safe='')}#p-{section_first.passage_id}"
         out.append(CardGroup(replace(best, passage=merged, highlights=spans),
                              [h.passage.passage_id for h in group], url, best.passage))
