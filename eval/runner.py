@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 from eval.metrics import aggregate, first_relevant_rank, per_query, percentile
 from eval.questions import Question
-from reportqa.records import Hit
 from reportqa.text import match_key
+from retriever.results import Hit
 from retriever.retriever import PIPELINES, Retriever
 
 RUN_DEPTH = 50
@@ -100,7 +100,7 @@ def _recorded(retriever: Retriever, hits: list[Hit], relevant: dict[str, int], d
         title = doc.meta.short_title if doc else p.doc_id
         out.append(RecordedHit(rank, p.passage_id, score, is_relevant, p.doc_id, title,
                                p.section_label, " ".join(p.text.split()[:PREVIEW_WORDS]),
-                               {k: round(v, 3) for k, v in hit.features.items()}))
+                               {k: round(v, 3) for k, v in hit.features.as_dict().items()} if hit.features else {}))
     return out
 
 

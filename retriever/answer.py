@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from reportqa.records import Answer, AnswerSentence, Citation, Hit, Passage
+from reportqa.records import Passage
 from reportqa.settings import AnswerConfig
 from reportqa.text import FIGURE_RE, match_key, words
 from retriever.analysis import QueryAnalysis
@@ -21,6 +21,7 @@ from retriever.answer_lines import is_caption, table_line
 from retriever.constraints import ConstraintCheck
 from retriever.decision import Decision
 from retriever.highlight import ScoredSentence, complete_thought, merge_spans, unfinished
+from retriever.results import Answer, AnswerSentence, Citation, Hit
 from retriever.schema import Signals
 
 REFERENCE_LISTS = frozenset({"references", "bibliography"})

@@ -10,7 +10,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from reportqa.citation import Citer
-from reportqa.records import Answer, Hit, Passage
+from reportqa.records import Passage
+from retriever.results import Answer, Hit
 
 
 class CitationFormats(BaseModel):

@@ -25,13 +25,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from reportqa.records import Hit, Outcome
 from reportqa.settings import DecisionConfig
 from reportqa.text import STOPWORDS, stem, words
 from retriever.analysis import CorpusStats, QueryAnalysis
 from retriever.answer_kinds import answer_kinds, type_matches
 from retriever.constraints import ConstraintCheck, quoted
 from retriever.highlight import ScoredSentence
+from retriever.results import Hit, Outcome
 from retriever.schema import Features, LinearModel, Signals
 
 # The signals the fitted model weighs; weights.json must name exactly these.

@@ -9,7 +9,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from indexer.store import IndexReader
-from reportqa.records import Hit
 from reportqa.settings import RankingConfig
 from retriever.analysis import QueryAnalysis
 from retriever.candidates import CandidateSet
@@ -18,6 +17,7 @@ from retriever.dense import DenseSearcher
 from retriever.features import Candidate, extract_features
 from retriever.highlight import ScoredSentence, evidence_spans, score_sentences
 from retriever.pipeline import Pipeline
+from retriever.results import Hit
 from retriever.schema import Features
 from retriever.terms import TermCache
 from retriever.weights import FittedWeights
@@ -87,7 +87,7 @@ class Ranker:
             Hit(c.passage, self.doc_title(c.passage.doc_id), float(c.score), rank,
                 evidence_spans(c.sentences, c.passage.text, ratio=self.config.second_sentence_ratio,
                                unit_words=self.config.unit_words),
-                c.features.as_dict())
+                c.features)
             for rank, c in enumerate(shown, start=1)])
         return Ranking(hits, {c.passage.passage_id: c.sentences for c in shown},
                        {c.passage.passage_id: c.features for c in shown})

@@ -21,7 +21,7 @@ from indexer.embedding import Embedder, create_embedder, embedder_spec
 from indexer.spec import build_spec, corpus_changes
 from indexer.store import IndexReader, IndexStaleError, StoredDocument, open_index
 from reportqa.measures_records import MeasureCard
-from reportqa.records import Answer, Hit, Passage
+from reportqa.records import Passage
 from reportqa.settings import Settings
 from reportqa.speaker_codes import SPEAKER_CODES
 from retriever.analysis import CorpusStats, QueryAnalyser, QueryAnalysis
@@ -33,6 +33,7 @@ from retriever.features import Candidate
 from retriever.measures import MeasureCatalog
 from retriever.pipeline import DEFAULT_PIPELINE, PIPELINES, Pipeline
 from retriever.ranking import Ranker
+from retriever.results import Answer, Hit
 from retriever.schema import Signals
 from retriever.spelling import english_lexicon
 from retriever.suggestions import QuestionBook, SuggestedQuestion

@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from indexer.store import QuestionTable
-from reportqa.records import Hit, Passage
+from reportqa.records import Passage
 from reportqa.text import match_key
+from retriever.results import Hit
 
 SUGGESTED_STYLES = ("frontline", "trainer", "blunt")  # in order of preference
 

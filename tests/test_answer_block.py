@@ -17,12 +17,13 @@ from fastapi.testclient import TestClient
 
 from indexer.build import build_index
 from indexer.embedding import FakeEmbedder
-from reportqa.records import AnswerSentence, Hit, Passage
+from reportqa.records import Passage
 from retriever.answer import Evidence, ExtractiveComposer
 from retriever.answer_lines import is_caption, table_line
 from retriever.contract import ask_response
 from retriever.decision import Decision, off_topic
 from retriever.highlight import ScoredSentence
+from retriever.results import AnswerSentence, Hit
 from retriever.retriever import Retriever
 from retriever.schema import Signals
 from web.answer_block import answer_line, balanced_quote

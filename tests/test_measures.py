@@ -20,8 +20,8 @@ from indexer.embedding import FakeEmbedder
 from indexer.measures import MeasureRow, classify, names_of
 from indexer.store import MEASURES, IndexCorruptError, live_build, read_manifest, read_measures, verify_files
 from reportqa.measures_records import cards_from_json, cards_to_json, measure_tokens
-from reportqa.records import Answer, AnswerSentence, Citation, Hit
 from reportqa.settings import MeasureConfig
+from retriever.results import Answer, AnswerSentence, Citation, Hit
 from retriever.retriever import Retriever
 
 APPENDIX_HEADING = "# Appendix A: Disruption measures"

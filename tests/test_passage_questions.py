@@ -60,7 +60,7 @@ def test_questions_are_indexed_and_change_ranking(corpus_copy: Path, tmp_path: P
     without = retriever.search(EVERYDAY, k=3, pipeline=Pipeline(questions=False))
     assert with_questions[0].passage.passage_id == owner.passage_id
     assert owner.passage_id not in [h.passage.passage_id for h in without[:1]]
-    assert with_questions[0].features["question_lexical"] > 0 and with_questions[0].features["question_dense"] > 0
+    assert with_questions[0].features.question_lexical > 0 and with_questions[0].features.question_dense > 0
 
     # a changed questions file makes the index out of date
     write_questions(corpus_copy, json.dumps(ENTRY))
@@ -71,5 +71,5 @@ def test_questions_are_indexed_and_change_ranking(corpus_copy: Path, tmp_path: P
 def test_a_report_without_questions_indexes_and_answers(fake_retriever) -> None:
     assert len(fake_retriever.reader.questions) == 0
     hits = fake_retriever.search("image hashing new images", k=3)
-    assert hits and all(h.features["question_dense"] == 0.0 for h in hits)
+    assert hits and all(h.features.question_dense == 0.0 for h in hits)
     assert fake_retriever.ask("what is a CAWN").hits

@@ -10,7 +10,7 @@ import pytest
 
 from indexer.sentences import split_sentences
 from indexer.store import QuestionTable, SentenceTable
-from reportqa.records import Hit, Passage
+from reportqa.records import Passage
 from retriever.acronyms import AcronymExpander, guess_long_form, long_form_heads
 from retriever.answer import Evidence, ExtractiveComposer
 from retriever.decision import Decision
@@ -20,6 +20,7 @@ from retriever.features import Candidate, extract_features
 from retriever.fusion import convex, fuse, rrf
 from retriever.highlight import ScoredSentence, complete_thought, evidence_spans
 from retriever.query import fts_phrase, parse_query
+from retriever.results import Hit
 from retriever.retriever import PIPELINES, SearchFilters
 
 ANSWER = Decision("answer", 0.99)  # the decision is tested on its own; these test the composer

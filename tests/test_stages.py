@@ -10,7 +10,7 @@ import pytest
 
 from indexer.embedding import EMBEDDERS
 from indexer.loaders import LOADERS
-from reportqa.records import Hit, Passage
+from reportqa.records import Passage
 from reportqa.settings import EMBEDDERS as EMBEDDER_NAMES
 from reportqa.settings import FUSIONS, AnalysisConfig, DecisionConfig, RankingConfig, Settings
 from retriever.analysis import CorpusStats, QueryAnalyser
@@ -21,6 +21,7 @@ from retriever.fusion import STRATEGIES
 from retriever.highlight import ScoredSentence
 from retriever.pipeline import PIPELINES
 from retriever.ranking import Ranker
+from retriever.results import Hit
 from retriever.schema import FEATURE_NAMES, Features, LinearModel, Signals
 from retriever.weights import FittedWeights
 

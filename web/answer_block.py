@@ -18,8 +18,8 @@ import re
 
 from markupsafe import Markup, escape
 
-from reportqa.records import AnswerSentence
 from reportqa.speaker_codes import SPEAKER_CODES
+from retriever.results import AnswerSentence
 from web.render import display_sentence, labelled_cell, stack_class
 
 SPEAKER_RE = re.compile(r"\((" + "|".join(SPEAKER_CODES) + r")\)")

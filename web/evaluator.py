@@ -235,7 +235,8 @@ def question_page(request: Request, retriever: RetrieverDep, settings: SettingsD
             p = hit.passage
             doc = retriever.documents.get(p.doc_id)
             live.append({"rank": hit.rank, "passage_id": p.passage_id, "doc_id": p.doc_id, "score": hit.score,
-                         "relevant": relevant_now.get(p.passage_id, 0) > 0, "features": hit.features,
+                         "relevant": relevant_now.get(p.passage_id, 0) > 0,
+                         "features": hit.features.as_dict() if hit.features else {},
                          "short_title": doc.meta.short_title if doc else p.doc_id, "section": p.section_label,
                          "words": " ".join(p.text.split()[:24])})
     recorded = [_described(h, retriever) for h in result.hits]

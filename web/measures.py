@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
 from reportqa.measures_records import GROUP_TITLES, GROUPS, MeasureCard, MeasureCitation
-from reportqa.records import Answer
+from retriever.results import Answer
 from web.deps import RetrieverDep
 from web.templating import TEMPLATES
 

@@ -14,9 +14,9 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from reportqa.citation import page_ref, passage_link
-from reportqa.records import Hit
 from reportqa.runs import label_key
 from retriever.answer_lines import table_line
+from retriever.results import Hit
 from web.answer_block import row_table
 from web.deps import DocParam, QueryParam, RetrieverDep, SettingsDep, clean_query, filters_for
 from web.measures import search_measures

@@ -14,7 +14,8 @@ from urllib.parse import quote, urlencode
 
 from fastapi import HTTPException
 
-from reportqa.records import Answer, Hit, Passage
+from reportqa.records import Passage
+from retriever.results import Answer, Hit
 from web.answer_block import answer_line, with_speaker_codes
 
 MAX_OFFSET_MESSAGE = "“offset” must be a whole number from 0 to {limit}."
