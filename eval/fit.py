@@ -10,12 +10,16 @@ identical copies of it), or the question field would find it verbatim.
 - **Reranker**: logistic regression on first-stage candidates (the passages holding the question's
   anchor are relevant), over ``retriever.schema.Features``; C is chosen by 5-fold cross-validation
   grouped by passage, on MRR@10 of the reranked lists.
-- **Answer decision**: logistic regression over ``decision.MODEL_SIGNALS``. Answerable examples are
+- **Answer decision**: logistic regression over ``schema.MODEL_SIGNALS``. Answerable examples are
   training queries asked as above; unanswerable ones are the same queries asked with the passages
   holding their answer hidden (and every passage overlapping those), which is what a question the
   reports do not answer looks like: on topic, in the reports' vocabulary, its answer absent. Some of
   these are answered by another passage after all, so the labels are noisy on the safe side. The
-  threshold answers at most ``FALSE_ANSWER_TARGET`` of the hidden-answer queries (cross-validated).
+  threshold answers at most ``fit_false_answer_target`` of the hidden-answer queries (cross-validated).
+  The rules around the model (``max_oov``, ``veto_unmet``) are ``DecisionConfig`` settings, recorded in
+  the weights' fingerprint.
+
+The fitting's own constants are ``FitConfig`` settings.
 """
 
 from __future__ import annotations
@@ -29,20 +33,13 @@ from pathlib import Path
 
 import numpy as np
 
-from reportqa.settings import Settings
+from reportqa.settings import FitConfig, Settings
 from retriever.candidates import SearchFilters
-from retriever.decision import DEFAULT_ABSTAIN, MODEL_SIGNALS, AbstainModel
+from retriever.decision import DEFAULT_ABSTAIN, AbstainModel
 from retriever.dedup import overlap_share
 from retriever.retriever import PIPELINES, Retriever
-from retriever.schema import FEATURE_NAMES, LinearModel
+from retriever.schema import FEATURE_NAMES, MODEL_SIGNALS, LinearModel
 from retriever.weights import FittedWeights, fingerprint, weights_document
-
-C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
-ABSTAIN_C = 1.0
-FIRST_STAGE = "fusion"
-FOLDS = 5
-FALSE_ANSWER_TARGET = 0.25  # hidden-answer queries the decision may still answer; ≈ 0.11 of real dev unanswerables
-DECISION_QUERIES = 1200  # training queries asked twice (answer shown, answer hidden) for the decision
 
 
 @dataclass(frozen=True)
@@ -78,10 +75,11 @@ def training_queries(retriever: Retriever) -> list[TrainingQuery]:
     return out
 
 
-def collect(retriever: Retriever, queries: list[TrainingQuery]) -> list[QueryCandidates]:
+def collect(retriever: Retriever, queries: list[TrainingQuery], first_stage: str) -> list[QueryCandidates]:
+    """Each query's first-stage candidates (pipeline ``first_stage``), their features and labels."""
     out = []
     for q in queries:
-        candidates, _ = retriever.candidates(q.text, pipeline=PIPELINES[FIRST_STAGE], exclude=q.exclude)
+        candidates, _ = retriever.candidates(q.text, pipeline=PIPELINES[first_stage], exclude=q.exclude)
         labels = np.array([c.idx in q.relevant for c in candidates], dtype=int)
         if not candidates or not labels.any():
             continue  # the first stage missed it: nothing for the reranker to learn from
@@ -109,21 +107,21 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, c: float):
     return model
 
 
-def group_folds(groups: list[int], seed: int = 7) -> list[set[int]]:
-    """Folds of item positions such that items of one group share a fold."""
+def group_folds(groups: list[int], folds: int, seed: int = 7) -> list[set[int]]:
+    """``folds`` folds of item positions such that items of one group share a fold."""
     distinct = sorted(set(groups))
     random.Random(seed).shuffle(distinct)
-    fold_of = {g: i % FOLDS for i, g in enumerate(distinct)}
-    return [{i for i, g in enumerate(groups) if fold_of[g] == k} for k in range(FOLDS)]
+    fold_of = {g: i % folds for i, g in enumerate(distinct)}
+    return [{i for i, g in enumerate(groups) if fold_of[g] == k} for k in range(folds)]
 
 
-def fit_reranker(groups: list[QueryCandidates]) -> tuple[LinearModel, dict]:
+def fit_reranker(groups: list[QueryCandidates], config: FitConfig) -> tuple[LinearModel, dict]:
     """Choose C by cross-validation grouped by passage, then fit on all training candidates."""
-    folds = group_folds([g.group for g in groups])
+    folds = group_folds([g.group for g in groups], config.fit_folds)
     baseline = mrr(groups, [g.fused for g in groups])
     report: dict = {"queries": len(groups), "first_stage": {"MRR@10": baseline[0], "Hit@5": baseline[1]}, "cv": {}}
-    best_c, best = C_GRID[0], -1.0
-    for c in C_GRID:
+    best_c, best = config.fit_c_grid[0], -1.0
+    for c in config.fit_c_grid:
         scores: list[np.ndarray | None] = [None] * len(groups)
         for fold in folds:
             train = [g for i, g in enumerate(groups) if i not in fold]
@@ -163,8 +161,7 @@ def decision_examples(retriever: Retriever, queries: list[TrainingQuery]) -> tup
     return np.array(rows), np.array(labels), groups
 
 
-def choose_threshold(prob: np.ndarray, y: np.ndarray,
-                     target: float = FALSE_ANSWER_TARGET) -> tuple[float, float, float]:
+def choose_threshold(prob: np.ndarray, y: np.ndarray, target: float) -> tuple[float, float, float]:
     """(threshold, share of answerable answered, share of unanswerable answered): the lowest
     threshold that answers at most ``target`` of the unanswerable examples."""
     best = (1.0, 0.0, 0.0)
@@ -177,20 +174,21 @@ def choose_threshold(prob: np.ndarray, y: np.ndarray,
     return best
 
 
-def fit_decision(retriever: Retriever, queries: list[TrainingQuery]) -> tuple[AbstainModel, dict]:
+def fit_decision(retriever: Retriever, queries: list[TrainingQuery], config: FitConfig) -> tuple[AbstainModel, dict]:
+    """The answer decision's model, its C fixed, its threshold chosen on cross-validated probabilities."""
     x, y, groups = decision_examples(retriever, queries)
     prob = np.zeros(len(y))
-    for fold in group_folds(groups, seed=11):
+    for fold in group_folds(groups, config.fit_folds, seed=11):
         test = sorted(fold)
         train = [i for i in range(len(y)) if i not in fold]
-        prob[test] = fit_logistic(x[train], y[train], ABSTAIN_C).predict_proba(x[test])[:, 1]
-    threshold, answered, false_answer = choose_threshold(prob, y)
-    model = fit_logistic(x, y, ABSTAIN_C)
+        prob[test] = fit_logistic(x[train], y[train], config.fit_decision_c).predict_proba(x[test])[:, 1]
+    threshold, answered, false_answer = choose_threshold(prob, y, config.fit_false_answer_target)
+    model = fit_logistic(x, y, config.fit_decision_c)
     weights = {s: round(float(w), 6) for s, w in zip(MODEL_SIGNALS, model.coef_[0])}
     fitted = LinearModel.over("signal", MODEL_SIGNALS, weights, round(float(model.intercept_[0]), 6))
     report = {"examples": int(len(y)), "answerable": int(y.sum()), "threshold": threshold,
               "cv_answered_answerable": answered, "cv_answered_hidden": false_answer}
-    return AbstainModel(fitted, threshold, max_oov=DEFAULT_ABSTAIN.max_oov, veto_unmet=True), report
+    return AbstainModel(fitted, threshold), report
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -211,14 +209,14 @@ def main(argv: list[str] | None = None) -> int:
     if not queries:
         raise SystemExit("no passage questions in the index: nothing to fit on")
 
-    rerank, rerank_report = fit_reranker(collect(retriever, queries))
+    config = settings.fitting
+    rerank, rerank_report = fit_reranker(collect(retriever, queries, config.fit_first_stage), config)
     retriever = Retriever.open(settings, weights=FittedWeights(rerank, DEFAULT_ABSTAIN,
                                                                rerank_enabled=rerank_report["enabled"]))
-    abstain, abstain_report = fit_decision(retriever, queries[:DECISION_QUERIES])
+    abstain, abstain_report = fit_decision(retriever, queries[:config.fit_decision_queries], config)
     fitted = FittedWeights(rerank, abstain, rerank_report["enabled"])
     data = weights_document(fitted, fingerprint(settings), {"rerank": rerank_report, "abstain": abstain_report},
                             "passage questions", date.today().isoformat())
-    data["first_stage"] = FIRST_STAGE
     out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     print(json.dumps({"rerank": rerank_report, "abstain": abstain_report}, indent=2))
     print(f"wrote {out}")

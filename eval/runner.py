@@ -83,10 +83,6 @@ class AskResult:
     wrong: list[dict]
     by_question: dict[str, str] = field(default_factory=dict)  # question id → outcome (added in issue 14)
 
-    @property
-    def false_abstention_rate(self) -> float:
-        return self.not_covered_answerable + self.closest_answerable
-
 
 def _recorded(retriever: Retriever, hits: list[Hit], relevant: dict[str, int], depth: int) -> list[RecordedHit]:
     out = []
@@ -134,7 +130,7 @@ def run_config(retriever: Retriever, name: str, questions: list[Question], qrels
     kept = []
     for q in answerable:
         rank = first_relevant_rank(qrels[q.id], ranked[q.id])
-        if rank is None or rank > 5:
+        if rank is None or rank > retriever.settings.eval_failure_rank:
             failing.append({"id": q.id, "persona": q.persona, "question": q.question, "first_rank": rank})
         kept.append(QuestionRecord(q.id, q.persona, q.question, rank, RUN_DEPTH,
                                    sorted(p for p, v in qrels[q.id].items() if v > 0), records[q.id]))

@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
@@ -57,6 +57,17 @@ def bundled_corpus_dir() -> Path:
     return PACKAGE_ROOT / "bundled_corpus"
 
 
+class StageConfig(BaseModel):
+    """Base of every stage's config: frozen, so a stage cannot change what it was handed."""
+
+    model_config = ConfigDict(frozen=True)
+
+
+# Marks a field that changes how a query is served but not what fitted weights describe (a cache size):
+# it is left out of the weights' fingerprint (retriever.weights.fingerprint).
+NOT_FITTED = {"fitted": False}
+
+
 def _one_of(value: str, names: tuple[str, ...], what: str) -> str:
     """``value`` when it is a registered name; a clear error otherwise."""
     if value not in names:
@@ -64,7 +75,7 @@ def _one_of(value: str, names: tuple[str, ...], what: str) -> str:
     return value
 
 
-class ChunkerConfig(BaseModel):
+class ChunkerConfig(StageConfig):
     """How passages are cut (recorded in the index manifest: a change asks for a re-index)."""
 
     chunk_target_tokens: int = Field(150, ge=16, le=1024)
@@ -80,7 +91,7 @@ class ChunkerConfig(BaseModel):
                                     "share of the target joins the one before")
 
 
-class PdfLayoutConfig(BaseModel):
+class PdfLayoutConfig(StageConfig):
     """How a PDF's layout is read (indexer.pdf_structure), and how a report's contents list gives its
     sections' start pages (indexer.section_pages): thresholds relative to the page or to the body-text
     size. They change what an index holds, so they are recorded in its build spec, apart from the chunker
@@ -140,7 +151,7 @@ class PdfLayoutConfig(BaseModel):
                                               "its contents entry to take its page")
 
 
-class MeasureConfig(BaseModel):
+class MeasureConfig(StageConfig):
     """How measure cards group and rank passages (indexer.measures). Built at index time and part of
     the build spec's structure settings, like ``PdfLayoutConfig``: changing one makes the index stale."""
 
@@ -155,7 +166,7 @@ class MeasureConfig(BaseModel):
     measure_snippet_chars: int = Field(320, ge=40, le=5000, description="longest snippet shown for a passage")
 
 
-class AnalysisConfig(BaseModel):
+class AnalysisConfig(StageConfig):
     """Reading the query: spelling, acronyms, unknown words, constraints."""
 
     spelling: bool = Field(True, description="correct query words the reports never use, one edit away")
@@ -169,12 +180,11 @@ class AnalysisConfig(BaseModel):
     min_unknown_length: int = Field(4, ge=2, le=20, description="shortest word taken for an unknown name")
     max_acronym_length: int = Field(6, ge=3, le=12, description="longest unknown acronym guessed ('pspos')")
     max_acronym_guesses: int = Field(3, ge=0, le=20, description="unknown acronyms guessed per query")
-    guess_cache_size: int = Field(10_000, ge=0, le=1_000_000)
+    guess_cache_size: int = Field(10_000, ge=0, le=1_000_000, json_schema_extra=NOT_FITTED)
     count_focus_words: int = Field(2, ge=1, le=5, description="words naming what a counting question counts")
-    count_number_window: int = Field(6, ge=1, le=50, description="words between a count and what it counts")
 
 
-class CandidateConfig(BaseModel):
+class CandidateConfig(StageConfig):
     """First-stage candidates: lexical + dense, fused."""
 
     lexical_candidates: int = Field(50, ge=1, le=10_000)
@@ -198,10 +208,12 @@ class CandidateConfig(BaseModel):
     _known_fusion = field_validator("fusion")(lambda value: _one_of(value, FUSIONS, "fusion strategy"))
 
 
-class RankingConfig(BaseModel):
+class RankingConfig(StageConfig):
     """Second stage: features, the fitted reranker, collapsing, highlights."""
 
     rerank: bool = True
+    min_ranked_hits: int = Field(5, ge=1, le=50, description="hits ranked and highlighted whatever k is: the "
+                                 "answer decision and composer look at this many")
     dedup_overlap: float = Field(0.5, ge=0, le=1, description="overlap share above which two hits collapse")
     dedup_similarity: float = Field(0.92, ge=0, le=1, description="cosine above which two hits collapse")
     sentence_lexical_weight: float = Field(0.3, ge=0, le=10, description="sentence score: cosine + this × coverage")
@@ -211,7 +223,7 @@ class RankingConfig(BaseModel):
     length_scale: float = Field(7.0, gt=0, le=100, description="length feature: log(characters) / this")
 
 
-class AnswerConfig(BaseModel):
+class AnswerConfig(StageConfig):
     """Which sentences of the top hits make the answer."""
 
     answer_max_sentences: int = Field(3, ge=1, le=10)
@@ -222,8 +234,17 @@ class AnswerConfig(BaseModel):
     answer_source_hits: int = Field(3, ge=1, le=20, description="top hits the answer and its checks draw on")
 
 
-class DecisionConfig(BaseModel):
-    """Answer or not: the signals' own constants (the model and vetoes are fitted, in weights.json)."""
+class DecisionConfig(StageConfig):
+    """Answer or not: the rules around the fitted model (the model and its threshold are fitted, in
+    weights.json, which records these values too) and the signals' own constants."""
+
+    max_oov: float = Field(0.5, ge=0, le=1, description="not covered: more than this share of the query's content "
+                           "words never occur in the reports (nor translate)")
+    veto_unmet: bool = Field(True, description="closest, never answer, when the top passages miss a name, year or "
+                             "count the question asks about")
+    count_number_window: int = Field(6, ge=1, le=50, description="words between a count and what it counts")
+    signal_sentences: int = Field(2, ge=1, le=20, description="best sentences of each top hit that the sentence "
+                                  "signals read")
 
     specific_idf: float = Field(3.0, ge=0, le=20, description="a term in fewer than about one passage in twenty")
     off_topic_similarity: float = Field(0.33, ge=0, le=1, description="off-topic: the best passage, sentence and "
@@ -237,12 +258,28 @@ class DecisionConfig(BaseModel):
 C = TypeVar("C", bound=BaseModel)
 
 
-class Settings(BaseSettings, ChunkerConfig, PdfLayoutConfig, MeasureConfig, AnalysisConfig, CandidateConfig,
+class FitConfig(StageConfig):
+    """How ``python -m eval.fit`` fits the reranker and the answer decision (the fitted values themselves are
+    in weights.json)."""
+
+    fit_c_grid: tuple[float, ...] = Field((0.03, 0.1, 0.3, 1.0, 3.0), description="regularisation strengths "
+                                          "tried for the reranker")
+    fit_decision_c: float = Field(1.0, gt=0, description="regularisation of the answer decision's model")
+    fit_first_stage: str = Field("fusion", description="the pipeline whose candidates the reranker is fitted on")
+    fit_folds: int = Field(5, ge=2, le=20, description="cross-validation folds, grouped by passage")
+    fit_false_answer_target: float = Field(0.25, ge=0, le=1, description="hidden-answer queries the decision may "
+                                           "still answer; ≈ 0.11 of real dev unanswerables")
+    fit_decision_queries: int = Field(1200, ge=10, description="training queries asked twice (answer shown, "
+                                      "answer hidden) for the decision")
+
+
+class Settings(BaseSettings, FitConfig, ChunkerConfig, PdfLayoutConfig, MeasureConfig, AnalysisConfig, CandidateConfig,
                RankingConfig, AnswerConfig, DecisionConfig):
     """All tunable values in one place. Build-affecting values are recorded in the index manifest,
     and the values the weights were fitted under in weights.json."""
 
-    model_config = SettingsConfigDict(env_prefix="REPORTQA_", extra="ignore")
+    # Not frozen, unlike the stage configs it hands out: the derived paths are filled in after validation.
+    model_config = SettingsConfigDict(env_prefix="REPORTQA_", extra="ignore", frozen=False)
 
     # --- paths -------------------------------------------------------------------------
     data_dir: Path = Field(default_factory=default_data_dir,
@@ -349,6 +386,7 @@ class Settings(BaseSettings, ChunkerConfig, PdfLayoutConfig, MeasureConfig, Anal
     ranking = property(lambda self: self._part(RankingConfig), doc="the ranking stage's config")
     answering = property(lambda self: self._part(AnswerConfig), doc="the answer composer's config")
     decision = property(lambda self: self._part(DecisionConfig), doc="the answer decision's config")
+    fitting = property(lambda self: self._part(FitConfig), doc="the weight fitting's config")
 
 
 @lru_cache(maxsize=1)

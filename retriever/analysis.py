@@ -134,7 +134,7 @@ class QueryAnalyser:
         everyday-word) equivalents of each name."""
         pairs = [(e.short, e.long) for e in self.expander.expand(query)]
         pairs += [(key, self.colloquial.table[key]) for key in self.colloquial.keys_in(query)]
-        return Constraints.of(query, self.stats.names, pairs, self.unknown_word, self.config)
+        return Constraints.of(query, self.stats.names, pairs, self.config, self.unknown_word)
 
     def unknown_word(self, word: str) -> bool:
         """True for a word that is most likely a name or an acronym the reports do not use

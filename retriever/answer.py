@@ -92,9 +92,10 @@ class ExtractiveComposer:
     """Picks the best-scoring sentences of the top hits, when the decision is to answer; otherwise
     an abstention carrying the decision's reasons and the nearest passages."""
 
-    def __init__(self, config: AnswerConfig | None = None) -> None:
-        self.config = config or AnswerConfig()
-        self.max_sentences = self.config.answer_max_sentences
+    def __init__(self, config: AnswerConfig, unit_words: int) -> None:
+        self.config = config
+        self.unit_words = unit_words  # RankingConfig.unit_words: how far a lead-in is continued into its list
+        self.max_sentences = config.answer_max_sentences
 
     def compose(self, evidence: Evidence, decision: Decision) -> Answer:
         if not evidence.hits or not decision.answer:
@@ -137,7 +138,7 @@ class ExtractiveComposer:
                 break
             passage = evidence.hits[rank].passage.text
             spans = [(s.start, s.end) for s in evidence.sentences[evidence.hits[rank].passage.passage_id]]
-            unit = complete_thought(passage, spans, k)  # ranking's unit_words default, as before
+            unit = complete_thought(passage, spans, k, self.unit_words)
             if len(chosen) + len(unit) > self.max_sentences:
                 continue
             texts = [passage[a:b] for a, b in unit]
@@ -149,13 +150,11 @@ class ExtractiveComposer:
         return sorted(_merged(chosen, evidence), key=lambda item: (item[0], item[1]))
 
 
-def _sentence_pool(evidence: Evidence, kinds: tuple[str, ...] = (), config: AnswerConfig | None = None
-                   ) -> list[tuple[float, int, int]]:
+def _sentence_pool(evidence: Evidence, kinds: tuple[str, ...], config: AnswerConfig) -> list[tuple[float, int, int]]:
     """(score, hit rank, sentence position) of the top hits' sentences that could answer, best
     first. A sentence with the kind of answer asked for (``kinds``: a figure, a duration, a
     penalty…) scores ``answer_kind_bonus`` more. Reference-list entries, lead-ins whose list is in the
     next passage and table lines of bare labels are kept back, and used only when nothing else is."""
-    config = config or AnswerConfig()
     kinds = tuple(k for k in kinds if k != "other")
     pool: list[tuple[float, int, int]] = []
     fallback: list[tuple[float, int, int]] = []

@@ -125,7 +125,7 @@ def missing_names(names: list[str], texts: list[str], equivalents: dict[str, lis
 GENERIC_COUNTED = frozenset("people persons person individuals individual ones folk".split())
 
 
-def count_focus(query: str, max_words: int = AnalysisConfig().count_focus_words) -> list[str]:
+def count_focus(query: str, max_words: int) -> list[str]:
     """For a counting question ("how many arrests…", "what proportion of respondents…"), the
     stemmed words naming what is counted; empty for other questions, and for a generic count
     ("how many people…")."""
@@ -150,7 +150,7 @@ def _past_tense(word: str) -> bool:
     return word in IRREGULAR_PAST or (len(word) >= 4 and word.endswith("ed") and not word.endswith("eed"))
 
 
-def count_met(focus: list[str], texts: list[str], window: int = AnalysisConfig().count_number_window) -> bool:
+def count_met(focus: list[str], texts: list[str], window: int) -> bool:
     """True when some passage names everything counted and has a number within a few words of
     it in one sentence (always true when the question counts nothing)."""
     if not focus:
@@ -176,6 +176,15 @@ CITATION_RE = re.compile(r"\([^()]*\b(?:19|20)\d{2}[a-z]?\)")
 
 
 @dataclass(frozen=True)
+class ConstraintSignals:
+    """The constraint check as the answer decision's signals (``retriever.schema.Signals`` fields)."""
+
+    missing_names: float  # names of the query the top passages never mention
+    year_match: float  # 1.0 when every year the query asks about is in the top passages
+    count_met: float  # 1.0 when a counting question finds a figure next to what it counts
+
+
+@dataclass(frozen=True)
 class ConstraintCheck:
     """Which of a query's constraints the best passages leave unmet."""
 
@@ -184,10 +193,10 @@ class ConstraintCheck:
     uncounted: tuple[str, ...] = ()  # what a counting question counts, when no number stands next to it
     nowhere: tuple[str, ...] = ()  # the missing names the reports never use at all
 
-    def signals(self) -> dict[str, float]:
-        return {"missing_names": float(len(self.missing_names)),
-                "year_match": float(not self.missing_years),
-                "count_met": float(not self.uncounted)}
+    def signals(self) -> ConstraintSignals:
+        return ConstraintSignals(missing_names=float(len(self.missing_names)),
+                                 year_match=float(not self.missing_years),
+                                 count_met=float(not self.uncounted))
 
     @property
     def met(self) -> bool:
@@ -223,11 +232,10 @@ class Constraints:
     focus: tuple[str, ...] = ()
     typed: dict[str, str] = field(default_factory=dict)  # name → as the user typed it
     nowhere: tuple[str, ...] = ()  # names the reports never use, nor any equivalent of them
-    number_window: int = AnalysisConfig().count_number_window
 
     @classmethod
     def of(cls, query: str, profile: NameProfile, equivalent_pairs: list[tuple[str, str]],
-           unknown: Callable[[str], bool] | None = None, config: AnalysisConfig | None = None) -> Constraints:
+           config: AnalysisConfig, unknown: Callable[[str], bool] | None = None) -> Constraints:
         """The constraints of ``query``; ``equivalent_pairs`` are (short, long) forms the query
         uses, from the acronym and everyday-word tables; ``unknown`` marks words that must be
         names (see ``named_terms``)."""
@@ -238,21 +246,21 @@ class Constraints:
                 if name in words(short) or name.rstrip("s") in words(short) or name in words(long):
                     equivalents.setdefault(name, []).extend((short, long))
         years = tuple(dict.fromkeys(m.group().lower() for m in YEAR_RE.finditer(query)))
-        config = config or AnalysisConfig()
         typed = {}
         for m in cased_tokens(query):
             token = re.sub(r"['’]s$", "", m.group())
             typed.setdefault(token.lower(), token)
         nowhere = tuple(n for n in names if n not in equivalents and not _used(n, profile))
-        return cls(names, equivalents, years, tuple(count_focus(query, config.count_focus_words)), typed, nowhere,
-                   config.count_number_window)
+        return cls(names, equivalents, years, tuple(count_focus(query, config.count_focus_words)), typed, nowhere)
 
-    def check(self, texts: list[str]) -> ConstraintCheck:
+    def check(self, texts: list[str], number_window: int) -> ConstraintCheck:
+        """Which constraints ``texts`` leave unmet; a count is met by a figure within ``number_window``
+        words of what it counts."""
         joined = CITATION_RE.sub(" ", " ".join(texts))
         return ConstraintCheck(
             tuple(self.typed.get(n, n) for n in missing_names(list(self.names), texts, self.equivalents)),
             tuple(y for y in self.years if not (y[0].isdigit() and y in joined)),
-            () if count_met(list(self.focus), texts, self.number_window) else self.focus,
+            () if count_met(list(self.focus), texts, number_window) else self.focus,
             tuple(self.typed.get(n, n) for n in self.nowhere),
         )
 

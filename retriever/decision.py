@@ -18,6 +18,10 @@ sentences at all. Two vetoes sit outside the model: when more than ``max_oov`` o
 content words never occur in the reports, the reports cannot cover it (the dev questions are all
 on-topic, so the model never learns this); and with ``veto_unmet``, a question whose name, year or
 count the top passages leave unmet is not answered (see ``retriever.constraints``).
+
+``AnswerDecision.decide`` is the one place an outcome is made. Its rules and thresholds are
+``DecisionConfig`` fields (recorded with the fitted model in weights.json); the fitted model and its
+threshold are the ``AbstainModel``.
 """
 
 from __future__ import annotations
@@ -34,9 +38,6 @@ from retriever.highlight import ScoredSentence
 from retriever.results import Hit, Outcome
 from retriever.schema import Features, LinearModel, Signals
 
-# The signals the fitted model weighs; weights.json must name exactly these.
-MODEL_SIGNALS: tuple[str, ...] = ("top_score", "top_best_sentence", "top_question", "idf_coverage", "idf_sentence",
-                                  "type_match", "missing_specific", "margin")
 # Words that frame a question rather than constrain its answer ("where does the report say …").
 FRAMING = frozenset(
     "report reports review survey source sources quote quotes quoted study studies section chapter table "
@@ -47,20 +48,11 @@ FRAMING = frozenset(
 
 @dataclass(frozen=True)
 class AbstainModel:
-    """Logistic model over signals; answer when p(answerable) ≥ threshold and no veto applies."""
+    """The fitted logistic model over ``schema.MODEL_SIGNALS`` and its threshold: ``decide`` answers
+    when p(answerable) reaches the threshold and no rule overrules it."""
 
     model: LinearModel
     threshold: float
-    max_oov: float = 0.5
-    veto_unmet: bool = False
-
-    def answers(self, signals: Signals) -> bool:
-        """True when the evidence is strong enough to answer."""
-        if signals.oov > self.max_oov:
-            return False
-        if self.veto_unmet and not constraints_met(signals):
-            return False
-        return self.probability(signals) >= self.threshold
 
     def probability(self, signals: Signals) -> float:
         z = self.model.score(signals)
@@ -73,8 +65,7 @@ def constraints_met(signals: Signals) -> bool:
 
 
 # Used until weights are fitted.
-DEFAULT_ABSTAIN = AbstainModel(LinearModel(("top_best_sentence", "top_coverage"), (10.0, 3.0), -7.0),
-                               threshold=0.5, veto_unmet=True)
+DEFAULT_ABSTAIN = AbstainModel(LinearModel(("top_best_sentence", "top_coverage"), (10.0, 3.0), -7.0), threshold=0.5)
 
 
 @dataclass(frozen=True)
@@ -165,7 +156,7 @@ def term_weights(query: str, stats: CorpusStats) -> dict[str, float]:
 
 
 def missing_specific(weights: dict[str, float], texts: list[str], known: set[str] | frozenset[str],
-                     specific_idf: float = DecisionConfig().specific_idf) -> float:
+                     specific_idf: float) -> float:
     """How many of the query's specific (high-IDF) terms none of ``texts`` contains; framing
     words and translatable everyday words (``known``) do not count."""
     present = {stem(w) for t in texts for w in words(t)}
@@ -176,8 +167,7 @@ def missing_specific(weights: dict[str, float], texts: list[str], known: set[str
 class AnswerDecision:
     """Computes the signals for a ranked result and decides whether to answer."""
 
-    def __init__(self, model: AbstainModel, stats: CorpusStats, config: DecisionConfig,
-                 source_hits: int = 3) -> None:
+    def __init__(self, model: AbstainModel, stats: CorpusStats, config: DecisionConfig, source_hits: int) -> None:
         self.model = model
         self.stats = stats
         self.config = config
@@ -185,7 +175,8 @@ class AnswerDecision:
 
     def check(self, analysis: QueryAnalysis, hits: list[Hit]) -> ConstraintCheck:
         """Which of the query's constraints the top passages leave unmet."""
-        return analysis.constraints.check([h.passage.text for h in hits[:self.source_hits]])
+        return analysis.constraints.check([h.passage.text for h in hits[:self.source_hits]],
+                                          self.config.count_number_window)
 
     def signals(self, analysis: QueryAnalysis, hits: list[Hit], sentences: dict[str, list[ScoredSentence]],
                 features: dict[str, Features], check: ConstraintCheck) -> Signals:
@@ -200,9 +191,9 @@ class AnswerDecision:
         best_idf_sentence = 0.0
         type_match = 0.0
         best_texts = []
-        for hit in hits[:3]:
-            scored = sorted(sentences.get(hit.passage.passage_id, []), key=lambda s: -s.score)[:2]
-            for s in scored:
+        for hit in hits[:self.source_hits]:
+            scored = sorted(sentences.get(hit.passage.passage_id, []), key=lambda s: -s.score)
+            for s in scored[:self.config.signal_sentences]:
                 text = hit.passage.text[s.start:s.end]
                 best_texts.append(text)
                 best_idf_sentence = max(best_idf_sentence, idf_coverage(weights, text))
@@ -214,16 +205,15 @@ class AnswerDecision:
             top_question=features[top.passage.passage_id].question_dense,
             top_best_sentence=max((s.cosine for s in sentences.get(top.passage.passage_id, [])), default=0.0),
             top_coverage=features[top.passage.passage_id].coverage,
-            max_coverage=max(features[h.passage.passage_id].coverage for h in hits[:5]),
             margin=top.score - second,
             oov=analysis.oov,
-            idf_coverage=max(idf_coverage(weights, h.passage.text) for h in hits[:3]),
+            idf_coverage=max(idf_coverage(weights, h.passage.text) for h in hits[:self.source_hits]),
             idf_sentence=best_idf_sentence,
             type_match=type_match,
-            year_match=met["year_match"],
+            year_match=met.year_match,
             missing_specific=missing_specific(weights, best_texts, analysis.known, self.config.specific_idf),
-            missing_names=met["missing_names"],
-            count_met=met["count_met"],
+            missing_names=met.missing_names,
+            count_met=met.count_met,
         )
 
     def decide(self, analysis: QueryAnalysis | None, signals: Signals, check: ConstraintCheck,
@@ -231,7 +221,7 @@ class AnswerDecision:
         """``not_covered`` on evidence of absence; ``closest`` when the top passages leave a
         constraint unmet (with the veto on) or the model is not confident; ``answer`` otherwise."""
         confidence = self.model.probability(signals)
-        gone = absence(analysis, self.stats, self.model.max_oov) if analysis is not None else []
+        gone = absence(analysis, self.stats, self.config.max_oov) if analysis is not None else []
         if gone:
             return Decision("not_covered", confidence, tuple(gone))
         elsewhere = off_topic(analysis, signals, self.stats, self.config) if analysis is not None else []
@@ -239,7 +229,7 @@ class AnswerDecision:
             return Decision("not_covered", confidence, tuple(elsewhere))
         if not has_hits:
             return Decision("not_covered", confidence, ("Nothing in the reports matches these words.",))
-        if self.model.veto_unmet and not constraints_met(signals):
+        if self.config.veto_unmet and not constraints_met(signals):
             return Decision("closest", confidence, tuple(check.reasons()))
         if confidence >= self.model.threshold:
             return Decision("answer", confidence)

@@ -36,8 +36,9 @@ class Candidate:
 
 
 def extract_features(candidates: list[Candidate], terms: set[str], expansions: tuple[str, ...],
-                     numbers: set[str], colloquial: tuple[str, ...] = (), length_scale: float = 7.0) -> None:
-    """Fill ``candidate.features`` for every candidate (depends on the whole candidate set)."""
+                     numbers: set[str], length_scale: float, colloquial: tuple[str, ...] = ()) -> None:
+    """Fill ``candidate.features`` for every candidate (depends on the whole candidate set);
+    ``length`` is log(characters) / ``length_scale`` (RankingConfig)."""
     best_lex = max((c.lexical for c in candidates), default=0.0) or 1.0
     best_fused = max((c.fused for c in candidates), default=0.0) or 1.0
     best_question = max((c.question_lexical for c in candidates), default=0.0) or 1.0

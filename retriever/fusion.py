@@ -6,8 +6,9 @@
 
 Both return scores that strictly decrease with rank (ties broken by passage index and
 separated by a tiny epsilon), as metric tools rank by score. To add a strategy, write its
-function here and register it in ``STRATEGIES`` with the settings it reads; add its name to
-``reportqa.settings.FUSIONS`` and a test in tests/test_fusion.py.
+function here and register it in ``STRATEGIES`` with the settings it reads (its ``parameters``, which
+the fitted weights' fingerprint records while it is the active strategy); add its name to
+``reportqa.settings.FUSIONS``. tests/test_fusion.py runs its battery over every registered strategy.
 """
 
 from __future__ import annotations
@@ -21,14 +22,20 @@ Scored = list[tuple[int, float]]
 EPSILON = 1e-9
 
 
+def strictly_decreasing(scores: list[float]) -> list[float]:
+    """``scores`` (already in rank order) with each tie or inversion pushed just below the score
+    before it, as metric tools rank by score."""
+    out: list[float] = []
+    for score in scores:
+        if out and score >= out[-1]:
+            score = out[-1] - EPSILON
+        out.append(score)
+    return out
+
+
 def _strict(scores: dict[int, float]) -> Scored:
     ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
-    out: Scored = []
-    for idx, score in ranked:
-        if out and score >= out[-1][1]:
-            score = out[-1][1] - EPSILON
-        out.append((idx, score))
-    return out
+    return list(zip([idx for idx, _ in ranked], strictly_decreasing([score for _, score in ranked])))
 
 
 def rrf(lists: list[Scored], k: int = 60) -> Scored:
@@ -73,8 +80,9 @@ STRATEGIES: dict[str, FusionStrategy] = {
 }
 
 
-def fuse(strategy: str, dense: Scored, lexical: Scored, config: CandidateConfig | None = None) -> Scored:
-    """Fuse by the named strategy. Raises ValueError for an unregistered name."""
+def fuse(strategy: str, dense: Scored, lexical: Scored, config: CandidateConfig) -> Scored:
+    """Fuse by the named strategy, with its parameters from ``config``. Raises ValueError for an
+    unregistered name."""
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown fusion strategy {strategy!r}; choose from {', '.join(STRATEGIES)}")
-    return STRATEGIES[strategy].fuse(dense, lexical, config or CandidateConfig())
+    return STRATEGIES[strategy].fuse(dense, lexical, config)

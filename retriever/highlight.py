@@ -11,11 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from indexer.store import IndexReader
-from reportqa.settings import RankingConfig
 from reportqa.text import is_lead_in, is_list_item, words
 from retriever.query import stemmed_set
-
-DEFAULTS = RankingConfig()
 
 
 @dataclass(frozen=True)
@@ -27,7 +24,7 @@ class ScoredSentence:
     end: int
     cosine: float
     coverage: float
-    lexical_weight: float = DEFAULTS.sentence_lexical_weight
+    lexical_weight: float  # RankingConfig.sentence_lexical_weight
 
     @property
     def score(self) -> float:
@@ -40,10 +37,9 @@ def coverage(terms: set[str], text: str) -> float:
 
 
 def score_sentences(reader: IndexReader, idx: int, query_vector: np.ndarray, terms: set[str],
-                    sentence_terms=None, lexical_weight: float = DEFAULTS.sentence_lexical_weight
-                    ) -> list[ScoredSentence]:
-    """Every sentence of passage ``idx``, scored (in passage order). ``sentence_terms(idx, start,
-    end)`` may supply cached stemmed word sets."""
+                    lexical_weight: float, sentence_terms=None) -> list[ScoredSentence]:
+    """Every sentence of passage ``idx``, scored as cosine + ``lexical_weight`` × query-term coverage
+    (in passage order). ``sentence_terms(idx, start, end)`` may supply cached stemmed word sets."""
     first, count = int(reader.sentences.first[idx]), int(reader.sentences.count[idx])
     if count == 0:
         return []
@@ -61,8 +57,7 @@ def score_sentences(reader: IndexReader, idx: int, query_vector: np.ndarray, ter
     return out
 
 
-def complete_thought(text: str, spans: list[tuple[int, int]], i: int,
-                     max_words: int = DEFAULTS.unit_words) -> list[tuple[int, int]]:
+def complete_thought(text: str, spans: list[tuple[int, int]], i: int, max_words: int) -> list[tuple[int, int]]:
     """What a reader needs to understand sentence ``i`` of ``text`` on its own, as spans on
     sentence boundaries, in text order.
 
@@ -107,12 +102,11 @@ def unfinished(text: str, spans: list[tuple[int, int]], i: int) -> bool:
     return i == len(spans) - 1 and is_lead_in(text[spans[i][0]:spans[i][1]])
 
 
-def evidence_spans(sentences: list[ScoredSentence], text: str | None = None, limit: int = 2,
-                   ratio: float = DEFAULTS.second_sentence_ratio,
-                   unit_words: int = DEFAULTS.unit_words) -> list[tuple[int, int]]:
-    """The best sentence, plus the runner-up when it scores nearly as well, in text order.
-    ``sentences`` are all of a passage's sentences in order; with the passage ``text``, each is
-    widened to a complete thought (see ``complete_thought``)."""
+def evidence_spans(sentences: list[ScoredSentence], ratio: float, unit_words: int, text: str | None = None,
+                   limit: int = 2) -> list[tuple[int, int]]:
+    """The best sentence, plus the runner-up when it scores at least ``ratio`` of the best, in text
+    order. ``sentences`` are all of a passage's sentences in order; with the passage ``text``, each is
+    widened to a complete thought of at most ``unit_words`` (see ``complete_thought``)."""
     if not sentences:
         return []
     ranked = sorted(range(len(sentences)), key=lambda k: -sentences[k].score)

@@ -4,7 +4,7 @@ fitted reranker orders them, near-duplicates collapse, and the evidence sentence
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -15,6 +15,7 @@ from retriever.candidates import CandidateSet
 from retriever.dedup import collapse
 from retriever.dense import DenseSearcher
 from retriever.features import Candidate, extract_features
+from retriever.fusion import strictly_decreasing
 from retriever.highlight import ScoredSentence, evidence_spans, score_sentences
 from retriever.pipeline import Pipeline
 from retriever.results import Hit
@@ -22,12 +23,10 @@ from retriever.schema import Features
 from retriever.terms import TermCache
 from retriever.weights import FittedWeights
 
-MIN_SHOWN = 5  # the answer decision and composer look at this many hits, whatever k is
-
 
 @dataclass(frozen=True)
 class Ranking:
-    """Ranked hits (at least ``MIN_SHOWN``), with each hit's scored sentences and features."""
+    """Ranked hits (at least ``RankingConfig.min_ranked_hits``), with each hit's scored sentences and features."""
 
     hits: list[Hit]
     sentences: dict[str, list[ScoredSentence]]  # by passage id
@@ -60,19 +59,19 @@ class Ranker:
         terms = analysis.terms
         out = []
         for (idx, score), best_question in zip(found.fused, question_dense):
-            sentences = score_sentences(self.reader, idx, found.vector, terms, self.terms.sentence_terms,
-                                        self.config.sentence_lexical_weight)
+            sentences = score_sentences(self.reader, idx, found.vector, terms, self.config.sentence_lexical_weight,
+                                        self.terms.sentence_terms)
             out.append(Candidate(idx, self.reader.passages[idx], score, dense_scores.get(idx, 0.0),
                                  lexical_scores.get(idx, 0.0), sentences, terms=self.terms.passage_terms(idx),
                                  section_terms=self.terms.section_terms(idx), key=self.terms.passage_key(idx),
                                  question_dense=max(float(best_question), 0.0),
                                  question_lexical=float(found.question_lexical[idx])
                                  if found.question_lexical is not None else 0.0))
-        extract_features(out, terms, analysis.added, analysis.numbers, analysis.colloquial, self.config.length_scale)
+        extract_features(out, terms, analysis.added, analysis.numbers, self.config.length_scale, analysis.colloquial)
         return out
 
     def rank(self, candidates: list[Candidate], k: int, pipeline: Pipeline) -> Ranking:
-        """Score, order, collapse and highlight ``candidates``; at least ``MIN_SHOWN`` hits."""
+        """Score, order, collapse and highlight ``candidates``; at least ``min_ranked_hits`` hits."""
         use_rerank = pipeline.rerank and self.config.rerank and self.weights.rerank_enabled
         for c in candidates:
             c.score = self.weights.rerank.score(c.features) if use_rerank else c.fused
@@ -82,13 +81,13 @@ class Ranker:
             order = collapse(order, lambda i: self.reader.passages[i], self._similarity(candidates),
                              self.config.dedup_overlap, self.config.dedup_similarity)
         by_idx = {c.idx: c for c in candidates}
-        shown = [by_idx[i] for i in order[:max(k, MIN_SHOWN)]]
-        hits = _strictly_decreasing([
-            Hit(c.passage, self.doc_title(c.passage.doc_id), float(c.score), rank,
-                evidence_spans(c.sentences, c.passage.text, ratio=self.config.second_sentence_ratio,
-                               unit_words=self.config.unit_words),
+        shown = [by_idx[i] for i in order[:max(k, self.config.min_ranked_hits)]]
+        scores = strictly_decreasing([float(c.score) for c in shown])
+        hits = [
+            Hit(c.passage, self.doc_title(c.passage.doc_id), score, rank,
+                evidence_spans(c.sentences, self.config.second_sentence_ratio, self.config.unit_words, c.passage.text),
                 c.features)
-            for rank, c in enumerate(shown, start=1)])
+            for rank, (c, score) in enumerate(zip(shown, scores), start=1)]
         return Ranking(hits, {c.passage.passage_id: c.sentences for c in shown},
                        {c.passage.passage_id: c.features for c in shown})
 
@@ -98,12 +97,3 @@ class Ranker:
             return lambda a, b: 0.0
         vectors = {i: self.dense.index.reconstruct(int(i)) for i in idxs}
         return lambda a, b: float(np.dot(vectors[a], vectors[b]))
-
-
-def _strictly_decreasing(hits: list[Hit]) -> list[Hit]:
-    out: list[Hit] = []
-    for hit in hits:
-        if out and hit.score >= out[-1].score:
-            hit = replace(hit, score=out[-1].score - 1e-9)
-        out.append(hit)
-    return out

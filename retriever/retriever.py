@@ -68,7 +68,7 @@ class Retriever:
         self.ranker = Ranker(reader, self.generator.dense, terms, self.weights, settings.ranking, self.doc_title)
         self.decision = AnswerDecision(self.weights.abstain, stats, settings.decision,
                                        settings.answering.answer_source_hits)
-        self.composer = ExtractiveComposer(settings.answering)
+        self.composer = ExtractiveComposer(settings.answering, settings.ranking.unit_words)
         self._questions: QuestionBook | None = None
         self._glossary: list[GlossaryEntry] | None = None
         self.measures = MeasureCatalog(reader.measures)  # the measure cards (retriever.measures)
@@ -229,7 +229,7 @@ class Retriever:
 
     def ask(self, query: str, filters: SearchFilters | None = None, k: int = 5) -> Answer:
         """An extractive answer with citations, or an abstention with the nearest passages."""
-        hits, evidence = self.retrieve(query, max(k, 5), filters)
+        hits, evidence = self.retrieve(query, max(k, self.settings.min_ranked_hits), filters)
         decision = self.decision.decide(evidence.analysis, evidence.signals, evidence.check, bool(evidence.hits))
         answer = self.composer.compose(evidence, decision)
         answer.hits = hits[:k]

@@ -9,7 +9,7 @@ when a query finds nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 
 
 class SchemaError(ValueError):
@@ -41,23 +41,28 @@ class Features:
         return asdict(self)
 
 
+def _model(default: float) -> float:
+    """A signal the answer decision's fitted model weighs (listed in ``MODEL_SIGNALS``)."""
+    return field(default=default, metadata={"model": True})
+
+
 @dataclass(frozen=True, slots=True)
 class Signals:
-    """How well the top hits answer a query. The defaults are the values when nothing is found."""
+    """How well the top hits answer a query. The defaults are the values when nothing is found.
+    Fields declared with ``_model`` are the fitted model's inputs; the others feed the rules."""
 
-    top_score: float = -5.0
+    top_score: float = _model(-5.0)
     top_dense: float = 0.0
-    top_best_sentence: float = 0.0
+    top_best_sentence: float = _model(0.0)
     top_coverage: float = 0.0
-    top_question: float = 0.0  # best cosine of the query with a question of the top passage
-    max_coverage: float = 0.0
-    margin: float = 0.0
+    top_question: float = _model(0.0)  # best cosine of the query with a question of the top passage
+    margin: float = _model(0.0)
     oov: float = 0.0  # share of the query's content terms the reports never use
-    idf_coverage: float = 0.0
-    idf_sentence: float = 0.0
-    type_match: float = 0.0  # the best sentences hold the kind of answer asked for
+    idf_coverage: float = _model(0.0)
+    idf_sentence: float = _model(0.0)
+    type_match: float = _model(0.0)  # the best sentences hold the kind of answer asked for
     year_match: float = 0.0
-    missing_specific: float = 3.0  # specific (high-IDF) query terms none of the best sentences has
+    missing_specific: float = _model(3.0)  # specific (high-IDF) query terms none of the best sentences has
     missing_names: float = 1.0  # names of the query the top passages never mention
     count_met: float = 0.0  # a counting question finds a figure next to what it counts
 
@@ -67,6 +72,7 @@ class Signals:
 
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Features))
 SIGNAL_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Signals))
+MODEL_SIGNALS: tuple[str, ...] = tuple(f.name for f in fields(Signals) if f.metadata.get("model"))
 
 
 def check_names(kind: str, given: Iterable[str], declared: Iterable[str]) -> None:

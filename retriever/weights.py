@@ -1,9 +1,12 @@
 """Fitted weights: the reranker and the answer decision's model, as fitted by ``eval/fit.py`` and kept
 in ``retriever/weights.json``, bound to the configuration they were fitted under.
 
-The file records a *fingerprint* of that configuration: the model and its dimension, the index
-format and chunker, the fusion strategy and its constants, the expansion weights, and the names of
-the features and signals. Weights fitted under another configuration do not describe this one:
+The file records a *fingerprint* of that configuration, derived (as bm25s saves its parameters) from
+the ``model_dump()`` of every query-time config the weights depend on (analysis, candidates, ranking,
+answering, decision), plus the model and its dimension, the index format and chunker, the active fusion
+strategy's own parameters (another registered strategy's parameters are left out, so registering one
+does not change the key), and the names of the features and signals. Fields marked ``NOT_FITTED`` in
+the settings are left out. Weights fitted under another configuration do not describe this one:
 ``load_weights`` raises ``WeightsMismatchError`` (the server refuses to start, ``reportqa eval``
 warns), the way the index refuses a build spec mismatch.
 """
@@ -14,11 +17,14 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from indexer.spec import build_spec
 from indexer.store import FORMAT_VERSION
-from reportqa.settings import Settings
-from retriever.decision import DEFAULT_ABSTAIN, MODEL_SIGNALS, AbstainModel
-from retriever.schema import FEATURE_NAMES, LinearModel, SchemaError
+from reportqa.settings import NOT_FITTED, Settings
+from retriever.decision import DEFAULT_ABSTAIN, AbstainModel
+from retriever.fusion import STRATEGIES
+from retriever.schema import FEATURE_NAMES, MODEL_SIGNALS, LinearModel, SchemaError
 
 # Used until weights are fitted: the first-stage order, nudged by sentence evidence and coverage.
 DEFAULT_RERANK = LinearModel(("fused", "best_sentence", "coverage"), (1.0, 0.5, 0.5))
@@ -46,21 +52,28 @@ class FittedWeights:
 DEFAULT_WEIGHTS = FittedWeights(DEFAULT_RERANK, DEFAULT_ABSTAIN)
 
 
+def fitted_values(config: BaseModel, exclude: set[str] = frozenset()) -> dict:
+    """``config.model_dump()`` without its ``NOT_FITTED`` fields and ``exclude``."""
+    skip = {name for name, info in type(config).model_fields.items() if info.json_schema_extra == NOT_FITTED}
+    return config.model_dump(mode="json", exclude=skip | set(exclude))
+
+
 def fingerprint(settings: Settings) -> dict:
-    """What fitted weights depend on, from ``settings``: compared on load."""
+    """What fitted weights depend on, derived from ``settings``: compared on load."""
     spec = build_spec(settings)
-    c = settings.candidates
+    candidates = settings.candidates
+    strategy = STRATEGIES[candidates.fusion]
+    every_strategy_parameter = {name for s in STRATEGIES.values() for name in s.parameters}
     return {
         "model": {"name": spec.model_name, "dim": spec.dim},
         "index_format": FORMAT_VERSION,
         "chunker": spec.chunker,
-        "fusion": {"strategy": c.fusion, "rrf_k": c.rrf_k, "convex_alpha": c.convex_alpha,
-                   "lexical_candidates": c.lexical_candidates, "dense_candidates": c.dense_candidates,
-                   "dense_sentences": c.dense_sentences, "dense_rescore_depth": c.dense_rescore_depth,
-                   "lexical_min_idf": c.lexical_min_idf, "rerank_depth": c.rerank_depth},
-        "expansion": {"acronym_weight": c.acronym_weight, "colloquial_weight": c.colloquial_weight},
-        "questions": {"passage_questions": c.passage_questions, "question_lexical_weight": c.question_lexical_weight,
-                      "question_depth": c.question_depth},
+        "analysis": fitted_values(settings.analysis),
+        "candidates": fitted_values(candidates, exclude={"fusion"} | every_strategy_parameter),
+        "fusion": {"strategy": strategy.name, **{name: getattr(candidates, name) for name in strategy.parameters}},
+        "ranking": fitted_values(settings.ranking),
+        "answering": fitted_values(settings.answering),
+        "decision": fitted_values(settings.decision),
         "features": list(FEATURE_NAMES),
         "signals": list(MODEL_SIGNALS),
     }
@@ -93,7 +106,7 @@ def load_weights(path: Path, expected: dict | None = None) -> FittedWeights:
         abstain_data = data["abstain"]
         abstain = AbstainModel(
             LinearModel.over("signal", MODEL_SIGNALS, abstain_data["weights"], abstain_data["bias"]),
-            float(abstain_data["threshold"]), float(abstain_data["max_oov"]), bool(abstain_data["veto_unmet"]))
+            float(abstain_data["threshold"]))
         enabled = bool(data["rerank"]["enabled"])
         recorded = data["fitted_under"]
     except SchemaError as exc:
@@ -118,6 +131,5 @@ def weights_document(weights: FittedWeights, fitted_under: dict, reports: dict, 
         "rerank": {"enabled": weights.rerank_enabled, "weights": weights.rerank.as_dict(),
                    "bias": weights.rerank.bias, "report": reports.get("rerank", {})},
         "abstain": {"weights": weights.abstain.model.as_dict(), "bias": weights.abstain.model.bias,
-                    "threshold": weights.abstain.threshold, "max_oov": weights.abstain.max_oov,
-                    "veto_unmet": weights.abstain.veto_unmet, "report": reports.get("abstain", {})},
+                    "threshold": weights.abstain.threshold, "report": reports.get("abstain", {})},
     }

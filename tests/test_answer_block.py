@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from indexer.build import build_index
 from indexer.embedding import FakeEmbedder
 from reportqa.records import Passage
+from reportqa.settings import AnswerConfig, RankingConfig
 from retriever.answer import Evidence, ExtractiveComposer
 from retriever.answer_lines import is_caption, table_line
 from retriever.contract import ask_response
@@ -28,6 +29,8 @@ from retriever.retriever import Retriever
 from retriever.schema import Signals
 from web.answer_block import answer_line, balanced_quote
 from web.search_page import collapse_adjacent
+
+COMPOSER = ExtractiveComposer(AnswerConfig(), RankingConfig().unit_words)
 
 GAMMA = """Gamma Notes on Exploitation
 
@@ -221,14 +224,14 @@ def test_captions_are_recognised(text: str, expected: bool) -> None:
 
 def _evidence(passages: list[Passage], scores: dict[str, list[tuple[int, int, float]]]) -> Evidence:
     hits = [Hit(p, "A report", 1.0 - k / 10, rank=k + 1) for k, p in enumerate(passages)]
-    sentences = {pid: [ScoredSentence(0, a, b, cos, 0.0) for a, b, cos in spans] for pid, spans in scores.items()}
+    sentences = {pid: [ScoredSentence(0, a, b, cos, 0.0, 0.3) for a, b, cos in spans] for pid, spans in scores.items()}
     return Evidence("which agencies do strategic leads work with", hits, sentences)
 
 
 def test_a_caption_alone_is_not_an_answer() -> None:
     text = "Table 9. Agencies with which strategic leads work on disruption"
     caption = Passage("c-1", "d", "text", ("4. Agencies",), 0, len(text), text)
-    answer = ExtractiveComposer().compose(_evidence([caption], {"c-1": [(0, len(text), 0.9)]}),
+    answer = COMPOSER.compose(_evidence([caption], {"c-1": [(0, len(text), 0.9)]}),
                                           Decision("answer", 0.9))
     assert answer.outcome == "closest" and not answer.sentences
     assert [c.passage.passage_id for c in answer.citations] == ["c-1"]  # the passage to read, cited
@@ -239,14 +242,14 @@ def test_a_caption_falls_back_to_the_next_sentence() -> None:
     body = "Most strategic leads worked with social care, health services and licensing teams."
     text = caption + "\n" + body
     passage = Passage("c-2", "d", "text", ("4. Agencies",), 0, len(text), text)
-    answer = ExtractiveComposer().compose(
+    answer = COMPOSER.compose(
         _evidence([passage], {"c-2": [(0, len(caption), 0.95), (len(caption) + 1, len(text), 0.9)]}),
         Decision("answer", 0.9))
     assert answer.outcome == "answer" and [s.text for s in answer.sentences] == [body]
 
 
 def test_composer_and_api_type_a_table_row() -> None:
-    answer = ExtractiveComposer().compose(_evidence([ROW], {"t-1": [(0, len(ROW.text), 0.9)]}),
+    answer = COMPOSER.compose(_evidence([ROW], {"t-1": [(0, len(ROW.text), 0.9)]}),
                                           Decision("answer", 0.9))
     [line] = answer.sentences
     assert line.kind == "table_row" and line.cells[-1] == "63" and line.caption.startswith("Table 8.")

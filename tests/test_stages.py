@@ -7,37 +7,21 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from stage_fixtures import TEXTS, analyser, features, passage
 
 from indexer.embedding import EMBEDDERS
 from indexer.loaders import LOADERS
 from reportqa.records import Passage
 from reportqa.settings import EMBEDDERS as EMBEDDER_NAMES
-from reportqa.settings import FUSIONS, AnalysisConfig, DecisionConfig, RankingConfig, Settings
-from retriever.analysis import CorpusStats, QueryAnalyser
-from retriever.colloquial import ColloquialExpander
-from retriever.decision import DEFAULT_ABSTAIN, AbstainModel, AnswerDecision
+from reportqa.settings import FUSIONS, RankingConfig, Settings
+from retriever.analysis import CorpusStats
+from retriever.decision import DEFAULT_ABSTAIN
 from retriever.features import Candidate
 from retriever.fusion import STRATEGIES
-from retriever.highlight import ScoredSentence
 from retriever.pipeline import PIPELINES
 from retriever.ranking import Ranker
-from retriever.results import Hit
-from retriever.schema import FEATURE_NAMES, Features, LinearModel, Signals
+from retriever.schema import LinearModel
 from retriever.weights import FittedWeights
-
-TEXTS = [
-    "A child abduction warning notice (CAWN) is served by police to break contact with a child.",
-    "Licensed premises such as hotels can be closed when children are exploited there.",
-    "In Rotherham, police worked with Barnardo's on disruption of child sexual exploitation.",
-    "Officers in Rotherham said 40 CAWNs were issued in one year.",
-]
-ACRONYMS = [("CAWN", "child abduction warning notice", 2)]
-
-
-def analyser(**config) -> QueryAnalyser:
-    return QueryAnalyser(CorpusStats.of(TEXTS), ACRONYMS, ColloquialExpander({"pub": "licensed premises"}),
-                         lambda w: w in {"hostels", "can", "we", "shut", "like"},
-                         TEXTS, AnalysisConfig(**config))
 
 
 def test_corpus_stats_count_each_word_once_per_text() -> None:
@@ -69,12 +53,8 @@ def test_pipelines_switch_expansions_off() -> None:
     assert a.expansions == () and a.colloquial == ()
 
 
-def passage(pid: str, text: str, start: int = 0) -> Passage:
-    return Passage(pid, "d", "text", ("1. Section",), start, start + len(text), text)
 
 
-def features(**values) -> Features:
-    return Features(**(dict.fromkeys(FEATURE_NAMES, 0.0) | values))
 
 
 def ranker(weights: FittedWeights, passages: list[Passage]) -> Ranker:
@@ -106,46 +86,12 @@ def test_ranking_collapses_overlapping_passages() -> None:
         == ["a"]
 
 
-def decide(question: str, threshold: float = 0.5):
-    text = "Officers in Rotherham said 40 CAWNs were issued in one year."
-    hit = Hit(passage("p", text), "Doc", 2.0, 1)
-    sentences = {"p": [ScoredSentence(0, 0, len(text), 0.8, 1.0)]}
-    analysis = analyser().analyse(question)
-    decision = AnswerDecision(AbstainModel(LinearModel(("idf_coverage",), (10.0,)), threshold, veto_unmet=True),
-                              CorpusStats.of(TEXTS), DecisionConfig())
-    check = decision.check(analysis, [hit])
-    signals = decision.signals(analysis, [hit], sentences, {"p": features(dense=0.7, coverage=0.8,
-                                                                          question_dense=0.6)}, check)
-    return signals, decision.decide(analysis, signals, check, has_hits=True)
 
 
-def test_decision_signals() -> None:
-    signals, _ = decide("how many CAWNs were issued in Kent")
-    assert signals.top_dense == 0.7 and signals.top_best_sentence == 0.8 and signals.type_match == 1.0
-    assert signals.top_question == 0.6 and signals.missing_names == 1.0  # Kent
 
 
-def test_decision_is_three_way() -> None:
-    # a name the reports never use: evidence of absence
-    _, verdict = decide("how many CAWNs were issued in Kent")
-    assert verdict.outcome == "not_covered" and verdict.reasons == ("The reports never mention “Kent”.",)
-    # a name the reports use, but not the closest passage: uncertain, so only the closest passages
-    _, verdict = decide("how many CAWNs did Barnardo's issue")
-    assert verdict.outcome == "closest" and verdict.reasons == ("The closest passages never mention “Barnardo”.",)
-    # the evidence is there
-    assert decide("how many CAWNs were issued")[1].outcome == "answer"
-    # ... unless the model is not confident enough: closest, never not_covered
-    assert decide("how many CAWNs were issued", threshold=0.9999)[1].outcome == "closest"
-    # a year the reports never mention, or 'last year'
-    assert decide("how many CAWNs were issued in 2031")[1].outcome == "not_covered"
-    assert decide("how many CAWNs were issued last year")[1].outcome == "not_covered"
-    # nothing to look up
-    assert decide("what is it?")[1].outcome == "not_covered"
 
 
-def test_no_hits_has_the_declared_defaults() -> None:
-    assert Signals().missing_names == 1.0 and Signals().top_score == -5.0
-    assert not DEFAULT_ABSTAIN.answers(Signals(oov=1.0))
 
 
 @pytest.mark.parametrize("name", sorted(STRATEGIES))

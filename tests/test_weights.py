@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from reportqa.settings import PROJECT_ROOT, Settings
-from retriever.decision import MODEL_SIGNALS
-from retriever.schema import FEATURE_NAMES, LinearModel, SchemaError
+from retriever.schema import FEATURE_NAMES, MODEL_SIGNALS, LinearModel, SchemaError
 from retriever.weights import (
     DEFAULT_WEIGHTS,
     FittedWeights,
@@ -38,7 +37,7 @@ def write(path: Path, settings: Settings, rerank: dict | None = None, signals: d
 
 def test_the_shipped_weights_fit_the_default_settings() -> None:
     weights = load_weights(SHIPPED, fingerprint(Settings()))
-    assert weights.rerank.names == FEATURE_NAMES and weights.abstain.model.names == MODEL_SIGNALS
+    assert set(weights.rerank.names) == set(FEATURE_NAMES) and set(weights.abstain.model.names) == set(MODEL_SIGNALS)
 
 
 def test_a_misspelt_feature_is_an_error_not_a_silent_zero(tmp_path: Path) -> None:
@@ -84,3 +83,35 @@ def test_serving_refuses_mismatched_weights_and_eval_warns(fake_built: Settings,
         retriever = Retriever.open(settings, embedder=FakeEmbedder(), strict_weights=False)
     assert retriever.weights.source == str(settings.weights_path)
     assert "fitted under another configuration" in caplog.text and "rrf_k" in caplog.text
+
+
+@pytest.mark.parametrize("change", [{"length_scale": 5.0}, {"max_oov": 0.6}, {"veto_unmet": False},
+                                    {"sentence_lexical_weight": 0.5}, {"answer_source_hits": 4},
+                                    {"spelling": False}, {"convex_alpha": 0.7, "fusion": "convex"}])
+def test_the_fingerprint_covers_every_config_the_weights_depend_on(change: dict) -> None:
+    """Derived from the configs' model_dump(), not a hand-kept list: ranking, answering, decision and
+    analysis values are all in it, and so is the active fusion strategy's own parameter."""
+    assert fingerprint(Settings(**change)) != fingerprint(Settings())
+
+
+def test_another_strategys_parameters_and_runtime_values_leave_the_fingerprint_alone(monkeypatch) -> None:
+    from retriever import fusion
+
+    base = fingerprint(Settings())
+    assert fingerprint(Settings(convex_alpha=0.9)) == base, "convex_alpha while rrf is the strategy"
+    assert fingerprint(Settings(guess_cache_size=5)) == base, "a cache size is not fitted"
+    registered = dict(fusion.STRATEGIES)
+    registered["max"] = fusion.FusionStrategy("max", lambda d, lx, c: d, ("convex_alpha",))
+    monkeypatch.setattr(fusion, "STRATEGIES", registered)
+    monkeypatch.setattr("retriever.weights.STRATEGIES", registered)
+    assert fingerprint(Settings()) == base, "registering a strategy that is not selected changes nothing"
+
+
+def test_stage_configs_are_frozen() -> None:
+    from pydantic import ValidationError
+
+    settings = Settings()
+    for config in (settings.analysis, settings.candidates, settings.ranking, settings.answering, settings.decision):
+        name = next(iter(type(config).model_fields))
+        with pytest.raises(ValidationError, match="frozen"):
+            setattr(config, name, getattr(config, name))
