@@ -218,7 +218,7 @@ class IndexBuilder:
             passage_vectors=passage_vectors,
             sentences=[c.sentences for c in chunked],
             sentence_vectors=sentence_vectors,
-            questions=[(q.passage_idx, q.style, q.text) for q in questions],
+            questions=[(q.passage_idx, q.style, q.text, q.anchor_start, q.anchor_end) for q in questions],
             question_vectors=question_vectors,
             acronyms=[(a.short, a.long, a.count) for a in acronyms],
             cache=cache,

@@ -24,7 +24,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reportqa.records import Passage
-from reportqa.text import match_key
+from reportqa.text import match_key, match_key_with_map
 
 STYLES = ("frontline", "blunt", "trainer", "keywords")
 SUFFIX = ".questions.jsonl"
@@ -56,11 +56,24 @@ class QuestionEntry(BaseModel):
 
 @dataclass(frozen=True)
 class PassageQuestion:
-    """One question attached to one passage (by its index in the build)."""
+    """One question attached to one passage (by its index in the build), with where its anchor lies
+    in the passage's text: the sentence a matched question points at."""
 
     passage_idx: int
     style: str
     text: str
+    anchor_start: int = 0
+    anchor_end: int = 0
+
+
+def anchor_span(anchor_key: str, text: str) -> tuple[int, int] | None:
+    """[start, end) of the anchor (given by its match key) in ``text``, or None when ``text`` does not
+    hold it."""
+    key, offsets = match_key_with_map(text)
+    at = key.find(anchor_key) if anchor_key else -1
+    if at < 0:
+        return None
+    return offsets[at], offsets[at + len(anchor_key) - 1] + 1
 
 
 @dataclass
@@ -95,9 +108,11 @@ def read_entries(path: Path) -> tuple[list[tuple[int, QuestionEntry]], list[str]
 
 def attach(path: Path, passages: list[tuple[int, Passage]]) -> Attachment:
     """Attach the entries of ``path`` to the ``(index, passage)`` pairs of its report: each entry
-    goes to every passage whose text holds its anchor (letters and digits compared, case-folded)."""
+    goes to every passage whose text holds its anchor (letters and digits compared, case-folded),
+    with the anchor's offsets in that passage's text."""
     entries, warnings = read_entries(path)
-    keys = [(idx, match_key(p.text)) for idx, p in passages]
+    texts = [(idx, p.text) for idx, p in passages]
+    keys = [(idx, match_key(text)) for idx, text in texts]
     out = Attachment(warnings=warnings, entries=len(entries))
     for line, entry in entries:
         anchor = match_key(entry.anchor)
@@ -106,6 +121,8 @@ def attach(path: Path, passages: list[tuple[int, Passage]]) -> Attachment:
             out.warnings.append(f"{path.name}:{line}: anchor not found in the report "
                                 f"({entry.anchor[:60]!r}); its questions are not used")
             continue
+        by_idx = dict(texts)
         for idx in holders:
-            out.questions += [PassageQuestion(idx, q.style, q.text.strip()) for q in entry.questions]
+            start, end = anchor_span(anchor, by_idx[idx]) or (0, len(by_idx[idx]))
+            out.questions += [PassageQuestion(idx, q.style, q.text.strip(), start, end) for q in entry.questions]
     return out

@@ -39,7 +39,7 @@ from reportqa.measures_records import MeasureCard, MeasuresFileError, cards_from
 from reportqa.records import DocumentMeta, Passage
 from reportqa.text import lexical_tokens
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4  # 4: passage questions keep their anchor's offsets
 CURRENT_FILE = "CURRENT"
 MANIFEST = "manifest.json"
 SQLITE = "index.sqlite"
@@ -69,7 +69,8 @@ CREATE VIRTUAL TABLE passages_fts USING fts5(
 );
 CREATE TABLE sentences (idx INTEGER PRIMARY KEY, passage_idx INTEGER, start INTEGER, end INTEGER);
 CREATE TABLE acronyms (short TEXT, long TEXT, count INTEGER);
-CREATE TABLE passage_questions (idx INTEGER PRIMARY KEY, passage_idx INTEGER, style TEXT, text TEXT);
+CREATE TABLE passage_questions (idx INTEGER PRIMARY KEY, passage_idx INTEGER, style TEXT, text TEXT,
+                                anchor_start INTEGER, anchor_end INTEGER);
 CREATE TABLE embedding_cache (key TEXT PRIMARY KEY, vector BLOB);
 """
 
@@ -143,18 +144,22 @@ class WriteBundle:
     faiss_kind: str = "flat"
     hnsw_m: int = 32
     hnsw_ef_construction: int = 80
-    questions: list[tuple[int, str, str]] = field(default_factory=list)  # passage index, style, text
+    questions: list[tuple[int, str, str, int, int]] = field(default_factory=list)  # passage index, style, text,
+    # and the anchor's [start, end) in the passage's text
     measures: list[MeasureCard] = field(default_factory=list)  # measure cards; none: no measures.json
     question_vectors: np.ndarray | None = None
 
 
 @dataclass
 class QuestionTable:
-    """The passage questions of a build, aligned with their vectors and their bm25 documents."""
+    """The passage questions of a build, aligned with their vectors and their bm25 documents; each
+    with the [start, end) of its anchor in its passage's text (the sentence it points at)."""
 
     passage_idx: np.ndarray
     style: list[str]
     text: list[str]
+    anchor_start: np.ndarray
+    anchor_end: np.ndarray
 
     def __len__(self) -> int:
         return len(self.text)
@@ -224,7 +229,7 @@ def write_index(index_dir: Path, bundle: WriteBundle) -> Path:
         np.save(tmp / QUESTION_VECTORS, np.ascontiguousarray(questions, dtype=np.float32))
         build_bm25([lexical_tokens(f"{p.text} {p.section_label}") for p in bundle.passages]).save(
             str(tmp / BM25_DIR), show_progress=False)
-        build_bm25([lexical_tokens(text) for _, _, text in bundle.questions]).save(
+        build_bm25([lexical_tokens(row[2]) for row in bundle.questions]).save(
             str(tmp / QUESTION_BM25_DIR), show_progress=False)
         if bundle.measures:
             (tmp / MEASURES).write_text(json.dumps(cards_to_json(bundle.measures), ensure_ascii=False),
@@ -360,7 +365,7 @@ def _write_sqlite(path: Path, bundle: WriteBundle) -> None:
         con.execute("INSERT INTO passages_fts(passages_fts) VALUES ('rebuild')")
         con.executemany("INSERT INTO sentences VALUES (?,?,?,?)", sentence_rows)
         con.executemany("INSERT INTO acronyms VALUES (?,?,?)", bundle.acronyms)
-        con.executemany("INSERT INTO passage_questions VALUES (?,?,?,?)",
+        con.executemany("INSERT INTO passage_questions VALUES (?,?,?,?,?,?)",
                         [(i, *row) for i, row in enumerate(bundle.questions)])
         con.executemany(
             "INSERT INTO embedding_cache VALUES (?,?)",
@@ -412,9 +417,12 @@ class IndexReader:
                 for row in con.execute("SELECT * FROM documents ORDER BY doc_id")
             }
             self.acronyms = [tuple(r) for r in con.execute("SELECT short, long, count FROM acronyms")]
-            rows = con.execute("SELECT passage_idx, style, text FROM passage_questions ORDER BY idx").fetchall()
+            rows = con.execute("SELECT passage_idx, style, text, anchor_start, anchor_end FROM passage_questions "
+                               "ORDER BY idx").fetchall()
             self.questions = QuestionTable(np.array([r[0] for r in rows], dtype=np.int64),
-                                           [r[1] for r in rows], [r[2] for r in rows])
+                                           [r[1] for r in rows], [r[2] for r in rows],
+                                           np.array([r[3] for r in rows], dtype=np.int64),
+                                           np.array([r[4] for r in rows], dtype=np.int64))
         except sqlite3.DatabaseError as exc:
             raise IndexCorruptError(f"{build / SQLITE} is damaged ({exc}); run `reportqa index --rebuild`") from exc
         self.sentences = SentenceTable(sent[:, 0], sent[:, 1], sent[:, 2], first_count[:, 0], first_count[:, 1])

@@ -105,8 +105,8 @@ class QueryAnalyser:
         self.stats = stats
         self.config = config
         self.colloquial = colloquial
-        self.speller = SpellingCorrector(stats.names.every, is_english,
-                                         {w for k in colloquial.table for w in k.split()}, config)
+        self.speller = SpellingCorrector(stats.names.every, is_english, config,
+                                         {w for k in colloquial.table for w in k.split()})
         self._texts = list(document_texts)
         self._heads = long_form_heads(acronyms)
         self._guesses: dict[str, str | None] = {}

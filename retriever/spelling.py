@@ -59,9 +59,9 @@ def english_lexicon(is_model_word: Callable[[str], bool]) -> Callable[[str], boo
 class SpellingCorrector:
     """Maps words unknown to the corpus to their likeliest corpus spelling."""
 
-    def __init__(self, counts: Counter, is_english: Callable[[str], bool],
-                 protected: set[str] | None = None, config: AnalysisConfig | None = None) -> None:
-        self.config = config or AnalysisConfig()
+    def __init__(self, counts: Counter, is_english: Callable[[str], bool], config: AnalysisConfig,
+                 protected: set[str] | None = None) -> None:
+        self.config = config
         self.counts = counts
         self.stems = {stem(w) for w in counts}
         self.is_english = is_english

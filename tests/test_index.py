@@ -13,6 +13,7 @@ from indexer.build import build_index, is_up_to_date
 from indexer.embedding import FakeEmbedder
 from indexer.store import (
     CURRENT_FILE,
+    FORMAT_VERSION,
     IndexCorruptError,
     IndexMismatchError,
     IndexMissingError,
@@ -32,7 +33,7 @@ def passage_ids(settings) -> list[str]:
 def test_build_writes_a_complete_index(fake_built) -> None:
     reader = open_index(fake_built.index_dir)
     manifest = reader.manifest
-    assert manifest["format_version"] == 3
+    assert manifest["format_version"] == FORMAT_VERSION == 4
     assert manifest["lexical"]["kind"] == "bm25s"
     assert any(name.startswith("bm25/") for name in manifest["files"])
     assert manifest["model"] == {"name": "fake-hash", "dim": 64}

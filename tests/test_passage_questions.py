@@ -12,6 +12,7 @@ from indexer.embedding import FakeEmbedder
 from indexer.passage_questions import attach, read_entries
 from indexer.store import open_index
 from reportqa.records import Passage
+from reportqa.text import match_key
 from retriever.pipeline import Pipeline
 from retriever.retriever import Retriever
 from tests.conftest import fake_settings
@@ -38,6 +39,9 @@ def test_entries_attach_by_anchor_and_bad_lines_are_warnings(tmp_path: Path) -> 
                            json.dumps(dict(ENTRY, questions=[{"style": "poem", "text": "x"}])))
     attached = attach(path, passages)
     assert [(q.passage_idx, q.style) for q in attached.questions] == [(0, "frontline"), (0, "keywords")]
+    text = passages[0][1].text
+    assert {text[q.anchor_start:q.anchor_end] for q in attached.questions} == {
+        "it cannot \ndetect new images that have never been seen before".replace(" \n", " ")}, "the anchor's offsets"
     assert [w.split(":")[1] for w in attached.warnings] == ["2", "4", "3"]  # file and line named
     assert "anchor not found" in attached.warnings[-1] and "alpha-review.questions.jsonl:3" in attached.warnings[-1]
     assert len(read_entries(path)[0]) == 2
@@ -54,6 +58,8 @@ def test_questions_are_indexed_and_change_ranking(corpus_copy: Path, tmp_path: P
     reader = open_index(settings.index_dir)
     owner = reader.passages[int(reader.questions.passage_idx[0])]
     assert "cannot detect new images" in owner.text and reader.manifest["counts"]["questions"] == 2
+    anchored = [owner.text[s:e] for s, e in zip(reader.questions.anchor_start, reader.questions.anchor_end)]
+    assert all(match_key(a) == match_key(ENTRY["anchor"]) for a in anchored), "offsets kept in the index"
 
     retriever = Retriever.open(settings, embedder=embedder)
     with_questions = retriever.search(EVERYDAY, k=3)

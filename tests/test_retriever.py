@@ -81,7 +81,8 @@ def _reader_with(passages: list[list[float]], sentences: list[list[list[float]]]
     vectors = np.array([v for s in sentences for v in s], dtype=np.float32).reshape(-1, 3)
     zeros = np.zeros(len(owners), dtype=np.int64)
     table = SentenceTable(np.array(owners), zeros, zeros, np.array(firsts), np.array(counts))
-    no_questions = QuestionTable(np.zeros(0, dtype=np.int64), [], [])
+    no_questions = QuestionTable(np.zeros(0, dtype=np.int64), [], [], np.zeros(0, dtype=np.int64),
+                                 np.zeros(0, dtype=np.int64))
     return SimpleNamespace(faiss=index, sentence_vectors=vectors, sentences=table, passages=[None] * len(counts),
                            question_vectors=np.zeros((0, 3), dtype=np.float32), questions=no_questions, dim=3)
 

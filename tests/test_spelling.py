@@ -6,6 +6,7 @@ from collections import Counter
 
 import pytest
 
+from reportqa.settings import AnalysisConfig
 from retriever.spelling import SpellingCorrector, one_edit
 
 COUNTS = Counter({"accommodation": 5, "attrition": 3, "notice": 9, "notices": 4, "social": 7, "keep": 6,
@@ -14,7 +15,7 @@ ENGLISH = {"stuff", "booked", "loads"}
 
 
 def corrector() -> SpellingCorrector:
-    return SpellingCorrector(COUNTS, lambda w: w in ENGLISH, protected={"takeaway"})
+    return SpellingCorrector(COUNTS, lambda w: w in ENGLISH, AnalysisConfig(), protected={"takeaway"})
 
 
 def test_one_edit_covers_the_four_kinds_of_typo() -> None:
