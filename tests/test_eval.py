@@ -67,8 +67,8 @@ def test_question_set_shape() -> None:
     assert sum(1 for q in questions if q.persona == "unanswerable") >= 20
     assert {q.split for q in questions} == {"dev"}  # the heldout split was retired into dev
     sealed = load_questions(QUESTIONS.parent / "sealed")
-    assert len(sealed) >= 120 and {q.split for q in sealed} == {"sealed"}
-    assert sum(1 for q in sealed if q.persona == "unanswerable") >= 25
+    assert len(sealed) >= 150 and {q.split for q in sealed} == {"sealed"}
+    assert sum(1 for q in sealed if q.persona == "unanswerable" and "on-topic" in q.tags) >= 30
     assert not {q.id for q in sealed} & {q.id for q in questions}
 
 
