@@ -22,7 +22,6 @@ from pydantic import SecretStr
 from eval.compare import format_comparison
 from eval.evaluate import evaluate
 from eval.report import write_reports
-from eval.runner import ConfigResult, QuestionRecord, RecordedHit
 from reportqa.judgements import (
     Judgement,
     JudgementError,
@@ -35,10 +34,12 @@ from reportqa.judgements import (
     standing,
     trec_qrels,
 )
+from reportqa.run_files import ConfigRun, FailingQuestion, QuestionRecord, RecordedHit
 from reportqa.runs import (
     RunFormatError,
     RunNotFoundError,
     compare_runs,
+    latest_summaries,
     list_runs,
     load_run,
     open_run,
@@ -148,20 +149,20 @@ def test_failures_are_the_questions_without_evidence_in_the_top_five(eval_root: 
 
 
 # --- comparing ----------------------------------------------------------------------
-def _result(name: str, ranks: dict[str, int | None]) -> ConfigResult:
+def _result(name: str, ranks: dict[str, int | None]) -> ConfigRun:
     per_query, questions, failing = {}, [], []
     for qid, rank in ranks.items():
         rr = 1 / rank if rank and rank <= 10 else 0.0
         per_query[qid] = {"MRR@10": rr, "Hit@5": float(bool(rank and rank <= 5))}
-        hits = [RecordedHit(k, f"p{k}", 1.0 / k, k == rank, "alpha-review", "Alpha", "1. Intro", f"words {k}")
-                for k in range(1, 4)]
+        hits = tuple(RecordedHit(k, f"p{k}", 1.0 / k, k == rank, doc_id="alpha-review", short_title="Alpha",
+                                 section="1. Intro", words=f"words {k}") for k in range(1, 4))
         questions.append(QuestionRecord(qid, "frontline" if qid < "q3" else "facts", f"question {qid}?", rank,
-                                        50, ["px"], hits))
+                                        50, ("px",), hits))
         if rank is None or rank > 5:
-            failing.append({"id": qid, "persona": "x", "question": f"question {qid}?", "first_rank": rank})
+            failing.append(FailingQuestion(qid, "x", f"question {qid}?", rank))
     overall = dict.fromkeys(("Hit@1", "Hit@3", "Hit@5", "Hit@10", "R@1", "R@3", "R@5", "R@10", "MRR@10",
                              "nDCG@10"), 0.5)
-    return ConfigResult(name, overall, {"frontline": overall}, {}, 1.0, 2.0, failing, per_query, {}, questions)
+    return ConfigRun(name, overall, {"frontline": overall}, {}, 1.0, 2.0, tuple(failing), per_query, tuple(questions))
 
 
 @pytest.fixture
@@ -545,9 +546,8 @@ def test_a_cli_run_never_overwrites_a_same_day_run(fabricated: Path) -> None:
     run = open_run("2026-01-01.2-before", fabricated)
     assert run.date == "2026-01-01.2" and run.questions["q1"].first_rank == 1
     assert not list(fabricated.glob(".eval-*"))  # no temp folder left behind
-    from web.pages import latest_summaries
     [(summary, plot)] = latest_summaries(fabricated)
-    assert summary["label"] == "2026-01-02" and plot == "2026-01-02-recall.png"
+    assert summary.label == "2026-01-02" and plot == "2026-01-02-recall.png"
 
 
 # --- unreadable files ------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ server's evaluator permission (see web/workbench_auth.py).
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlencode
@@ -30,24 +29,25 @@ from reportqa.judgements import (
     review,
     trec_qrels,
 )
+from reportqa.run_files import RecordedHit
 from reportqa.runs import (
     DEV_SPLIT,
     QuestionInfo,
-    RecordedPassage,
     RunFormatError,
     RunInfo,
     RunRecord,
     compare_runs,
     label_key,
+    latest_summaries,
     list_runs,
     load_run,
     question_index,
+    summary_of,
 )
 from reportqa.settings import Settings
 from retriever.pipeline import DEFAULT_CONFIGS, DEFAULT_PIPELINE, PIPELINES
 from web.deps import RetrieverDep, SettingsDep
 from web.eval_jobs import EvalJobs, JobBusyError, JobStatus, runner_for
-from web.pages import latest_summaries
 from web.templating import TEMPLATES
 from web.workbench_auth import (
     clean_name,
@@ -233,26 +233,28 @@ def question_page(request: Request, retriever: RetrieverDep, settings: SettingsD
     if text:
         for hit in retriever.search(text, k=settings.evaluator_live_depth, pipeline=pipeline):
             p = hit.passage
-            doc = retriever.documents.get(p.doc_id)
-            live.append({"rank": hit.rank, "passage_id": p.passage_id, "doc_id": p.doc_id, "score": hit.score,
-                         "relevant": relevant_now.get(p.passage_id, 0) > 0,
-                         "features": hit.features.as_dict() if hit.features else {},
-                         "short_title": doc.meta.short_title if doc else p.doc_id, "section": p.section_label,
-                         "words": " ".join(p.text.split()[:24])})
-    recorded = [_described(h, retriever) for h in result.hits]
-    first_now = next((h["rank"] for h in live if h["relevant"]), None)
+            live.append(RecordedHit(hit.rank, p.passage_id, hit.score, relevant_now.get(p.passage_id, 0) > 0,
+                                    hit.features.as_dict() if hit.features else {}).described(
+                p, _short_title(retriever, p.doc_id), settings.eval_preview_words))
+    recorded = [_described(h, retriever, settings.eval_preview_words) for h in result.hits]
+    first_now = next((h.rank for h in live if h.relevant), None)
     outcome_now = retriever.ask(text).outcome if text else None
-    feature_names = list(live[0]["features"]) if live else []
+    feature_names = list(live[0].features) if live else []
     return _page(request, "evaluator_question.html", {
         "run": record, "q": result, "recorded": recorded, "text": text, "live": live, "first_now": first_now,
         "outcome_now": outcome_now,
-        "recorded_outcome": _recorded_ask(record, result.id, settings), "feature_names": feature_names,
+        "recorded_outcome": _recorded_ask(record, result.id), "feature_names": feature_names,
         "live_depth": settings.evaluator_live_depth, "pipeline_name": record.config if record.config in PIPELINES
         else DEFAULT_PIPELINE, "back": str(request.url.path) + "?" + urlencode({"run": record.ref, "id": result.id})},
         settings)
 
 
-def _described(hit: RecordedPassage, retriever) -> RecordedPassage:
+def _short_title(retriever, doc_id: str) -> str:
+    doc = retriever.documents.get(doc_id)
+    return doc.meta.short_title if doc else doc_id
+
+
+def _described(hit: RecordedHit, retriever, words: int) -> RecordedHit:
     """A recorded passage with its report, section and first words: runs record them for the top
     few only, so the rest are filled in from the current index, or left as the passage id when the
     passage no longer exists."""
@@ -261,19 +263,13 @@ def _described(hit: RecordedPassage, retriever) -> RecordedPassage:
     passage = retriever.passage(hit.passage_id)
     if passage is None:
         return replace(hit, section=f"{hit.passage_id} (no longer in the index)")
-    doc = retriever.documents.get(passage.doc_id)
-    return replace(hit, doc_id=passage.doc_id, short_title=doc.meta.short_title if doc else passage.doc_id,
-                   section=passage.section_label, words=" ".join(passage.text.split()[:24]))
+    return hit.described(passage, _short_title(retriever, passage.doc_id), words)
 
 
-def _recorded_ask(record: RunRecord, qid: str, settings: Settings) -> str | None:
-    """The ask outcome the same day's summary recorded for a question (runs from issue 14 on)."""
-    summary = record.path.with_name(f"{record.date}-summary.json")
-    try:
-        data = json.loads(summary.read_text(encoding="utf-8"))
-        return (data.get("ask") or {}).get("by_question", {}).get(qid)
-    except (OSError, ValueError, AttributeError):
-        return None
+def _recorded_ask(record: RunRecord, qid: str) -> str | None:
+    """The ask outcome the same run's summary recorded for a question (runs from issue 14 on)."""
+    summary = summary_of(record)
+    return summary.ask.by_question.get(qid) if summary and summary.ask else None
 
 
 @router.get("/evaluator/compare", response_class=HTMLResponse, name="evaluator_compare")
