@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -126,3 +127,36 @@ def test_search_on_a_damaged_index_says_what_to_run_and_does_not_rebuild(fake_bu
     result = run_cli(fake_built, "search", "warning notices", check=False)
     assert result.returncode == 1 and "reportqa index --rebuild" in result.stderr
     assert "Traceback" not in result.stderr and live_build(fake_built.index_dir) == build  # nothing rebuilt
+
+
+def _in_process(settings, monkeypatch) -> None:
+    """``reportqa.cli.main`` in this process on ``settings``' fake index (as ``run_cli``, without a subprocess)."""
+    for name, value in (("EMBEDDER", "fake"), ("CORPUS_DIR", settings.corpus_dir), ("INDEX_DIR", settings.index_dir),
+                        ("CHUNK_TARGET_TOKENS", "60"), ("WEIGHTS_PATH", settings.weights_path)):
+        monkeypatch.setenv(f"REPORTQA_{name}", str(value))
+
+
+def test_search_prints_each_passage_with_its_place_and_evidence(fake_built, monkeypatch, capsys) -> None:
+    from reportqa.cli import main
+
+    _in_process(fake_built, monkeypatch)
+    assert main(["search", "Operation Lantern issued notices", "--k", "2"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^1\. \[Alpha[^\]]*\] \S", out, re.M) and re.search(r"^2\. \[", out, re.M)
+    assert "»" in out and "«" in out  # the evidence sentence marked for a terminal
+    assert len(re.findall(r"^   id \S+  score -?\d+\.\d{3}$", out, re.M)) == 2
+    assert main(["search", "Operation Lantern", "--doc", "alpha-review", "--section", "no such section"]) == 0
+    assert capsys.readouterr().out.strip() == "No passages found."
+
+
+def test_ask_prints_the_outcome_then_sentences_or_the_closest_passages(fake_built, monkeypatch, capsys) -> None:
+    from reportqa.cli import main
+
+    _in_process(fake_built, monkeypatch)
+    assert main(["ask", "how long is the review period for licenced premises?"]) == 0
+    answered = capsys.readouterr().out
+    assert answered.startswith("[answer]\n") and re.search(r"28-day.* \[1\]$", answered, re.M)
+    assert re.search(r"^\[1\] .+, .+ \(passage \S+\)$", answered, re.M)
+    assert main(["ask", "What is the capital of Peru?"]) == 0
+    abstained = capsys.readouterr().out
+    assert abstained.startswith("[not_covered]\n") and "\nClosest passages:\n  - " in abstained
