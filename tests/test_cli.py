@@ -1,4 +1,5 @@
-"""The CLI contracts other tools rely on: `search --batch` and `ask --batch` JSON lines."""
+"""The CLI: the contracts other tools rely on (`search --batch` and `ask --batch` JSON lines), the
+text search and ask print, and `eval --compare/--failures` over runs already written."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from reportqa.runs import compare_runs, open_run
 
 QUERIES = ["how long is the review period for licenced premises?", '"no penalty attached"', "NEAR((",
            "what is the capital of Peru"]
@@ -160,3 +163,21 @@ def test_ask_prints_the_outcome_then_sentences_or_the_closest_passages(fake_buil
     assert main(["ask", "What is the capital of Peru?"]) == 0
     abstained = capsys.readouterr().out
     assert abstained.startswith("[not_covered]\n") and "\nClosest passages:\n  - " in abstained
+
+
+def test_cli_compare_prints_the_per_question_diff(fabricated: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+    from reportqa.cli import main
+
+    monkeypatch.setenv("REPORTQA_REPORTS_DIR", str(fabricated))
+    monkeypatch.setenv("REPORTQA_EVAL_DIR", str(tmp_path / "no-eval"))
+    assert main(["eval", "--compare", "2026-01-01-before", str(fabricated / "2026-01-02-after.json")]) == 0
+    out = capsys.readouterr().out
+    expected = compare_runs(open_run("2026-01-01-before", fabricated), open_run("2026-01-02-after", fabricated))
+    for row in expected.changed:
+        assert re.search(rf"^{row.change}\s+{row.id}\s", out, re.M)
+    assert f"{len(expected.better)} better, {len(expected.worse)} worse" in out
+    assert main(["eval", "--failures", "2026-01-02-after"]) == 0
+    failures = capsys.readouterr().out
+    assert "q2" in failures and "not in top 50" in failures and "q1 " not in failures
+    assert main(["eval", "--compare", "2026-01-01-before", "nope"]) == 1
+    assert "no eval run 'nope'" in capsys.readouterr().err

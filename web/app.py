@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reportqa import __version__
 from reportqa.settings import Settings
-from web import api, evaluator, measures, pages
+from web import api, measures, pages, workbench
 from web.holder import RetrieverHolder
 from web.middleware import add_middleware
 from web.templating import TEMPLATES
@@ -50,7 +50,7 @@ def create_app(settings: Settings, holder: RetrieverHolder | None = None, load_o
     app.state.holder = holder
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(api.router)
-    app.include_router(evaluator.router)
+    app.include_router(workbench.router)
     app.include_router(pages.router)
     app.include_router(measures.api_router)
     app.include_router(measures.router)

@@ -1,4 +1,5 @@
-"""HTML pages: search (home), the report reader, glossary, about, and the evaluator view.
+"""HTML pages: search (home), the report reader, glossary and about. The evaluator workbench's
+pages are in web/workbench/.
 
 Every page works with JavaScript off (plain GET forms and links); app.js only adds copying
 citations to the clipboard and the evaluator's judgement buttons.
@@ -6,10 +7,8 @@ citations to the clipboard and the evaluator's judgement buttons.
 
 from __future__ import annotations
 
-import re
-
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import HTMLResponse
 
 from reportqa.citation import page_ref, passage_link
 from retriever.answer_lines import table_line
@@ -42,7 +41,6 @@ EXAMPLES = [
     "what is a CAWN and what happens if it is breached?",
     '"relentless disruption"',
 ]
-REPORT_FILE = re.compile(r"^(?:(?:heldout|sealed|all)/)?\d{4}-\d{2}-\d{2}(?:\.\d+)?-[A-Za-z0-9+_.-]+\.(png|md|json)$")
 RESULTS_SHOWN = 6
 
 router = APIRouter(include_in_schema=False)
@@ -159,11 +157,3 @@ def about(request: Request, retriever: RetrieverDep) -> HTMLResponse:
     return TEMPLATES.TemplateResponse(request, "about.html", {
         "reports": [d.meta for d in retriever.documents.values()], "documents": _documents(retriever),
         "manifest": retriever.manifest})
-
-
-@router.get("/eval-reports/{name:path}", name="eval_report")
-def eval_report(name: str, settings: SettingsDep) -> FileResponse:
-    path = settings.reports_dir / name
-    if not REPORT_FILE.match(name) or not path.is_file():
-        raise HTTPException(status_code=404, detail="No such report file.")
-    return FileResponse(path)
