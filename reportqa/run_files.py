@@ -56,6 +56,9 @@ def first_words(text: str, n: int) -> str:
 
 
 # --- the run of one configuration -------------------------------------------------------------------------
+HIT_FIELDS = ("rank", "passage_id", "score", "relevant", "doc_id", "short_title", "section", "words", "features")
+
+
 @dataclass(frozen=True)
 class RecordedHit:
     """A ranked passage as a run recorded it. Its report, section, first words and features are
@@ -80,9 +83,6 @@ class RecordedHit:
     def as_json(self) -> dict:
         """The hit as the file holds it, the fields it lacks (empty) left out to keep runs small."""
         return {key: value for key, value in _ordered(asdict(self), HIT_FIELDS).items() if value not in ("", {})}
-
-
-HIT_FIELDS = ("rank", "passage_id", "score", "relevant", "doc_id", "short_title", "section", "words", "features")
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,6 @@ from reportqa.run_files import (
     report_name,
 )
 
-__all__ = ["DEV_SPLIT", "RunFormatError", "label_key"]  # re-exported: what readers of runs need with them
-
 
 @dataclass(frozen=True)
 class QuestionInfo:

@@ -12,7 +12,8 @@ from conftest import client_for
 from workbench_support import CONFIGS, a_config_run, block, run_ref
 
 from eval.report import write_reports
-from reportqa.runs import RunFormatError, compare_runs, list_runs, load_run, open_run
+from reportqa.run_files import RunFormatError
+from reportqa.runs import compare_runs, list_runs, load_run, open_run
 
 
 def test_workbench_lists_runs_with_personas_and_the_plot(wb_client, eval_root: Path) -> None:

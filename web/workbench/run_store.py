@@ -9,7 +9,8 @@ from pathlib import Path
 
 from fastapi import HTTPException
 
-from reportqa.runs import QuestionInfo, RunFormatError, RunInfo, RunRecord, list_runs, load_run, question_index
+from reportqa.run_files import RunFormatError
+from reportqa.runs import QuestionInfo, RunInfo, RunRecord, list_runs, load_run, question_index
 from reportqa.settings import Settings
 from web.workbench.file_cache import FileCache, file_stamp
 

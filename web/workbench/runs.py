@@ -10,8 +10,8 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from starlette.responses import Response
 
-from reportqa.run_files import CONFIG_NAME, LABEL, PLOT, report_name
-from reportqa.runs import DEV_SPLIT, compare_runs, label_key, latest_summaries, list_runs
+from reportqa.run_files import CONFIG_NAME, DEV_SPLIT, LABEL, PLOT, label_key, report_name
+from reportqa.runs import compare_runs, latest_summaries, list_runs
 from retriever.pipeline import DEFAULT_CONFIGS, PIPELINES
 from web.deps import SettingsDep
 from web.workbench.jobs import jobs_for
