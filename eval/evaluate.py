@@ -9,8 +9,9 @@ from pathlib import Path
 from eval.qrels import build_qrels
 from eval.questions import Question, load_questions
 from eval.report import ask_table, table, write_reports
-from eval.runner import AskResult, ConfigResult, run_ask, run_config
+from eval.runner import run_ask, run_config
 from reportqa.judgements import judgement_qrels, load_judgements
+from reportqa.run_files import AskSummary, ConfigRun
 from retriever.pipeline import DEFAULT_CONFIGS, PIPELINES
 from retriever.retriever import Retriever
 
@@ -19,8 +20,8 @@ __all__ = ["DEFAULT_CONFIGS", "EvalOutcome", "evaluate", "qrels_for", "summary_t
 
 @dataclass
 class EvalOutcome:
-    results: list[ConfigResult]
-    ask: AskResult | None
+    results: list[ConfigRun]
+    ask: AskSummary | None
     written: list[Path]
     questions: int
 

@@ -3,21 +3,21 @@ PNG of Hit@k curves (one curve per configuration) linked from the Markdown."""
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
-from dataclasses import asdict
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 from eval.metrics import MEASURES
-from eval.runner import OUTCOMES, AskResult, ConfigResult, QuestionRecord
+from eval.runner import OUTCOMES
+from reportqa.run_files import PLOT, SUMMARY, AskSummary, ConfigRun, ConfigSummary, RunSummary, report_name
 
 CURVE_KS = (1, 3, 5, 10)
 HEADLINE = ("Hit@1", "Hit@3", "Hit@5", "Hit@10", "MRR@10", "nDCG@10", "R@5")
 
 
-def table(results: list[ConfigResult]) -> str:
+def table(results: list[ConfigRun]) -> str:
     """A fixed-width table of the headline measures and latency, one row per configuration."""
     head = f"{'config':<16}" + "".join(f"{m:>9}" for m in HEADLINE) + f"{'p50 ms':>9}{'p95 ms':>9}"
     rows = [head, "-" * len(head)]
@@ -27,7 +27,7 @@ def table(results: list[ConfigResult]) -> str:
     return "\n".join(rows)
 
 
-def ask_table(ask: AskResult) -> str:
+def ask_table(ask: AskSummary) -> str:
     """The ask slice: the outcome mix per persona and the rates that matter."""
     head = f"{'persona':<14}" + "".join(f"{o:>13}" for o in OUTCOMES)
     rows = [head, "-" * len(head)]
@@ -50,7 +50,7 @@ def _md_measures(rows: dict[str, dict[str, float]], label: str) -> list[str]:
     return lines
 
 
-def plot_curves(results: list[ConfigResult], path: Path) -> None:
+def plot_curves(results: list[ConfigRun], path: Path) -> None:
     """Hit@k against k, one line per configuration."""
     import matplotlib
 
@@ -72,19 +72,6 @@ def plot_curves(results: list[ConfigResult], path: Path) -> None:
     plt.close(fig)
 
 
-def _with_questions(text: str, questions: list[QuestionRecord]) -> str:
-    """``text`` (a JSON object) with a "questions" list added, one compact line per question and
-    empty hit fields left out, so that a run file stays a few hundred kilobytes."""
-    if not questions:
-        return text
-    rows = []
-    for q in questions:
-        record = asdict(q)
-        record["hits"] = [{k: v for k, v in h.items() if v != "" and v != {}} for h in record["hits"]]
-        rows.append("    " + json.dumps(record, ensure_ascii=False, separators=(",", ":")))
-    return text[:-2] + ',\n  "questions": [\n' + ",\n".join(rows) + "\n  ]\n}"
-
-
 def _publish(tmp: Path, target: Path) -> None:
     """Give the finished temp file ``tmp`` the name ``target`` atomically, never replacing a file
     (os.link fails when ``target`` exists); the temp name is removed either way."""
@@ -99,12 +86,12 @@ def _run_label(out_dir: Path, day: str, names: list[str]) -> str:
     n = 1
     while True:
         label = day if n == 1 else f"{day}.{n}"
-        if not any((out_dir / f"{label}-{name}").exists() for name in names):
+        if not any((out_dir / report_name(label, name)).exists() for name in names):
             return label
         n += 1
 
 
-def write_reports(out_dir: Path, results: list[ConfigResult], ask: AskResult | None, split: str,
+def write_reports(out_dir: Path, results: list[ConfigRun], ask: AskSummary | None, split: str,
                   n_questions: int, day: str | None = None) -> list[Path]:
     """Write <label>-<config>.md/.json for each configuration, <label>-summary.md/.json and
     <label>-recall.png, where the label is the date, or ``<date>.2``, ``<date>.3``… when a run of
@@ -113,14 +100,13 @@ def write_reports(out_dir: Path, results: list[ConfigResult], ask: AskResult | N
     reader never sees half a file. Returns the paths written."""
     out_dir.mkdir(parents=True, exist_ok=True)
     day = day or date.today().isoformat()
-    names = ["recall.png", "summary.md", "summary.json"] + [f"{r.name}.{ext}" for r in results
-                                                            for ext in ("md", "json")]
+    names = [PLOT, f"{SUMMARY}.md", f"{SUMMARY}.json"] + [f"{r.name}.{ext}" for r in results for ext in ("md", "json")]
     with tempfile.TemporaryDirectory(prefix=".eval-", dir=out_dir) as tmp_name:
         tmp = Path(tmp_name)
         while True:
             label = _run_label(out_dir, day, names)
             files = _render(tmp, label, day, results, ask, split, n_questions)
-            claim = out_dir / f"{label}-summary.json"  # taking the summary's name claims the label
+            claim = out_dir / report_name(label, f"{SUMMARY}.json")  # taking the summary's name claims the label
             try:
                 _publish(files.pop(claim.name), claim)
             except FileExistsError:  # another run took this label meanwhile: try the next one
@@ -135,7 +121,7 @@ def write_reports(out_dir: Path, results: list[ConfigResult], ask: AskResult | N
     return written + [claim]
 
 
-def _render(tmp: Path, label: str, day: str, results: list[ConfigResult], ask: AskResult | None, split: str,
+def _render(tmp: Path, label: str, day: str, results: list[ConfigRun], ask: AskSummary | None, split: str,
             n_questions: int) -> dict[str, Path]:
     """Every report file of a run labelled ``label``, written into the folder ``tmp``: final name → temp file."""
     files: dict[str, Path] = {}
@@ -144,7 +130,7 @@ def _render(tmp: Path, label: str, day: str, results: list[ConfigResult], ask: A
         files[name] = tmp / name
         files[name].write_text(text, encoding="utf-8")
 
-    png_name = f"{label}-recall.png"
+    png_name = report_name(label, PLOT)
     files[png_name] = tmp / png_name
     plot_curves(results, files[png_name])
     notes = (f"Split: **{split}** ({n_questions} questions). Hit@k = share of questions with a relevant "
@@ -156,26 +142,22 @@ def _render(tmp: Path, label: str, day: str, results: list[ConfigResult], ask: A
         md += ["", "## By tag", ""] + _md_measures(r.by_tag, "tag")
         md += ["", f"Latency: p50 {r.latency_p50_ms:.1f} ms, p95 {r.latency_p95_ms:.1f} ms", "",
                "## Questions whose evidence is not in the top 5", ""]
-        md += [f"- {f['id']} ({f['persona']}) first relevant rank: {f['first_rank'] or 'not in top 50'} — "
-               f"{f['question']}" for f in r.failing] or ["- none"]
-        put(f"{label}-{r.name}.md", "\n".join(md) + "\n")
-        data = {k: v for k, v in asdict(r).items() if k not in ("run", "questions")}
-        data.update({"split": split, "date": day, "label": label})
-        put(f"{label}-{r.name}.json", _with_questions(json.dumps(data, indent=2), r.questions))
+        md += [f"- {f.id} ({f.persona}) first relevant rank: {f.first_rank or 'not in top 50'} — {f.question}"
+               for f in r.failing] or ["- none"]
+        put(report_name(label, f"{r.name}.md"), "\n".join(md) + "\n")
+        put(report_name(label, f"{r.name}.json"), replace(r, split=split, date=day, label=label).to_json())
     summary = [f"# Eval summary {label}", "", notes, "", f"![Hit@k curves]({png_name})", ""]
     summary += _md_measures({r.name: r.overall for r in results}, "config")
     summary += ["", "| config | p50 ms | p95 ms |", "|---|---|---|"]
     summary += [f"| {r.name} | {r.latency_p50_ms:.1f} | {r.latency_p95_ms:.1f} |" for r in results]
     if ask is not None:
         summary += ["", "## Ask", "", "```", ask_table(ask), "```", "", "### Wrong behaviour", ""]
-        summary += [f"- {w['id']}: {w['problem']} (confidence {w['confidence']}) — {w['question']}"
-                    for w in ask.wrong] or ["- none"]
-    summary += ["", "Per-configuration reports: " + ", ".join(f"[{r.name}]({label}-{r.name}.md)" for r in results)]
-    put(f"{label}-summary.md", "\n".join(summary) + "\n")
-    put(f"{label}-summary.json", json.dumps({
-        "date": day, "label": label, "split": split, "questions": n_questions,
-        "configs": {r.name: {"overall": r.overall, "latency_p50_ms": r.latency_p50_ms,
-                             "latency_p95_ms": r.latency_p95_ms} for r in results},
-        "ask": asdict(ask) if ask else None, "measures": list(MEASURES),
-    }, indent=2))
+        summary += [f"- {w.id}: {w.problem} (confidence {w.confidence}) — {w.question}" for w in ask.wrong] \
+            or ["- none"]
+    summary += ["", "Per-configuration reports: " + ", ".join(f"[{r.name}]({report_name(label, r.name)}.md)"
+                                                             for r in results)]
+    put(report_name(label, f"{SUMMARY}.md"), "\n".join(summary) + "\n")
+    configs = {r.name: ConfigSummary(r.overall, r.latency_p50_ms, r.latency_p95_ms) for r in results}
+    put(report_name(label, f"{SUMMARY}.json"),
+        RunSummary(day, label, split, n_questions, configs, ask, tuple(MEASURES)).to_json())
     return files

@@ -1,107 +1,42 @@
-"""Run named retrieval configurations and the ask slice over a question set, in one process."""
+"""Run named retrieval configurations and the ask slice over a question set, in one process. The
+results are the records the report files hold (reportqa/run_files.py), which eval/report.py writes."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import replace
 
 from eval.metrics import aggregate, first_relevant_rank, per_query, percentile
 from eval.questions import Question
+from reportqa.run_files import AskSummary, ConfigRun, FailingQuestion, QuestionRecord, RecordedHit, WrongAnswer
 from reportqa.text import match_key
 from retriever.results import Hit
 from retriever.retriever import PIPELINES, Retriever
 
 RUN_DEPTH = 50
 DETAILED_HITS = 3  # recorded hits that also keep their words, section and features
-PREVIEW_WORDS = 16
 Progress = Callable[[str], None]  # called once per question searched or asked, with the stage name
-
-
-@dataclass
-class RecordedHit:
-    """One ranked passage as a run saw it (its words, section and features only in the first ``DETAILED_HITS``)."""
-
-    rank: int
-    passage_id: str
-    score: float
-    relevant: bool
-    doc_id: str
-    short_title: str
-    section: str
-    words: str  # the first words of the passage
-    features: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass
-class QuestionRecord:
-    """What one configuration did with one question: where the evidence first ranked and the top hits."""
-
-    id: str
-    persona: str
-    question: str
-    first_rank: int | None  # None: not in the top RUN_DEPTH
-    depth: int
-    relevant: list[str]
-    hits: list[RecordedHit]
-
-
-@dataclass
-class ConfigResult:
-    """Metrics of one configuration, overall and broken down."""
-
-    name: str
-    overall: dict[str, float]
-    by_persona: dict[str, dict[str, float]]
-    by_tag: dict[str, dict[str, float]]
-    latency_p50_ms: float
-    latency_p95_ms: float
-    failing: list[dict]
-    per_query: dict[str, dict[str, float]]
-    run: dict[str, dict[str, float]] = field(repr=False, default_factory=dict)
-    questions: list[QuestionRecord] = field(repr=False, default_factory=list)  # added in issue 14
-
-
 OUTCOMES = ("answer", "closest", "not_covered")
 
 
-@dataclass
-class AskResult:
-    """How answers behave: the outcome mix (overall and per persona), how often the outcome is
-    wrong in the two ways that matter, and whether answers carry their evidence."""
-
-    answerable: int
-    unanswerable: int
-    outcomes: dict[str, dict[str, int]]  # persona → outcome → count
-    answered_unanswerable: float  # share of unanswerable questions given an answer
-    not_covered_answerable: float  # share of answerable questions told "not covered"
-    closest_answerable: float  # share of answerable questions given only the closest passages
-    evidence_carried: float  # share of answerable questions answered with sentences carrying the evidence
-    evidence_carried_answered: float  # the same share among the answerable questions answered
-    latency_p50_ms: float
-    latency_p95_ms: float
-    wrong: list[dict]
-    by_question: dict[str, str] = field(default_factory=dict)  # question id → outcome (added in issue 14)
-
-
 def _recorded(retriever: Retriever, hits: list[Hit], relevant: dict[str, int], depth: int) -> list[RecordedHit]:
-    out = []
+    out: list[RecordedHit] = []
     for hit in hits[:depth]:
         p = hit.passage
-        rank, score, is_relevant = hit.rank or len(out) + 1, round(hit.score, 5), relevant.get(p.passage_id, 0) > 0
-        if len(out) >= DETAILED_HITS:  # below the top few: where it ranked, not what it says
-            out.append(RecordedHit(rank, p.passage_id, score, is_relevant, "", "", "", ""))
-            continue
-        doc = retriever.documents.get(p.doc_id)
-        title = doc.meta.short_title if doc else p.doc_id
-        out.append(RecordedHit(rank, p.passage_id, score, is_relevant, p.doc_id, title,
-                               p.section_label, " ".join(p.text.split()[:PREVIEW_WORDS]),
-                               {k: round(v, 3) for k, v in hit.features.as_dict().items()} if hit.features else {}))
+        recorded = RecordedHit(hit.rank or len(out) + 1, p.passage_id, round(hit.score, 5),
+                               relevant.get(p.passage_id, 0) > 0)
+        if len(out) < DETAILED_HITS:  # below the top few: where it ranked, not what it says
+            doc = retriever.documents.get(p.doc_id)
+            features = {k: round(v, 3) for k, v in hit.features.as_dict().items()} if hit.features else {}
+            recorded = replace(recorded, features=features).described(
+                p, doc.meta.short_title if doc else p.doc_id, retriever.settings.eval_preview_words)
+        out.append(recorded)
     return out
 
 
 def run_config(retriever: Retriever, name: str, questions: list[Question], qrels: dict,
-               progress: Progress | None = None) -> ConfigResult:
+               progress: Progress | None = None) -> ConfigRun:
     """Search every answerable question with pipeline ``name``; metrics, failures, and per question
     where the evidence first ranked and the top hits (``settings.eval_record_depth`` of them)."""
     pipeline = PIPELINES[name]
@@ -131,11 +66,11 @@ def run_config(retriever: Retriever, name: str, questions: list[Question], qrels
     for q in answerable:
         rank = first_relevant_rank(qrels[q.id], ranked[q.id])
         if rank is None or rank > retriever.settings.eval_failure_rank:
-            failing.append({"id": q.id, "persona": q.persona, "question": q.question, "first_rank": rank})
+            failing.append(FailingQuestion(q.id, q.persona, q.question, rank))
         kept.append(QuestionRecord(q.id, q.persona, q.question, rank, RUN_DEPTH,
-                                   sorted(p for p, v in qrels[q.id].items() if v > 0), records[q.id]))
-    return ConfigResult(name, aggregate(values), by_persona, by_tag, percentile(latencies, 50),
-                        percentile(latencies, 95), failing, values, run, kept)
+                                   tuple(sorted(p for p, v in qrels[q.id].items() if v > 0)), tuple(records[q.id])))
+    return ConfigRun(name, aggregate(values), by_persona, by_tag, percentile(latencies, 50),
+                     percentile(latencies, 95), tuple(failing), values, tuple(kept))
 
 
 def _carries_evidence(answer, question: Question, relevant: dict[str, int]) -> bool:
@@ -147,7 +82,7 @@ def _carries_evidence(answer, question: Question, relevant: dict[str, int]) -> b
 
 
 def run_ask(retriever: Retriever, questions: list[Question], qrels: dict,
-            progress: Progress | None = None) -> AskResult:
+            progress: Progress | None = None) -> AskSummary:
     """Ask every question; count outcomes by persona, and check answers against the evidence."""
     retriever.clear_cache()
     latencies: list[float] = []
@@ -180,12 +115,11 @@ def run_ask(retriever: Retriever, questions: list[Question], qrels: dict,
             counts["not_covered" if answer.outcome == "not_covered" else "closest"] += 1
             problem = f"{answer.outcome} on an answerable question"
         if problem:
-            wrong.append({"id": q.id, "persona": q.persona, "question": q.question, "problem": problem,
-                          "outcome": answer.outcome, "confidence": round(answer.confidence, 3),
-                          "reasons": answer.reasons})
+            wrong.append(WrongAnswer(q.id, q.persona, q.question, problem, answer.outcome,
+                                     round(answer.confidence, 3), tuple(answer.reasons)))
     n_ans = sum(1 for q in questions if q.answerable)
     n_un = len(questions) - n_ans
-    return AskResult(
+    return AskSummary(
         answerable=n_ans,
         unanswerable=n_un,
         outcomes=outcomes,
@@ -196,6 +130,6 @@ def run_ask(retriever: Retriever, questions: list[Question], qrels: dict,
         evidence_carried_answered=carried / answered if answered else 0.0,
         latency_p50_ms=percentile(latencies, 50),
         latency_p95_ms=percentile(latencies, 95),
-        wrong=wrong,
+        wrong=tuple(wrong),
         by_question=by_question,
     )

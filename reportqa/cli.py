@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from reportqa.settings import Settings
@@ -170,28 +171,39 @@ def _queries(args: argparse.Namespace) -> list[str]:
     return [args.query]
 
 
-def cmd_search(args: argparse.Namespace) -> int:
-    from retriever.contract import search_response
-
+def _answer_each(args: argparse.Namespace, respond: Callable, as_json: Callable, as_text: Callable) -> int:
+    """`search` and `ask`: open the index once, then for each query ``respond(retriever, query)``
+    and print it as JSON (``--json``, ``--batch``: one object per line) or as text."""
     queries = _queries(args)
     settings = _settings(args)
     retriever = _open_retriever(settings)
-    as_json = args.json or bool(args.batch)
+    json_out = args.json or bool(args.batch)
     citer = _citer(retriever, settings)
     for query in queries:
-        hits = retriever.search(query, k=args.k, filters=_filters(args))
-        if as_json:
-            print(search_response(query, hits, citer).model_dump_json(), flush=True)
-            continue
-        if not hits:
-            print("No passages found.")
-        for hit in hits:
-            p = hit.passage
-            page = f", p. {p.page}" if p.page else ""
-            print(f"{hit.rank}. [{retriever.documents[p.doc_id].meta.short_title}{page}] {p.section_label}")
-            print("   " + _marked(p.text, hit.highlights).replace("\n", "\n   "))
-            print(f"   id {p.passage_id}  score {hit.score:.3f}\n")
+        result = respond(retriever, query)
+        if json_out:
+            print(as_json(query, result, citer).model_dump_json(), flush=True)
+        else:
+            as_text(retriever, result)
     return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from retriever.contract import search_response
+
+    return _answer_each(args, lambda retriever, query: retriever.search(query, k=args.k, filters=_filters(args)),
+                        search_response, _print_hits)
+
+
+def _print_hits(retriever, hits) -> None:
+    if not hits:
+        print("No passages found.")
+    for hit in hits:
+        p = hit.passage
+        page = f", p. {p.page}" if p.page else ""
+        print(f"{hit.rank}. [{retriever.documents[p.doc_id].meta.short_title}{page}] {p.section_label}")
+        print("   " + _marked(p.text, hit.highlights).replace("\n", "\n   "))
+        print(f"   id {p.passage_id}  score {hit.score:.3f}\n")
 
 
 def _citer(retriever, settings):
@@ -214,31 +226,25 @@ def _marked(text: str, spans: list[tuple[int, int]]) -> str:
 def cmd_ask(args: argparse.Namespace) -> int:
     from retriever.contract import ask_response
 
-    queries = _queries(args)
-    settings = _settings(args)
-    retriever = _open_retriever(settings)
-    as_json = args.json or bool(args.batch)
-    citer = _citer(retriever, settings)
-    for query in queries:
-        answer = retriever.ask(query, filters=_filters(args))
-        if as_json:
-            print(ask_response(answer, citer).model_dump_json(), flush=True)
-            continue
-        if answer.corrections:
-            print("(searched with " + ", ".join(f"'{b}' for '{a}'" for a, b in answer.corrections.items()) + ")")
-        print(f"[{answer.outcome}]")
-        print(answer.text if answer.abstained else "\n".join(f"{s.text} [{s.citation}]" for s in answer.sentences))
-        for reason in answer.reasons:
-            print(reason)
-        print()
-        if answer.abstained:
-            print("Closest passages:")
-            for hit in answer.hits[:3]:
-                print(f"  - {retriever.documents[hit.passage.doc_id].meta.short_title}, {hit.passage.section_label}")
-        for c in answer.citations:
-            page = f", p. {c.passage.page}" if c.passage.page else ""
-            print(f"[{c.n}] {c.doc_title}, {c.passage.section_label}{page} (passage {c.passage.passage_id})")
-    return 0
+    return _answer_each(args, lambda retriever, query: retriever.ask(query, filters=_filters(args)),
+                        lambda query, answer, citer: ask_response(answer, citer), _print_answer)
+
+
+def _print_answer(retriever, answer) -> None:
+    if answer.corrections:
+        print("(searched with " + ", ".join(f"'{b}' for '{a}'" for a, b in answer.corrections.items()) + ")")
+    print(f"[{answer.outcome}]")
+    print(answer.text if answer.abstained else "\n".join(f"{s.text} [{s.citation}]" for s in answer.sentences))
+    for reason in answer.reasons:
+        print(reason)
+    print()
+    if answer.abstained:
+        print("Closest passages:")
+        for hit in answer.hits[:3]:
+            print(f"  - {retriever.documents[hit.passage.doc_id].meta.short_title}, {hit.passage.section_label}")
+    for c in answer.citations:
+        page = f", p. {c.passage.page}" if c.passage.page else ""
+        print(f"[{c.n}] {c.doc_title}, {c.passage.section_label}{page} (passage {c.passage.passage_id})")
 
 
 # --- eval and serve --------------------------------------------------------------------------------------

@@ -1,27 +1,34 @@
-"""Eval runs read back as typed records: list the runs in the reports folder, load one, list its
-failures, and compare two question by question. Shared by ``reportqa eval --compare/--failures``
-(text in eval/compare.py) and the evaluator workbench (web/evaluator.py); it lives in the shared
-layer because web may not import eval (tests/test_layers.py), as the judgements store does.
+"""Eval runs read back for comparing: list the runs and summaries in the reports folder, load a
+run as a RunRecord, list its failures, and compare two runs question by question. Shared by
+``reportqa eval --compare/--failures`` (text in eval/compare.py) and the evaluator workbench
+(web/workbench/); it lives in the shared layer because web may not import eval (tests/test_layers.py).
+The files themselves are defined in reportqa/run_files.py.
 
-A run is one ``<date>-<config>.json`` written by eval/report.py, named by its stem
-(``2026-11-29-full``; ``sealed/2026-11-29-full`` for another split) or by a path. Files written
-before per-question records were added (issue 14) stay readable: the rank of the first evidence is
-recovered from RR@10 (rank = 1 / RR) and, below rank 10, from the run's list of failing questions.
+A run is one ``<label>-<config>.json``, named by its stem (``2026-11-29-full``;
+``sealed/2026-11-29-full`` for another split) or by a path. Runs written before per-question
+records (issue 14) stay readable: the rank of the first evidence is recovered from RR@10
+(rank = 1 / RR) and, below rank 10, from the run's list of failing questions.
 """
 
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-# a run's label is its date, with ".N" when a run of that date was already written (eval/report.py
-# never overwrites one): 2026-11-29-full, then 2026-11-29.2-full, with their own summary and plot
-RUN_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2}(?:\.\d+)?)-([A-Za-z0-9+_.-]+)\.json$")
-DEV_SPLIT = "dev"
-NOT_RUNS = ("summary",)
-LEGACY_DEPTH = 50  # eval/runner.RUN_DEPTH when the old files were written
+from reportqa.run_files import (
+    DEV_SPLIT,
+    LEGACY_DEPTH,
+    PLOT,
+    RUN_FILE,
+    SUMMARY,
+    ConfigRun,
+    QuestionRecord,
+    RunFormatError,
+    RunSummary,
+    label_key,
+    report_name,
+)
 
 
 @dataclass(frozen=True)
@@ -37,10 +44,6 @@ class RunNotFoundError(ValueError):
     """No run by that name or path; the message lists what there is."""
 
 
-class RunFormatError(ValueError):
-    """A run file cannot be read; the message names the file and the problem."""
-
-
 @dataclass(frozen=True)
 class RunInfo:
     """A run file in the reports folder."""
@@ -53,45 +56,10 @@ class RunInfo:
 
 
 @dataclass(frozen=True)
-class RecordedPassage:
-    """A ranked passage as the run recorded it (older runs record none)."""
+class QuestionResult(QuestionRecord):
+    """One question in one run: its record (rebuilt from the scores for older runs) and its RR@10."""
 
-    rank: int
-    passage_id: str
-    score: float
-    relevant: bool
-    doc_id: str = ""
-    short_title: str = ""
-    section: str = ""
-    words: str = ""
-    features: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class QuestionResult:
-    """One question in one run."""
-
-    id: str
-    persona: str
-    question: str
-    first_rank: int | None  # rank of the first relevant passage; None: not in the top ``depth``
-    depth: int
-    rr: float  # RR@10
-    hits: tuple[RecordedPassage, ...] = ()
-    relevant: tuple[str, ...] = ()  # the passages the run counted as evidence (runs from issue 14 on)
-
-    @property
-    def outcome(self) -> str:
-        """Where the evidence landed, in words: first, top 5, top 10, below 10, not found."""
-        if self.first_rank is None:
-            return "not found"
-        if self.first_rank == 1:
-            return "first"
-        return "top 5" if self.first_rank <= 5 else "top 10" if self.first_rank <= 10 else "below 10"
-
-    @property
-    def rank_text(self) -> str:
-        return str(self.first_rank) if self.first_rank is not None else f"not in top {self.depth}"
+    rr: float  # RR@10, from the run's per-query measures
 
 
 @dataclass(frozen=True)
@@ -202,23 +170,22 @@ class Comparison:
 
 
 # --- finding and reading runs ------------------------------------------------------------------------------
-def label_key(label: str) -> tuple[str, int]:
-    """Sort key of a run label: by date, then by its number (2026-11-29 < 2026-11-29.2 < 2026-11-29.10)."""
-    day, _, n = label.partition(".")
-    return day, int(n) if n.isdigit() else 1
+def _split_folders(reports_dir: Path) -> list[tuple[Path, str]]:
+    """The reports folder (the dev split, named "") and its split folders (sealed, heldout …),
+    leaving out hidden ones (.eval-*: a run being written)."""
+    if not reports_dir.is_dir():
+        return []
+    return [(reports_dir, "")] + [(p, p.name) for p in sorted(reports_dir.iterdir())
+                                  if p.is_dir() and not p.name.startswith(".")]
 
 
 def list_runs(reports_dir: Path) -> list[RunInfo]:
     """Every run in ``reports_dir`` and its split folders, newest date first, then by config."""
-    if not reports_dir.is_dir():
-        return []
     found = []
-    folders = [(reports_dir, "")] + [(p, p.name) for p in sorted(reports_dir.iterdir())
-                                     if p.is_dir() and not p.name.startswith(".")]  # .eval-*: a run being written
-    for folder, sub in folders:
+    for folder, sub in _split_folders(reports_dir):
         for path in folder.glob("*.json"):
             m = RUN_FILE.match(path.name)
-            if not m or m.group(2) in NOT_RUNS:
+            if not m or m.group(2) == SUMMARY:
                 continue
             ref = f"{sub}/{path.stem}" if sub else path.stem
             found.append(RunInfo(ref, m.group(1), m.group(2), sub or "dev", path))
@@ -262,72 +229,64 @@ def question_index(eval_dir: Path) -> dict[str, QuestionInfo]:
     return out
 
 
-def _hits(raw: list) -> tuple[RecordedPassage, ...]:
-    return tuple(RecordedPassage(int(h["rank"]), str(h["passage_id"]), float(h["score"]), bool(h["relevant"]),
-                                 str(h.get("doc_id", "")), str(h.get("short_title", "")), str(h.get("section", "")),
-                                 str(h.get("words", "")),
-                                 {str(k): float(v) for k, v in (h.get("features") or {}).items()})
-                 for h in raw)
-
-
 def load_run(path: Path, questions: dict[str, QuestionInfo] | None = None, ref: str | None = None) -> RunRecord:
     """A run file as a RunRecord; ``questions`` name the persona and text where the file lacks them.
 
     Raises RunFormatError for a file that is not a run.
     """
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        per_query: dict[str, dict[str, float]] = data["per_query"]
-        config = str(data["name"])
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise RunFormatError(f"{path}: not an eval run file ({exc.__class__.__name__}: {exc})") from exc
-    try:
-        return _record(path, data, per_query, config, questions or {}, ref)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a half-written or hand-edited file
-        raise RunFormatError(f"{path}: a per-question record cannot be read ({exc.__class__.__name__}: {exc})") \
-            from exc
-
-
-def _record(path: Path, data: dict, per_query: dict, config: str, questions: dict[str, QuestionInfo],
-            ref: str | None) -> RunRecord:
-    """The RunRecord of a parsed run file; raises KeyError/TypeError/ValueError/AttributeError on a bad field."""
-    if not isinstance(data, dict) or not isinstance(per_query, dict):
-        raise TypeError("the run and its per_query must be JSON objects")
-    failing = {str(f["id"]): f for f in data.get("failing") or [] if isinstance(f, dict) and "id" in f}
-    recorded = {str(r["id"]): r for r in data.get("questions") or [] if isinstance(r, dict) and "id" in r}
+    run = ConfigRun.read(path)
+    known = questions or {}
+    recorded = {q.id: q for q in run.questions}
+    failing = {f.id: f for f in run.failing}
     results: dict[str, QuestionResult] = {}
-    for qid, values in per_query.items():
-        if not isinstance(values, dict):
-            raise TypeError(f"per_query[{qid!r}] is not an object")
-        rr = float(values.get("MRR@10", 0.0))
-        known = questions.get(qid)
+    for qid, values in run.per_query.items():
+        rr = values.get("MRR@10", 0.0)
         if qid in recorded:
             r = recorded[qid]
-            first = r["first_rank"]
-            results[qid] = QuestionResult(qid, str(r["persona"]), str(r["question"]),
-                                          None if first is None else int(first),
-                                          int(r.get("depth", LEGACY_DEPTH)), rr, _hits(r.get("hits") or []),
-                                          tuple(str(p) for p in r.get("relevant") or []))
+            results[qid] = QuestionResult(qid, r.persona, r.question, r.first_rank, r.depth, r.relevant, r.hits, rr)
             continue
-        fail = failing.get(qid, {})
-        rank = round(1 / rr) if rr > 0 else fail.get("first_rank")
-        persona = fail.get("persona") or (known.persona if known else "unknown")
-        text = fail.get("question") or (known.question if known else "")
-        results[qid] = QuestionResult(qid, str(persona), str(text), None if rank is None else int(rank),
-                                      LEGACY_DEPTH, rr)
-    split = str(data.get("split", DEV_SPLIT))
+        fail, info = failing.get(qid), known.get(qid)
+        rank = round(1 / rr) if rr > 0 else fail.first_rank if fail else None
+        persona = (fail.persona if fail else "") or (info.persona if info else "unknown")
+        text = (fail.question if fail else "") or (info.question if info else "")
+        results[qid] = QuestionResult(qid, persona, text, rank, LEGACY_DEPTH, (), (), rr)
     m = RUN_FILE.match(path.name)
-    overall = {str(k): float(v) for k, v in (data.get("overall") or {}).items()}
-    by_persona = {str(p): {str(k): float(v) for k, v in values.items()}
-                  for p, values in (data.get("by_persona") or {}).items()}
-    label = m.group(1) if m else str(data.get("date", ""))
-    return RunRecord(ref or (path.stem if split == DEV_SPLIT else f"{split}/{path.stem}"), path, config,
-                     label, split, overall, by_persona, results, bool(recorded))
+    label = m.group(1) if m else run.date
+    return RunRecord(ref or (path.stem if run.split == DEV_SPLIT else f"{run.split}/{path.stem}"), path, run.name,
+                     label, run.split, run.overall, run.by_persona, results, bool(recorded))
 
 
 def open_run(ref: str, reports_dir: Path, questions: dict[str, QuestionInfo] | None = None) -> RunRecord:
     """``resolve_run`` then ``load_run``."""
     return load_run(resolve_run(ref, reports_dir), questions)
+
+
+def latest_summaries(reports_dir: Path) -> list[tuple[RunSummary, str | None]]:
+    """The newest readable summary of each split (dev in reports/, others in reports/<split>/),
+    with the path of its plot relative to reports/ (or None). A summary that cannot be read (half
+    written, edited by hand) is passed over for the one before it."""
+    suffix = f"-{SUMMARY}.json"
+    found = []
+    for folder, _ in _split_folders(reports_dir):
+        newest_first = sorted(folder.glob(f"*{suffix}"), key=lambda p: label_key(p.name.removesuffix(suffix)),
+                              reverse=True)
+        for path in newest_first:
+            try:
+                summary = RunSummary.read(path)
+            except RunFormatError:
+                continue
+            plot = folder / report_name(path.name.removesuffix(suffix), PLOT)
+            found.append((summary, str(plot.relative_to(reports_dir)) if plot.exists() else None))
+            break
+    return found
+
+
+def summary_of(run: RunRecord) -> RunSummary | None:
+    """The summary written with ``run`` (its folder and label), or None when it is missing or cannot be read."""
+    try:
+        return RunSummary.read(run.path.with_name(report_name(run.date, f"{SUMMARY}.json")))
+    except RunFormatError:
+        return None
 
 
 # --- comparing -------------------------------------------------------------------------------------------------

@@ -335,6 +335,9 @@ class Settings(BaseSettings, FitConfig, ChunkerConfig, PdfLayoutConfig, MeasureC
     eval_failure_rank: int = Field(5, ge=1, le=50, description="a question whose evidence first ranks below "
                                    "this (or not at all) is a failure")
     evaluator_live_depth: int = Field(20, ge=1, le=50, description="candidates a drill-down re-runs live")
+    eval_preview_words: int = Field(24, ge=1, le=200, description="the first words of a passage an eval run "
+                                    "records for its top hits, and the workbench shows for every passage "
+                                    "(runs written before this setting recorded 16)")
     eval_job_timeout_seconds: int = Field(7200, ge=10, le=7 * 24 * 3600, description="an eval run started "
                                           "from the workbench is stopped after this many seconds")
 

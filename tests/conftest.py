@@ -120,3 +120,37 @@ def real_retriever(real_settings):
     from retriever.retriever import Retriever
 
     return Retriever.open(real_settings)
+
+
+# --- the evaluator workbench (helpers in tests/workbench_support.py) ---------------------------------------------
+@pytest.fixture(scope="session")
+def eval_root(fake_retriever, tmp_path_factory) -> Path:
+    """An eval folder with the workbench questions and one real run of two configurations over the
+    fake index (read only: tests that write runs use their own folder)."""
+    from workbench_support import CONFIGS, write_questions
+
+    from eval.evaluate import evaluate
+
+    root = tmp_path_factory.mktemp("wb")
+    write_questions(root / "eval" / "questions.jsonl")
+    evaluate(fake_retriever, root / "eval" / "questions.jsonl", "dev", CONFIGS, root / "eval" / "reports")
+    return root
+
+
+@pytest.fixture
+def wb_settings(fake_retriever, eval_root, tmp_path) -> Settings:
+    """Evaluator mode on, the eval folder ``eval_root``, judgements in a fresh file."""
+    return evaluator_settings(fake_retriever.settings, tmp_path / "judgements.jsonl", eval_root)
+
+
+@pytest.fixture
+def wb_client(wb_settings, fake_retriever):
+    return client_for(wb_settings, fake_retriever)
+
+
+@pytest.fixture
+def fabricated(tmp_path: Path) -> Path:
+    """A reports folder with two fabricated runs (workbench_support.write_fabricated)."""
+    from workbench_support import write_fabricated
+
+    return write_fabricated(tmp_path / "reports")

@@ -1,14 +1,18 @@
-"""The CLI contracts other tools rely on: `search --batch` and `ask --batch` JSON lines."""
+"""The CLI: the contracts other tools rely on (`search --batch` and `ask --batch` JSON lines), the
+text search and ask print, and `eval --compare/--failures` over runs already written."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from reportqa.runs import compare_runs, open_run
 
 QUERIES = ["how long is the review period for licenced premises?", '"no penalty attached"', "NEAR((",
            "what is the capital of Peru"]
@@ -126,3 +130,54 @@ def test_search_on_a_damaged_index_says_what_to_run_and_does_not_rebuild(fake_bu
     result = run_cli(fake_built, "search", "warning notices", check=False)
     assert result.returncode == 1 and "reportqa index --rebuild" in result.stderr
     assert "Traceback" not in result.stderr and live_build(fake_built.index_dir) == build  # nothing rebuilt
+
+
+def _in_process(settings, monkeypatch) -> None:
+    """``reportqa.cli.main`` in this process on ``settings``' fake index (as ``run_cli``, without a subprocess)."""
+    for name, value in (("EMBEDDER", "fake"), ("CORPUS_DIR", settings.corpus_dir), ("INDEX_DIR", settings.index_dir),
+                        ("CHUNK_TARGET_TOKENS", "60"), ("WEIGHTS_PATH", settings.weights_path)):
+        monkeypatch.setenv(f"REPORTQA_{name}", str(value))
+
+
+def test_search_prints_each_passage_with_its_place_and_evidence(fake_built, monkeypatch, capsys) -> None:
+    from reportqa.cli import main
+
+    _in_process(fake_built, monkeypatch)
+    assert main(["search", "Operation Lantern issued notices", "--k", "2"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^1\. \[Alpha[^\]]*\] \S", out, re.M) and re.search(r"^2\. \[", out, re.M)
+    assert "»" in out and "«" in out  # the evidence sentence marked for a terminal
+    assert len(re.findall(r"^   id \S+  score -?\d+\.\d{3}$", out, re.M)) == 2
+    assert main(["search", "Operation Lantern", "--doc", "alpha-review", "--section", "no such section"]) == 0
+    assert capsys.readouterr().out.strip() == "No passages found."
+
+
+def test_ask_prints_the_outcome_then_sentences_or_the_closest_passages(fake_built, monkeypatch, capsys) -> None:
+    from reportqa.cli import main
+
+    _in_process(fake_built, monkeypatch)
+    assert main(["ask", "how long is the review period for licenced premises?"]) == 0
+    answered = capsys.readouterr().out
+    assert answered.startswith("[answer]\n") and re.search(r"28-day.* \[1\]$", answered, re.M)
+    assert re.search(r"^\[1\] .+, .+ \(passage \S+\)$", answered, re.M)
+    assert main(["ask", "What is the capital of Peru?"]) == 0
+    abstained = capsys.readouterr().out
+    assert abstained.startswith("[not_covered]\n") and "\nClosest passages:\n  - " in abstained
+
+
+def test_cli_compare_prints_the_per_question_diff(fabricated: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+    from reportqa.cli import main
+
+    monkeypatch.setenv("REPORTQA_REPORTS_DIR", str(fabricated))
+    monkeypatch.setenv("REPORTQA_EVAL_DIR", str(tmp_path / "no-eval"))
+    assert main(["eval", "--compare", "2026-01-01-before", str(fabricated / "2026-01-02-after.json")]) == 0
+    out = capsys.readouterr().out
+    expected = compare_runs(open_run("2026-01-01-before", fabricated), open_run("2026-01-02-after", fabricated))
+    for row in expected.changed:
+        assert re.search(rf"^{row.change}\s+{row.id}\s", out, re.M)
+    assert f"{len(expected.better)} better, {len(expected.worse)} worse" in out
+    assert main(["eval", "--failures", "2026-01-02-after"]) == 0
+    failures = capsys.readouterr().out
+    assert "q2" in failures and "not in top 50" in failures and "q1 " not in failures
+    assert main(["eval", "--compare", "2026-01-01-before", "nope"]) == 1
+    assert "no eval run 'nope'" in capsys.readouterr().err

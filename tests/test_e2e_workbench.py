@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 from browser_support import ARTIFACTS, cli_server, require_browser
 from conftest import FIXTURE_CORPUS, fake_settings
-from test_workbench import write_questions
+from workbench_support import write_questions
 
 from indexer.build import build_index
 from indexer.embedding import FakeEmbedder

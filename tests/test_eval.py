@@ -15,9 +15,9 @@ from eval.metrics import aggregate, first_relevant_rank, per_query, percentile
 from eval.qrels import span_passages
 from eval.questions import QuestionSetError, check_evidence, load_questions, locate
 from eval.report import write_reports
-from eval.runner import AskResult, ConfigResult
 from reportqa.judgements import Judgement, JudgementError, append_judgement, judgement_qrels, load_judgements
 from reportqa.records import Passage
+from reportqa.run_files import AskSummary, ConfigRun, FailingQuestion
 from reportqa.settings import PROJECT_ROOT
 
 QUESTIONS = PROJECT_ROOT / "eval" / "questions.jsonl"
@@ -115,7 +115,7 @@ def test_run_over_fake_index_gives_expected_numbers(fake_retriever, tmp_path: Pa
     result = outcome.results[0]
     assert result.overall["Hit@1"] == pytest.approx(0.5)
     assert result.overall["MRR@10"] == pytest.approx(0.5)
-    assert [f["id"] for f in result.failing] == ["a2"]
+    assert [f.id for f in result.failing] == ["a2"]
     assert outcome.ask.unanswerable == 1 and outcome.ask.answered_unanswerable == 0.0
     assert outcome.ask.outcomes["unanswerable"]["not_covered"] == 1  # Peru: a name the reports never use
     names = {p.name for p in outcome.written}
@@ -126,11 +126,11 @@ def test_run_over_fake_index_gives_expected_numbers(fake_retriever, tmp_path: Pa
 def test_report_writer_produces_files(tmp_path: Path) -> None:
     overall = {m: 0.5 for m in ("Hit@1", "Hit@3", "Hit@5", "Hit@10", "R@1", "R@3", "R@5", "R@10", "MRR@10",
                                 "nDCG@10")}
-    result = ConfigResult("hybrid", overall, {"facts": overall}, {"table": overall}, 10.0, 20.0,
-                          [{"id": "q9", "persona": "facts", "question": "where?", "first_rank": 7}], {})
-    ask = AskResult(10, 2, {"facts": {"answer": 8, "closest": 2, "not_covered": 0},
-                            "unanswerable": {"answer": 1, "closest": 0, "not_covered": 1}},
-                    0.5, 0.0, 0.2, 0.7, 0.875, 12.0, 30.0, [])
+    result = ConfigRun("hybrid", overall, {"facts": overall}, {"table": overall}, 10.0, 20.0,
+                       (FailingQuestion("q9", "facts", "where?", 7),), {})
+    ask = AskSummary(10, 2, {"facts": {"answer": 8, "closest": 2, "not_covered": 0},
+                             "unanswerable": {"answer": 1, "closest": 0, "not_covered": 1}},
+                     0.5, 0.0, 0.2, 0.7, 0.875, 12.0, 30.0, ())
     written = write_reports(tmp_path, [result], ask, "dev", 12, day="2026-01-01")
     md = (tmp_path / "2026-01-01-hybrid.md").read_text(encoding="utf-8")
     assert "![Hit@k curves](2026-01-01-recall.png)" in md and "q9 (facts) first relevant rank: 7" in md

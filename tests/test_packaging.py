@@ -21,6 +21,7 @@ import pytest
 
 from reportqa.settings import PROJECT_ROOT
 
+PACKAGES = ("reportqa", "indexer", "retriever", "web", "eval")
 DATA_FILES = ("web/templates/search.html", "web/static/style.css", "retriever/weights.json",
               "retriever/colloquial.toml", "eval/questions.jsonl", "reportqa/bundled_corpus/manifest.toml",
               "reportqa/bundled_corpus/scoping-review.txt", "reportqa/bundled_corpus/survey-report.md")
@@ -41,6 +42,14 @@ def wheel(tmp_path_factory) -> Path:
 def test_the_wheel_carries_every_data_file(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     assert [f for f in DATA_FILES if f not in names] == []
+
+
+def test_the_wheel_carries_every_module(wheel: Path) -> None:
+    """Every module of the installed packages, sub-packages included (each must be listed in pyproject.toml)."""
+    names = set(zipfile.ZipFile(wheel).namelist())
+    modules = [path.relative_to(PROJECT_ROOT).as_posix() for package in PACKAGES
+               for path in (PROJECT_ROOT / package).rglob("*.py")]
+    assert modules and [m for m in modules if m not in names] == []
 
 
 @pytest.mark.model

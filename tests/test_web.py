@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 import pytest
 from conftest import client_for, evaluator_settings
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 
 from web.app import create_app
 from web.holder import RetrieverHolder
@@ -152,69 +150,7 @@ def test_glossary_about_and_evaluator(client) -> None:
     assert "No evaluation has been run yet" in client.get("/evaluator").text
 
 
-def test_eval_report_files_are_served_safely(client, web_settings) -> None:
-    reports = web_settings.reports_dir
-    reports.mkdir(parents=True)
-    (reports / "2026-01-01-recall.png").write_bytes(b"\x89PNG")
-    assert client.get("/eval-reports/2026-01-01-recall.png").status_code == 200
-    assert client.get("/eval-reports/..%2Fquestions.jsonl").status_code == 404
-    assert client.get("/eval-reports/../questions.jsonl").status_code == 404
-    (reports / "2026-01-01-summary.json").write_text(json.dumps({
-        "date": "2026-01-01", "split": "dev", "questions": 3, "measures": ["Hit@5"],
-        "configs": {"full": {"overall": {"Hit@5": 0.5}, "latency_p95_ms": 9.0}}, "ask": None}), encoding="utf-8")
-    page = client.get("/evaluator").text
-    assert "Latest evaluation on the dev split" in page and "2026-01-01-recall.png" in page
-
-
-# --- security and privacy -------------------------------------------------------------------------------------
-def test_security_headers(client) -> None:
-    for path in ("/", "/api/health", "/doc/alpha-review"):
-        headers = client.get(path).headers
-        assert "default-src 'self'" in headers["content-security-policy"]
-        assert "script-src 'self';" in headers["content-security-policy"]
-        assert headers["x-content-type-options"] == "nosniff"
-        assert headers["x-frame-options"] == "DENY"
-        assert headers["referrer-policy"] == "no-referrer"
-        assert headers["cache-control"] == "no-store"
-
-
-def test_request_body_limit(client, fake_retriever) -> None:
-    big = {"query": "q" * 900, "passage_id": fake_retriever.reader.passages[0].passage_id, "relevant": True,
-           "who": "w" * 100, "pad": "x" * 20_000}
-    assert client.post("/api/judgements", json=big).status_code == 413
-
-
-def test_api_token_guards_every_route(web_settings, fake_retriever) -> None:
-    settings = web_settings.model_copy(update={"api_token": SecretStr("s3cret-token")})
-    client = client_for(settings, fake_retriever)
-    for path in ("/", "/api/health", "/api/search?q=orders", "/doc/alpha-review", "/docs", "/openapi.json",
-                 "/static/style.css", "/glossary"):
-        assert client.get(path).status_code == 401, path
-        assert client.get(path, headers={"Authorization": "Bearer wrong"}).status_code == 401, path
-        assert client.get(path, headers={"Authorization": "Bearer s3cret-token"}).status_code == 200, path
-    first = client.get("/?token=s3cret-token&q=orders", follow_redirects=False)
-    assert first.status_code == 303 and "token" not in first.headers["location"]
-    assert client.get(first.headers["location"]).status_code == 200  # the cookie now carries the token
-
-
-def test_query_text_is_not_logged_by_default(client, caplog) -> None:
-    secret = "Jane Doe 14 Acacia Avenue"
-    with caplog.at_level(logging.DEBUG):
-        client.get("/", params={"q": secret})
-        client.get("/api/search", params={"q": secret})
-    # everything the server side logged (the test's own HTTP client logs its URLs; that is not the server)
-    text = " ".join(r.getMessage() for r in caplog.records if not r.name.startswith("httpx"))
-    assert "GET /api/search 200" in text
-    assert "Jane" not in text and "Acacia" not in text
-
-
-def test_query_logging_can_be_switched_on(web_settings, fake_retriever, caplog) -> None:
-    client = client_for(web_settings.model_copy(update={"log_queries": True}), fake_retriever)
-    with caplog.at_level(logging.INFO):
-        client.get("/api/search", params={"q": "acacia"})
-    assert "acacia" in " ".join(r.getMessage() for r in caplog.records)
-
-
+# --- more pages and API --------------------------------------------------------------------------------------
 def test_page_says_why_it_abstained_and_what_it_corrected(client, fake_retriever, monkeypatch) -> None:
     page = client.get("/", params={"q": "what did Devon police do about licenced premises?"}).text
     assert 'data-testid="abstain-reasons"' in page and "“Devon”" in page

@@ -9,14 +9,6 @@ from fastapi.responses import JSONResponse
 
 from indexer.store import IndexStoreError
 from reportqa.citation import passage_link
-from reportqa.judgements import (
-    Judgement,
-    JudgementError,
-    JudgementStoreError,
-    append_judgement,
-    normalise_name,
-    retract_latest,
-)
 from retriever.contract import AskResponse, SearchResponse, ask_response, search_response
 from web.deps import DocParam, QueryParam, RetrieverDep, SettingsDep, clean_query, filters_for
 from web.render import SAFE_ID, citer_for
@@ -28,7 +20,7 @@ from web.schemas import (
     JudgementUndoIn,
     PassageResponse,
 )
-from web.workbench_auth import require_evaluator
+from web.workbench import judging
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -107,21 +99,7 @@ def post_judgement(body: JudgementIn, retriever: RetrieverDep, settings: Setting
 
     Requires the evaluator switch (REPORTQA_EVALUATOR_MODE=true); 403 otherwise.
     """
-    require_evaluator(settings)
-    if retriever.passage(body.passage_id) is None:
-        raise HTTPException(status_code=404, detail="No passage with that id.")
-    if not body.query.strip():
-        raise HTTPException(status_code=422, detail="The query is empty.")
-    who = normalise_name(body.who)
-    if not who:
-        raise HTTPException(status_code=422, detail="Give your name (who) before judging.")
-    judgement = Judgement.now(body.query.strip(), body.passage_id, body.relevant, who)
-    try:
-        append_judgement(settings.judgements_path, judgement)
-    except JudgementStoreError as exc:
-        raise HTTPException(status_code=503, detail=f"The judgement was not saved: {exc}") from exc
-    except JudgementError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    judgement = judging.save_judgement(settings, retriever, body.query, body.passage_id, body.relevant, body.who)
     return {"saved": True, **judgement.__dict__}
 
 
@@ -130,14 +108,5 @@ def post_judgement(body: JudgementIn, retriever: RetrieverDep, settings: Setting
 def undo_judgement(body: JudgementUndoIn, settings: SettingsDep) -> dict:
     """Append a retraction of ``who``'s latest standing judgement of (query, passage); the file
     stays append-only. Requires the evaluator switch; 404 when there is nothing to undo."""
-    require_evaluator(settings)
-    who = normalise_name(body.who)
-    if not who:
-        raise HTTPException(status_code=422, detail="Give the evaluator (who) whose judgement to undo.")
-    try:
-        retraction = retract_latest(settings.judgements_path, body.query.strip(), body.passage_id, who)
-    except JudgementStoreError as exc:
-        raise HTTPException(status_code=503, detail=f"The undo was not saved: {exc}") from exc
-    except JudgementError as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from exc
+    retraction = judging.undo_judgement(settings, body.query, body.passage_id, body.who)
     return {"saved": True, **retraction.__dict__}

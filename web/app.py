@@ -13,21 +13,13 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from reportqa import __version__
 from reportqa.settings import Settings
-from web import api, evaluator, measures, pages
+from web import api, measures, pages, workbench
 from web.holder import RetrieverHolder
-from web.security import (
-    AccessLogMiddleware,
-    BodySizeLimitMiddleware,
-    HeadMiddleware,
-    LoggedErrorsMiddleware,
-    RateLimitMiddleware,
-    SecurityHeadersMiddleware,
-    TokenAuthMiddleware,
-)
+from web.middleware import add_middleware
+from web.templating import TEMPLATES
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -58,7 +50,7 @@ def create_app(settings: Settings, holder: RetrieverHolder | None = None, load_o
     app.state.holder = holder
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(api.router)
-    app.include_router(evaluator.router)
+    app.include_router(workbench.router)
     app.include_router(pages.router)
     app.include_router(measures.api_router)
     app.include_router(measures.router)
@@ -66,7 +58,7 @@ def create_app(settings: Settings, holder: RetrieverHolder | None = None, load_o
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
         if _wants_html(request):
-            return pages.TEMPLATES.TemplateResponse(
+            return TEMPLATES.TemplateResponse(
                 request, "error.html", {"status": exc.status_code, "detail": exc.detail, "documents": []},
                 status_code=exc.status_code)
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
@@ -76,7 +68,7 @@ def create_app(settings: Settings, holder: RetrieverHolder | None = None, load_o
         problems = "; ".join(f"{'.'.join(str(x) for x in e.get('loc', []))}: {e.get('msg')}" for e in exc.errors())
         detail = f"Invalid request: {problems}"
         if _wants_html(request):
-            return pages.TEMPLATES.TemplateResponse(
+            return TEMPLATES.TemplateResponse(
                 request, "error.html", {"status": 422, "detail": detail, "documents": []}, status_code=422)
         return JSONResponse({"detail": detail}, status_code=422)
 
@@ -86,19 +78,9 @@ def create_app(settings: Settings, holder: RetrieverHolder | None = None, load_o
         detail = ("The index is damaged and cannot be read. An administrator should run "
                   "`reportqa index --rebuild`.")
         if _wants_html(request):
-            return pages.TEMPLATES.TemplateResponse(
+            return TEMPLATES.TemplateResponse(
                 request, "error.html", {"status": 503, "detail": detail, "documents": []}, status_code=503)
         return JSONResponse({"detail": detail}, status_code=503)
 
-    # Added innermost first: the access log wraps everything, the token check sits closest to the routes.
-    app.add_middleware(TokenAuthMiddleware, token=settings.api_token.get_secret_value() if settings.api_token else None)
-    app.add_middleware(BodySizeLimitMiddleware, limit=settings.max_request_bytes)
-    app.add_middleware(HeadMiddleware)
-    app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
-    # Only the Host names this server is reached by: a page on another site cannot point its own
-    # name at 127.0.0.1 (DNS rebinding) and read the reports or the questions asked.
-    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.served_hosts())
-    app.add_middleware(SecurityHeadersMiddleware)
-    app.add_middleware(LoggedErrorsMiddleware)  # inside the access log, so a 500 is logged as one
-    app.add_middleware(AccessLogMiddleware, log_queries=settings.log_queries)
+    add_middleware(app, settings)
     return app

@@ -1,4 +1,5 @@
-"""HTML pages: search (home), the report reader, glossary, about, and the evaluator view.
+"""HTML pages: search (home), the report reader, glossary and about. The evaluator workbench's
+pages are in web/workbench/.
 
 Every page works with JavaScript off (plain GET forms and links); app.js only adds copying
 citations to the clipboard and the evaluator's judgement buttons.
@@ -6,15 +7,10 @@ citations to the clipboard and the evaluator's judgement buttons.
 
 from __future__ import annotations
 
-import json
-import re
-from pathlib import Path
-
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import HTMLResponse
 
 from reportqa.citation import page_ref, passage_link
-from reportqa.runs import label_key
 from retriever.answer_lines import table_line
 from retriever.results import Hit
 from web.answer_block import row_table
@@ -45,7 +41,6 @@ EXAMPLES = [
     "what is a CAWN and what happens if it is breached?",
     '"relentless disruption"',
 ]
-REPORT_FILE = re.compile(r"^(?:(?:heldout|sealed|all)/)?\d{4}-\d{2}-\d{2}(?:\.\d+)?-[A-Za-z0-9+_.-]+\.(png|md|json)$")
 RESULTS_SHOWN = 6
 
 router = APIRouter(include_in_schema=False)
@@ -162,33 +157,3 @@ def about(request: Request, retriever: RetrieverDep) -> HTMLResponse:
     return TEMPLATES.TemplateResponse(request, "about.html", {
         "reports": [d.meta for d in retriever.documents.values()], "documents": _documents(retriever),
         "manifest": retriever.manifest})
-
-
-def latest_summaries(reports_dir: Path) -> list[tuple[dict, str | None]]:
-    """The newest readable eval summary of each split (dev in reports/, others in reports/<split>/),
-    with the path of its plot relative to reports/ (or None). A summary that cannot be read (half
-    written, edited by hand) is passed over for the one before it."""
-    found = []
-    for folder in [reports_dir] + (sorted(p for p in reports_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
-                                   if reports_dir.is_dir() else []):
-        summaries = sorted(folder.glob("*-summary.json"), key=lambda p: label_key(p.name[:-len("-summary.json")]))
-        for path in reversed(summaries):
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue
-            if not isinstance(data, dict):
-                continue
-            plot = folder / f"{path.name[:-len('-summary.json')]}-recall.png"
-            data.setdefault("label", path.name[:-len("-summary.json")])
-            found.append((data, str(plot.relative_to(reports_dir)) if plot.exists() else None))
-            break
-    return found
-
-
-@router.get("/eval-reports/{name:path}", name="eval_report")
-def eval_report(name: str, settings: SettingsDep) -> FileResponse:
-    path = settings.reports_dir / name
-    if not REPORT_FILE.match(name) or not path.is_file():
-        raise HTTPException(status_code=404, detail="No such report file.")
-    return FileResponse(path)

@@ -41,14 +41,9 @@ def judging_on(request: Request, settings: Settings) -> bool:
     return settings.evaluator_mode and request.cookies.get(JUDGING_COOKIE) == "1"
 
 
-def clean_name(value: str | None) -> str:
-    """An evaluator name, normalised as on every path (reportqa.judgements.normalise_name)."""
-    return normalise_name(value)
-
-
 def evaluator_name(request: Request) -> str:
     """The name this browser gave last (from its cookie), or ''."""
-    return clean_name(unquote(request.cookies.get(NAME_COOKIE, "")))
+    return normalise_name(unquote(request.cookies.get(NAME_COOKIE, "")))
 
 
 def form_token(request: Request) -> str:

@@ -1,6 +1,7 @@
-"""Eval runs started from the evaluator workbench: `reportqa eval` in a subprocess (the web layer
-may not import eval; a separate process also keeps a long run from slowing searches' Python
-threads), one at a time, with its progress read from a small JSON file the run keeps up to date.
+"""Eval runs started from the evaluator workbench (its pages: web/workbench/jobs.py): `reportqa eval`
+in a subprocess (the web layer may not import eval; a separate process also keeps a long run from
+slowing searches' Python threads), one at a time, with its progress read from a small JSON file the
+run keeps up to date.
 
 One at a time holds across server workers and restarts: the run takes an exclusive lock (flock) on
 ``<reports dir>/.eval-job.lock`` (opened with O_NOFOLLOW, never through a link) and hands the locked
