@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from reportqa.citation import Citer
 from reportqa.records import Passage
-from retriever.results import Answer, Hit
+from retriever.results import Answer, AnswerSentence, Hit
 
 
 class CitationFormats(BaseModel):
@@ -55,6 +55,11 @@ class AnswerSentenceModel(BaseModel):
     caption: str = Field("", description="table_row: the table's caption")
     header: list[str] = Field(default_factory=list, description="table_row: the column headers")
     cells: list[str] = Field(default_factory=list, description="table_row: the row's cells")
+    passage_id: str = Field("", description="the cited passage")
+    start: int = Field(0, description="where the text starts in the cited passage's text")
+    end: int = Field(0, description="where it ends (exclusive)")
+    also_cited: list[int] = Field(default_factory=list, description="other citations saying the same thing "
+                                  "(the executive summary and the body): quoted once, cited at each")
 
 
 class CitationModel(PassageFields):
@@ -70,6 +75,9 @@ class AskResponse(BaseModel):
     answer: str
     reasons: list[str] = Field(description="why it did not answer, in plain words")
     sentences: list[AnswerSentenceModel]
+    lead: AnswerSentenceModel | None = Field(None, description="closest only: the sentence that comes closest "
+                                             "(\"The closest the reports come:\"), cited by its number in "
+                                             "citations; not an answer")
     citations: list[CitationModel]
     passages: list[SearchResult] = Field(description="the closest passages, best first, whatever the outcome")
 
@@ -101,6 +109,12 @@ def search_response(query: str, hits: list[Hit], citer: Citer | None = None) -> 
     return SearchResponse(query=query, results=[search_result(h, citer) for h in hits])
 
 
+def answer_sentence(s: AnswerSentence) -> AnswerSentenceModel:
+    return AnswerSentenceModel(text=s.text, citation=s.citation, kind=s.kind, caption=s.caption, header=list(s.header),
+                               cells=list(s.cells), passage_id=s.passage_id, start=s.start, end=s.end,
+                               also_cited=list(s.also_cited))
+
+
 def ask_response(answer: Answer, citer: Citer | None = None) -> AskResponse:
     """An answer: verbatim sentences with citation numbers, or an abstention."""
     return AskResponse(
@@ -109,8 +123,8 @@ def ask_response(answer: Answer, citer: Citer | None = None) -> AskResponse:
         abstained=answer.abstained,
         answer=answer.text,
         reasons=list(answer.reasons),
-        sentences=[AnswerSentenceModel(text=s.text, citation=s.citation, kind=s.kind, caption=s.caption,
-                                       header=list(s.header), cells=list(s.cells)) for s in answer.sentences],
+        sentences=[answer_sentence(s) for s in answer.sentences],
+        lead=answer_sentence(answer.lead) if answer.lead is not None else None,
         citations=[CitationModel(n=c.n, **passage_fields(c.passage, c.doc_title, citer)) for c in answer.citations],
         passages=[search_result(h, citer) for h in answer.hits],
     )

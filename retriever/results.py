@@ -36,9 +36,11 @@ SentenceKind = Literal["sentence", "table_row"]
 
 @dataclass(frozen=True)
 class AnswerSentence:
-    """One verbatim sentence of an extractive answer and the number of its citation. A line of a
-    table (``kind="table_row"``) also carries its table's caption, column headers and cells, so it
-    is shown as a small table, never as a quotation."""
+    """One verbatim sentence of an extractive answer (or the lead under ``closest``) and the number
+    of its citation, with where it lies in the cited passage's text. A line of a table
+    (``kind="table_row"``) also carries its table's caption, column headers and cells, so it is shown
+    as a small table, never as a quotation. ``also_cited`` numbers the other places that say the
+    same thing (the executive summary and the body): quoted once, cited at each."""
 
     text: str
     citation: int
@@ -46,6 +48,10 @@ class AnswerSentence:
     caption: str = ""
     header: tuple[str, ...] = ()
     cells: tuple[str, ...] = ()
+    passage_id: str = ""
+    start: int = 0  # [start, end) in the cited passage's text
+    end: int = 0
+    also_cited: tuple[int, ...] = ()
 
 
 Outcome = Literal["answer", "closest", "not_covered"]
@@ -56,7 +62,8 @@ class Answer:
     """The outcome of a question:
 
     - ``answer``: verbatim sentences with citations;
-    - ``closest``: the reports may not answer it directly; the closest passages are in ``hits``;
+    - ``closest``: the reports may not answer it directly; the closest passages are in ``hits``, and
+      the one sentence that comes closest, cited, is the ``lead``;
     - ``not_covered``: there is evidence the reports do not cover it (a name, place or year they
       never use), said in ``reasons``.
     """
@@ -69,6 +76,7 @@ class Answer:
     confidence: float = 0.0
     reasons: list[str] = field(default_factory=list)  # why it did not answer, in plain words
     corrections: dict[str, str] = field(default_factory=dict)  # misspelt word → the word searched for
+    lead: AnswerSentence | None = None  # under closest: "The closest the reports come: …"
 
     @property
     def abstained(self) -> bool:
@@ -79,7 +87,7 @@ class Answer:
     def text(self) -> str:
         """The answer as one string with [n] markers, or the message of the outcome."""
         if self.outcome == "answer":
-            return " ".join(f"{s.text} [{s.citation}]" for s in self.sentences)
+            return " ".join(f"{s.text} [{', '.join(map(str, (s.citation, *s.also_cited)))}]" for s in self.sentences)
         return OUTCOME_MESSAGES[self.outcome]
 
 
