@@ -1,5 +1,6 @@
 """Whether a shown sentence carries the fact: the measure behind "glance" (what a user reads first
-carries the fact), answer precision and sentence Hit@1.
+carries the fact), answer precision and sentence Hit@1; and the answer decision's precision–coverage
+curve.
 
 A question's evidence spans are located in the cleaned report text (``eval.questions.locate``). A
 shown sentence is placed in the same text: a prose sentence at its passage's offset, a table row
@@ -61,3 +62,30 @@ def carries(evidence: EvidenceSpans, passage: Passage, start: int, end: int, doc
     if document is None:
         return False
     return evidence.carried_by(passage.doc_id, document_span(passage, start, end, document))
+
+
+@dataclass(frozen=True)
+class DecisionPoint:
+    """One question as the answer decision saw it: the model's probability, whether a rule decided
+    first (then the model's probability does not matter), and whether the answer would carry the fact."""
+
+    probability: float
+    ruled: bool
+    answerable: bool
+    correct: bool
+
+
+def precision_curve(points: list[DecisionPoint]) -> list[dict]:
+    """For each threshold (each distinct probability, highest first): the answer precision (answers
+    that carry the fact, of questions answered, unanswerable ones included), the share of answerable
+    questions answered, and of unanswerable ones."""
+    answerable = sum(1 for p in points if p.answerable) or 1
+    unanswerable = sum(1 for p in points if not p.answerable) or 1
+    curve = []
+    for t in sorted({round(p.probability, 3) for p in points if not p.ruled}, reverse=True):
+        answered = [p for p in points if not p.ruled and round(p.probability, 3) >= t]
+        correct = sum(1 for p in answered if p.correct)
+        curve.append({"threshold": t, "precision": round(correct / len(answered), 4),
+                      "answered": round(sum(1 for p in answered if p.answerable) / answerable, 4),
+                      "unanswerable_answered": round(sum(1 for p in answered if not p.answerable) / unanswerable, 4)})
+    return curve

@@ -40,6 +40,33 @@ def ask_table(ask: AskSummary) -> str:
         f"answer sentences carry the evidence on {ask.evidence_carried:.3f} of answerable questions "
         f"({ask.evidence_carried_answered:.3f} of those answered); "
         f"latency p50 {ask.latency_p50_ms:.1f} ms, p95 {ask.latency_p95_ms:.1f} ms")
+    if ask.figures:
+        rows += ["", figures_table(ask.figures), "", curve_table(ask.curve)]
+    return "\n".join(rows)
+
+
+FIGURES = ("glance", "answer_precision", "answered", "sentence_hit1", "closest", "not_covered",
+           "unanswerable_answered")
+
+
+def figures_table(figures: dict[str, dict[str, float]]) -> str:
+    """Per persona: glance (what the user reads first carries the fact), answer precision (of the
+    answerable questions answered), the share answered, sentence Hit@1 and the outcome mix."""
+    head = f"{'persona':<14}" + "".join(f"{f:>23}" for f in FIGURES)
+    rows = [head, "-" * len(head)]
+    for persona, values in figures.items():
+        rows.append(f"{persona:<14}" + "".join(f"{values.get(f, 0.0):>23.3f}" for f in FIGURES))
+    return "\n".join(rows)
+
+
+def curve_table(curve: tuple[dict[str, float], ...], points: int = 12) -> str:
+    """The answer decision's precision–coverage curve, thinned to about ``points`` thresholds."""
+    if not curve:
+        return "precision–coverage: no question reached the model"
+    step = max(1, len(curve) // points)
+    rows = ["precision–coverage (threshold: precision, answered share of answerable, of unanswerable)"]
+    rows += [f"  {c['threshold']:.3f}: {c['precision']:.3f}  {c['answered']:.3f}  {c['unanswerable_answered']:.3f}"
+             for c in list(curve)[::step]]
     return "\n".join(rows)
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
+from eval.glance import DecisionPoint, EvidenceSpans, carries, precision_curve
 from eval.metrics import aggregate, first_relevant_rank, per_query, percentile
 from eval.questions import Question
 from reportqa.run_files import AskSummary, ConfigRun, FailingQuestion, QuestionRecord, RecordedHit, WrongAnswer
-from reportqa.text import match_key
-from retriever.results import Hit
+from retriever.results import AnswerSentence, Hit
 from retriever.retriever import PIPELINES, Retriever
 
 RUN_DEPTH = 50
@@ -73,63 +73,109 @@ def run_config(retriever: Retriever, name: str, questions: list[Question], qrels
                      percentile(latencies, 95), tuple(failing), values, tuple(kept))
 
 
-def _carries_evidence(answer, question: Question, relevant: dict[str, int]) -> bool:
-    cited = {c.passage.passage_id for c in answer.citations}
-    if any(relevant.get(pid, 0) > 0 for pid in cited):
-        return True
-    text = match_key(" ".join(s.text for s in answer.sentences))
-    return any(match_key(ev.quote) in text for ev in question.evidence)
+@dataclass(frozen=True)
+class Asked:
+    """What the ask slice saw for one question."""
+
+    question: Question
+    outcome: str
+    glance: bool  # what the user reads first carries the fact (answer lines under answer, the lead under closest)
+    correct: bool  # answered, and the answer lines carry the fact
+    sentence_hit: bool  # the top-scored sentence (the lead, whatever the outcome) carries the fact
+    point: DecisionPoint
+    reasons: tuple[str, ...] = ()
+
+
+def _carried(lines: list[AnswerSentence], evidence: EvidenceSpans, retriever: Retriever,
+             documents: dict[str, str]) -> bool:
+    position = retriever.passage_positions
+    return any(carries(evidence, retriever.passages[position[s.passage_id]], s.start, s.end, documents)
+               for s in lines if s.passage_id in position)
+
+
+def _ask_one(retriever: Retriever, q: Question, documents: dict[str, str]) -> Asked:
+    answer, evidence = retriever.explain(q.question)
+    spans = EvidenceSpans.of(q, documents)
+    lead = retriever.composer.lead(evidence) if evidence.hits else None
+    answered = answer.outcome == "answer"
+    correct = q.answerable and answered and _carried(answer.sentences, spans, retriever, documents)
+    shown = answer.sentences if answered else [answer.lead] if answer.lead is not None else []
+    ruled = retriever.decision.rules(evidence.analysis, evidence.signals, evidence.check, bool(evidence.hits))
+    sentence_hit = q.answerable and lead is not None and _carried([lead], spans, retriever, documents)
+    would_carry = q.answerable and _carried(retriever.composer.lines(evidence), spans, retriever, documents)
+    return Asked(q, answer.outcome, q.answerable and _carried(shown, spans, retriever, documents), correct,
+                 sentence_hit, DecisionPoint(answer.confidence, ruled is not None, q.answerable, would_carry),
+                 tuple(answer.reasons))
+
+
+def ask_figures(asked: list[Asked]) -> dict[str, float]:
+    """Glance, answer precision, the share answered and sentence Hit@1 of the answerable questions in
+    ``asked`` (precision over those answered), and how often an unanswerable one is answered."""
+    answerable = [a for a in asked if a.question.answerable]
+    answered = [a for a in answerable if a.outcome == "answer"]
+    unanswerable = [a for a in asked if not a.question.answerable]
+
+    def share(items: list[Asked], test) -> float:
+        return round(sum(1 for a in items if test(a)) / len(items), 4) if items else 0.0
+
+    return {"questions": len(asked), "answerable": len(answerable),
+            "glance": share(answerable, lambda a: a.glance),
+            "answer_precision": share(answered, lambda a: a.correct),
+            "answered": share(answerable, lambda a: a.outcome == "answer"),
+            "sentence_hit1": share(answerable, lambda a: a.sentence_hit),
+            "closest": share(answerable, lambda a: a.outcome == "closest"),
+            "not_covered": share(answerable, lambda a: a.outcome == "not_covered"),
+            "unanswerable_answered": share(unanswerable, lambda a: a.outcome == "answer")}
 
 
 def run_ask(retriever: Retriever, questions: list[Question], qrels: dict,
             progress: Progress | None = None) -> AskSummary:
-    """Ask every question; count outcomes by persona, and check answers against the evidence."""
+    """Ask every question; count outcomes by persona; measure glance (what a user reads first carries
+    the fact), answer precision, the share answered and sentence Hit@1, per persona; and the answer
+    decision's precision–coverage curve."""
     retriever.clear_cache()
+    documents = {d: doc.text for d, doc in retriever.documents.items()}
     latencies: list[float] = []
-    outcomes: dict[str, dict[str, int]] = {}
-    carried = answered = 0
-    counts = dict.fromkeys(("answered_unanswerable", "not_covered", "closest"), 0)
+    asked: list[Asked] = []
     wrong = []
-    by_question: dict[str, str] = {}
     for q in questions:
         started = time.perf_counter()
-        answer = retriever.ask(q.question)
+        a = _ask_one(retriever, q, documents)
         latencies.append((time.perf_counter() - started) * 1000)
-        by_question[q.id] = answer.outcome
+        asked.append(a)
         if progress:
             progress("ask")
-        mix = outcomes.setdefault(q.persona, dict.fromkeys(OUTCOMES, 0))
-        mix[answer.outcome] += 1
         problem = None
-        if not q.answerable:
-            if answer.outcome == "answer":
-                counts["answered_unanswerable"] += 1
-                problem = "answered an unanswerable question"
-        elif answer.outcome == "answer":
-            answered += 1
-            if _carries_evidence(answer, q, qrels.get(q.id, {})):
-                carried += 1
-            else:
-                problem = "answer lacks evidence"
-        else:
-            counts["not_covered" if answer.outcome == "not_covered" else "closest"] += 1
-            problem = f"{answer.outcome} on an answerable question"
+        if not q.answerable and a.outcome == "answer":
+            problem = "answered an unanswerable question"
+        elif q.answerable and a.outcome == "answer" and not a.correct:
+            problem = "answer lacks evidence"
+        elif q.answerable and a.outcome != "answer":
+            problem = f"{a.outcome} on an answerable question" + ("" if a.glance else "; its lead lacks evidence")
         if problem:
-            wrong.append(WrongAnswer(q.id, q.persona, q.question, problem, answer.outcome,
-                                     round(answer.confidence, 3), tuple(answer.reasons)))
-    n_ans = sum(1 for q in questions if q.answerable)
-    n_un = len(questions) - n_ans
+            wrong.append(WrongAnswer(q.id, q.persona, q.question, problem, a.outcome,
+                                     round(a.point.probability, 3), a.reasons))
+    outcomes: dict[str, dict[str, int]] = {}
+    for a in asked:
+        mix = outcomes.setdefault(a.question.persona, dict.fromkeys(OUTCOMES, 0))
+        mix[a.outcome] += 1
+    figures = ask_figures(asked)
+    personas = sorted({a.question.persona for a in asked if a.question.answerable})
     return AskSummary(
-        answerable=n_ans,
-        unanswerable=n_un,
+        answerable=figures["answerable"],
+        unanswerable=len(asked) - figures["answerable"],
         outcomes=outcomes,
-        answered_unanswerable=counts["answered_unanswerable"] / n_un if n_un else 0.0,
-        not_covered_answerable=counts["not_covered"] / n_ans if n_ans else 0.0,
-        closest_answerable=counts["closest"] / n_ans if n_ans else 0.0,
-        evidence_carried=carried / n_ans if n_ans else 0.0,
-        evidence_carried_answered=carried / answered if answered else 0.0,
+        answered_unanswerable=figures["unanswerable_answered"],
+        not_covered_answerable=figures["not_covered"],
+        closest_answerable=figures["closest"],
+        evidence_carried=round(sum(1 for a in asked if a.correct) / max(1, figures["answerable"]), 4),
+        evidence_carried_answered=figures["answer_precision"],
         latency_p50_ms=percentile(latencies, 50),
         latency_p95_ms=percentile(latencies, 95),
         wrong=tuple(wrong),
-        by_question=by_question,
+        by_question={a.question.id: a.outcome for a in asked},
+        figures={"all": figures} | {p: ask_figures([a for a in asked if a.question.persona in (p, "unanswerable")])
+                                    for p in personas},
+        glance={a.question.id: a.glance for a in asked if a.question.answerable},
+        curve=tuple(precision_curve([a.point for a in asked])),
     )

@@ -224,6 +224,12 @@ class AskSummary:
     latency_p95_ms: float
     wrong: tuple[WrongAnswer, ...]
     by_question: dict[str, str] = field(default_factory=dict)  # question id → outcome (added in issue 14)
+    # added in issue 20: per persona ("all" too) glance, answer_precision, answered, sentence_hit1, …;
+    # per answerable question whether what the user reads first carries the fact; the decision's
+    # precision–coverage curve (threshold, precision, answered, unanswerable_answered)
+    figures: dict[str, dict[str, float]] = field(default_factory=dict)
+    glance: dict[str, bool] = field(default_factory=dict)
+    curve: tuple[dict[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -323,4 +329,8 @@ def _ask(raw: dict | None) -> AskSummary | None:
         closest_answerable=float(raw["closest_answerable"]), evidence_carried=float(raw["evidence_carried"]),
         evidence_carried_answered=float(raw["evidence_carried_answered"]),
         latency_p50_ms=float(raw["latency_p50_ms"]), latency_p95_ms=float(raw["latency_p95_ms"]), wrong=wrong,
-        by_question={str(q): str(o) for q, o in (raw.get("by_question") or {}).items()})
+        by_question={str(q): str(o) for q, o in (raw.get("by_question") or {}).items()},
+        figures={str(p): {str(m): float(v) for m, v in values.items()}
+                 for p, values in (raw.get("figures") or {}).items()},
+        glance={str(q): bool(v) for q, v in (raw.get("glance") or {}).items()},
+        curve=tuple({str(k): float(v) for k, v in point.items()} for point in raw.get("curve") or ()))

@@ -16,7 +16,7 @@ import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -228,8 +228,10 @@ class AnswerConfig(StageConfig):
 
     answer_max_sentences: int = Field(3, ge=1, le=10)
     answer_sentence_ratio: float = Field(0.85, ge=0, le=1, description="sentences scoring this share of the best")
-    answer_kind_bonus: float = Field(0.15, ge=0, le=1, description="bonus for a sentence with the kind of answer "
-                                     "asked for; dev: 0 → 0.727, 0.15 → 0.744 answers carrying evidence")
+    answer_same_words: float = Field(0.8, ge=0, le=1, description="two sentences sharing more than this share of "
+                                     "the shorter one's words say the same thing: quoted once, cited twice")
+    answer_bare_row_words: int = Field(6, ge=1, le=50, description="a table line whose every cell is shorter "
+                                       "(and has no figure) is a bare label, used only when nothing else is")
     answer_min_words: int = Field(4, ge=1, le=50)
     answer_source_hits: int = Field(3, ge=1, le=20, description="top hits the answer and its checks draw on")
 
@@ -259,18 +261,26 @@ C = TypeVar("C", bound=BaseModel)
 
 
 class FitConfig(StageConfig):
-    """How ``python -m eval.fit`` fits the reranker and the answer decision (the fitted values themselves are
-    in weights.json)."""
+    """How ``python -m eval.fit`` fits the sentence answer model, the reranker and the answer decision
+    (the fitted values themselves are in weights.json)."""
 
     fit_c_grid: tuple[float, ...] = Field((0.03, 0.1, 0.3, 1.0, 3.0), description="regularisation strengths "
-                                          "tried for the reranker")
+                                          "tried for the sentence model and the reranker")
     fit_decision_c: float = Field(1.0, gt=0, description="regularisation of the answer decision's model")
-    fit_first_stage: str = Field("fusion", description="the pipeline whose candidates the reranker is fitted on")
-    fit_folds: int = Field(5, ge=2, le=20, description="cross-validation folds, grouped by passage")
-    fit_false_answer_target: float = Field(0.25, ge=0, le=1, description="hidden-answer queries the decision may "
-                                           "still answer; ≈ 0.11 of real dev unanswerables")
-    fit_decision_queries: int = Field(1200, ge=10, description="training queries asked twice (answer shown, "
-                                      "answer hidden) for the decision")
+    fit_first_stage: str = Field("fusion", description="the pipeline whose candidates are fitted on")
+    fit_folds: int = Field(5, ge=2, le=20, description="cross-validation folds: passage questions grouped by "
+                           "passage, dev questions by writer")
+    fit_answer_precision: float = Field(0.93, gt=0, le=1, description="the answer precision (answer sentences "
+                                        "carry the fact, of questions answered) the decision's threshold is "
+                                        "chosen for, on dev questions, cross-validated")
+    fit_decision_queries: int = Field(1200, ge=10, description="passage questions asked twice (answer shown, "
+                                      "answer hidden) as the decision's synthetic examples")
+    fit_sentence_on: Literal["dev", "passage questions", "both"] = Field(
+        "dev", description="the questions the sentence answer model is fitted on (dev: leave-writer-out dev "
+        "sentence Hit@1 0.72, passage questions 0.62, both 0.62–0.66; eval/NOTES.md)")
+    fit_rerank_on: Literal["dev", "passage questions", "both"] = Field(
+        "dev", description="the questions the reranker is fitted on (dev: leave-writer-out dev MRR@10 0.865, "
+        "passage questions 0.851, both 0.849)")
 
 
 class Settings(BaseSettings, FitConfig, ChunkerConfig, PdfLayoutConfig, MeasureConfig, AnalysisConfig, CandidateConfig,

@@ -199,6 +199,8 @@ class AnswerDecision:
                 best_idf_sentence = max(best_idf_sentence, idf_coverage(weights, text))
                 type_match = max(type_match, float(all(type_matches(k, text) for k in kinds)))
         met = check.signals()
+        answers = sorted((s.score for h in hits[:self.source_hits] for s in sentences.get(h.passage.passage_id, [])),
+                         reverse=True)
         return Signals(
             top_score=top.score,
             top_dense=features[top.passage.passage_id].dense,
@@ -214,6 +216,9 @@ class AnswerDecision:
             missing_specific=missing_specific(weights, best_texts, analysis.known, self.config.specific_idf),
             missing_names=met.missing_names,
             count_met=met.count_met,
+            top_answer=max((s.score for s in sentences.get(top.passage.passage_id, [])), default=0.0),
+            best_answer=answers[0] if answers else 0.0,
+            answer_support=answers[1] if len(answers) > 1 else 0.0,
         )
 
     def decide(self, analysis: QueryAnalysis | None, signals: Signals, check: ConstraintCheck,
@@ -221,16 +226,25 @@ class AnswerDecision:
         """``not_covered`` on evidence of absence; ``closest`` when the top passages leave a
         constraint unmet (with the veto on) or the model is not confident; ``answer`` otherwise."""
         confidence = self.model.probability(signals)
-        gone = absence(analysis, self.stats, self.config.max_oov) if analysis is not None else []
-        if gone:
-            return Decision("not_covered", confidence, tuple(gone))
-        elsewhere = off_topic(analysis, signals, self.stats, self.config) if analysis is not None else []
-        if elsewhere:
-            return Decision("not_covered", confidence, tuple(elsewhere))
-        if not has_hits:
-            return Decision("not_covered", confidence, ("Nothing in the reports matches these words.",))
-        if self.config.veto_unmet and not constraints_met(signals):
-            return Decision("closest", confidence, tuple(check.reasons()))
+        ruled = self.rules(analysis, signals, check, has_hits)
+        if ruled is not None:
+            return Decision(ruled[0], confidence, ruled[1])
         if confidence >= self.model.threshold:
             return Decision("answer", confidence)
         return Decision("closest", confidence)
+
+    def rules(self, analysis: QueryAnalysis | None, signals: Signals, check: ConstraintCheck,
+              has_hits: bool) -> tuple[Outcome, tuple[str, ...]] | None:
+        """The outcome and reasons when a rule decides before the model does (evidence of absence,
+        an off-topic question, nothing found, an unmet constraint), else None."""
+        gone = absence(analysis, self.stats, self.config.max_oov) if analysis is not None else []
+        if gone:
+            return "not_covered", tuple(gone)
+        elsewhere = off_topic(analysis, signals, self.stats, self.config) if analysis is not None else []
+        if elsewhere:
+            return "not_covered", tuple(elsewhere)
+        if not has_hits:
+            return "not_covered", ("Nothing in the reports matches these words.",)
+        if self.config.veto_unmet and not constraints_met(signals):
+            return "closest", tuple(check.reasons())
+        return None

@@ -78,16 +78,24 @@ class DenseSearcher:
             scores = np.maximum(scores, self._best_sentence(vector, idxs))
         return dict(zip(idxs, scores.tolist()))
 
+    def question_cosines(self, vector: np.ndarray, idxs: list[int], exclude: frozenset[int] = frozenset()
+                         ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """For each passage of ``idxs`` that has questions (rows in ``exclude`` left out): its
+        question rows and their cosines with the query."""
+        vectors = self.reader.question_vectors
+        query = vector.astype(np.float32)
+        out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for idx in idxs:
+            rows = [int(r) for r in self._by_passage[self._first[idx]:self._first[idx + 1]] if int(r) not in exclude]
+            if rows:
+                out[idx] = np.asarray(rows, dtype=np.int64), np.einsum("ij,j->i", vectors[rows], query)
+        return out
+
     def best_question(self, vector: np.ndarray, idxs: list[int], exclude: frozenset[int] = frozenset()
                       ) -> np.ndarray:
         """Each passage's best question cosine (-inf for a passage without questions)."""
-        best = np.full(len(idxs), -np.inf, dtype=np.float32)
-        vectors = self.reader.question_vectors
-        for k, idx in enumerate(idxs):
-            rows = [int(r) for r in self._by_passage[self._first[idx]:self._first[idx + 1]] if int(r) not in exclude]
-            if rows:
-                best[k] = float(np.max(np.einsum("ij,j->i", vectors[rows], vector.astype(np.float32))))
-        return best
+        cosines = self.question_cosines(vector, idxs, exclude)
+        return np.array([float(np.max(cosines[i][1])) if i in cosines else -np.inf for i in idxs], dtype=np.float32)
 
     def _question_search(self, vector: np.ndarray, allowed: set[int] | None,
                          exclude: frozenset[int]) -> dict[int, float]:

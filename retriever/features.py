@@ -13,7 +13,7 @@ from reportqa.records import Passage
 from reportqa.text import match_key
 from retriever.highlight import ScoredSentence
 from retriever.query import stemmed_set
-from retriever.schema import Features
+from retriever.schema import Features, SentenceFeatures
 
 
 @dataclass
@@ -33,6 +33,7 @@ class Candidate:
     key: str | None = None
     question_dense: float = 0.0  # best question cosine (0 when the passage has none)
     question_lexical: float = 0.0  # best question bm25
+    sentence_features: list[SentenceFeatures] | None = None  # what the sentence answer model read, per sentence
 
 
 def extract_features(candidates: list[Candidate], terms: set[str], expansions: tuple[str, ...],

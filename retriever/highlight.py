@@ -17,7 +17,8 @@ from retriever.query import stemmed_set
 
 @dataclass(frozen=True)
 class ScoredSentence:
-    """One sentence of a passage with its similarity to the query."""
+    """One sentence of a passage with its similarity to the query and, once the sentence answer
+    model has scored it (``retriever.sentence_model``), how likely it is to answer the query."""
 
     passage_idx: int
     start: int
@@ -25,9 +26,14 @@ class ScoredSentence:
     cosine: float
     coverage: float
     lexical_weight: float  # RankingConfig.sentence_lexical_weight
+    answer: float | None = None  # the sentence answer model's probability
 
     @property
     def score(self) -> float:
+        """The answer probability when the sentence model has scored it, else cosine plus
+        ``lexical_weight`` × query-term coverage."""
+        if self.answer is not None:
+            return self.answer
         return self.cosine + self.lexical_weight * self.coverage
 
 

@@ -20,6 +20,7 @@ from retriever.highlight import ScoredSentence, evidence_spans, score_sentences
 from retriever.pipeline import Pipeline
 from retriever.results import Hit
 from retriever.schema import Features
+from retriever.sentence_model import SentenceScorer
 from retriever.terms import TermCache
 from retriever.weights import FittedWeights
 
@@ -37,19 +38,21 @@ class Ranker:
     """Turns a candidate set into ranked, highlighted hits."""
 
     def __init__(self, reader: IndexReader, dense: DenseSearcher, terms: TermCache, weights: FittedWeights,
-                 config: RankingConfig, doc_title: Callable[[str], str]) -> None:
+                 config: RankingConfig, doc_title: Callable[[str], str], sentences: SentenceScorer) -> None:
         self.reader = reader
         self.dense = dense
         self.terms = terms
         self.weights = weights
         self.config = config
         self.doc_title = doc_title
+        self.sentences = sentences
 
     def candidates(self, found: CandidateSet, analysis: QueryAnalysis) -> list[Candidate]:
-        """The candidates with their scored sentences and features (before reranking)."""
+        """The candidates with their sentences scored by the sentence answer model, and their
+        features (before reranking)."""
         idxs = [i for i, _ in found.fused]
-        question_dense = self.dense.best_question(found.vector, idxs, found.exclude) if found.questions \
-            else np.full(len(idxs), -np.inf)
+        questions = self.dense.question_cosines(found.vector, idxs, found.exclude) if found.questions else {}
+        question_dense = np.array([float(np.max(questions[i][1])) if i in questions else -np.inf for i in idxs])
         dense_scores = dict(found.dense)
         best_question = dict(zip(idxs, question_dense.tolist()))
         missing = [i for i in idxs if i not in dense_scores]
@@ -68,6 +71,8 @@ class Ranker:
                                  question_lexical=float(found.question_lexical[idx])
                                  if found.question_lexical is not None else 0.0))
         extract_features(out, terms, analysis.added, analysis.numbers, self.config.length_scale, analysis.colloquial)
+        for c, described in zip(out, self.sentences.score(out, analysis, questions)):
+            c.sentence_features = described
         return out
 
     def rank(self, candidates: list[Candidate], k: int, pipeline: Pipeline) -> Ranking:

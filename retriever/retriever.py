@@ -35,6 +35,7 @@ from retriever.pipeline import DEFAULT_PIPELINE, PIPELINES, Pipeline
 from retriever.ranking import Ranker
 from retriever.results import Answer, Hit
 from retriever.schema import Signals
+from retriever.sentence_model import SentenceScorer
 from retriever.spelling import english_lexicon
 from retriever.suggestions import QuestionBook, SuggestedQuestion
 from retriever.terms import TermCache
@@ -65,7 +66,9 @@ class Retriever:
                                       (d.text for d in reader.documents.values()), settings.analysis)
         terms = TermCache(reader)
         self.generator = CandidateGenerator(reader, self.analyser, terms, self.encode, settings.candidates)
-        self.ranker = Ranker(reader, self.generator.dense, terms, self.weights, settings.ranking, self.doc_title)
+        self.sentence_scorer = SentenceScorer(reader, stats, terms, self.weights.sentence)
+        self.ranker = Ranker(reader, self.generator.dense, terms, self.weights, settings.ranking, self.doc_title,
+                             self.sentence_scorer)
         self.decision = AnswerDecision(self.weights.abstain, stats, settings.decision,
                                        settings.answering.answer_source_hits)
         self.composer = ExtractiveComposer(settings.answering, settings.ranking.unit_words)
@@ -229,8 +232,13 @@ class Retriever:
 
     def ask(self, query: str, filters: SearchFilters | None = None, k: int = 5) -> Answer:
         """An extractive answer with citations, or an abstention with the nearest passages."""
+        return self.explain(query, filters, k)[0]
+
+    def explain(self, query: str, filters: SearchFilters | None = None, k: int = 5) -> tuple[Answer, Evidence]:
+        """``ask``, with the evidence the answer was decided and composed from (for eval and the
+        workbench: the scored sentences and the signals)."""
         hits, evidence = self.retrieve(query, max(k, self.settings.min_ranked_hits), filters)
         decision = self.decision.decide(evidence.analysis, evidence.signals, evidence.check, bool(evidence.hits))
         answer = self.composer.compose(evidence, decision)
         answer.hits = hits[:k]
-        return answer
+        return answer, evidence

@@ -36,6 +36,42 @@ class Features:
     length: float  # log characters / length_scale
     question_dense: float  # best cosine of the query with one of the passage's questions (0 without)
     question_lexical: float  # best bm25 of the query against one of its questions, as a share of the best
+    best_answer: float = 0.0  # the sentence answer model's best probability among the passage's sentences
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceFeatures:
+    """What the sentence answer model knows about one sentence of a candidate passage for one query
+    (a table row is one sentence). ``retriever.sentence_model`` computes them."""
+
+    cosine: float  # query · sentence vector
+    relative: float  # cosine minus the best sentence cosine of the same passage
+    leading: float  # cosine minus the best sentence cosine of all candidates
+    coverage: float  # share of the query's terms in the sentence
+    idf_coverage: float  # IDF-weighted share of the query's terms in the sentence
+    anchored: float  # best cosine of the query with a passage question anchored in this sentence (0: none)
+    passage_question: float  # best cosine of the query with any question of the passage (0: none)
+    asks_kind: float  # the query asks for a kind of answer (a figure, a duration, a penalty…)
+    type_match: float  # … and the sentence holds that kind
+    figure: float  # the sentence holds a figure
+    table_row: float  # the passage is one table row
+    caption: float  # a bare table or figure caption
+    unfinished: float  # a lead-in whose list is in the next passage
+    list_item: float  # a bulleted line
+    reference: float  # an entry of a reference list
+    position: float  # place in the passage: 0 first … 1 last
+    length: float  # log(1 + words) / 4
+    passage_dense: float  # the passage's dense score
+    passage_fused: float  # the passage's first-stage fused score, as a share of the best
+    passage_lexical: float  # the passage's bm25, as a share of the best
+    passage_rank: float  # 1 / the passage's first-stage rank
+    section_match: float  # share of the query's terms in the passage's section trail
+    before: float  # cosine of the sentence before (0 for the first)
+    after: float  # cosine of the sentence after (0 for the last)
+    query_terms: float  # log(1 + the query's content terms)
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -65,12 +101,16 @@ class Signals:
     missing_specific: float = _model(3.0)  # specific (high-IDF) query terms none of the best sentences has
     missing_names: float = 1.0  # names of the query the top passages never mention
     count_met: float = 0.0  # a counting question finds a figure next to what it counts
+    top_answer: float = _model(0.0)  # the sentence answer model's best probability in the top passage
+    best_answer: float = _model(0.0)  # … in the passages the answer draws on
+    answer_support: float = _model(0.0)  # … the runner-up sentence of those passages
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
 
 
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Features))
+SENTENCE_FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in fields(SentenceFeatures))
 SIGNAL_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Signals))
 MODEL_SIGNALS: tuple[str, ...] = tuple(f.name for f in fields(Signals) if f.metadata.get("model"))
 
@@ -103,7 +143,7 @@ class LinearModel:
         names = tuple(weights)
         return cls(names, tuple(float(weights[n]) for n in names), float(bias))
 
-    def score(self, record: Features | Signals) -> float:
+    def score(self, record: Features | Signals | SentenceFeatures) -> float:
         return self.bias + sum(w * getattr(record, n) for n, w in zip(self.names, self.weights))
 
     def as_dict(self) -> dict[str, float]:

@@ -34,7 +34,8 @@ REFERENCE_LISTS = frozenset({"references", "bibliography"})
 QuestionCosines = dict[int, tuple[np.ndarray, np.ndarray]]  # passage → (question rows, their cosines)
 
 # Until fitted: the highlight score the sentence model replaces (cosine + sentence_lexical_weight × coverage).
-DEFAULT_SENTENCE_MODEL = LinearModel(("cosine", "coverage"), (1.0, 0.3))
+DEFAULT_SENTENCE_MODEL = LinearModel.over("sentence feature", SENTENCE_FEATURE_NAMES,
+                                          dict.fromkeys(SENTENCE_FEATURE_NAMES, 0.0) | {"cosine": 1.0, "coverage": 0.3})
 
 
 def is_reference_list(passage: Passage) -> bool:

@@ -22,6 +22,11 @@ class TermCache:
         self._data: OrderedDict[tuple, object] = OrderedDict()
         self._lock = Lock()
 
+    def cached(self, key: tuple, make):
+        """The value kept under ``key``, made (and kept) on first use. Keys start with a tag of
+        their own ('p', 's', 'k', 't' are this class's)."""
+        return self._get(key, make)
+
     def _get(self, key: tuple, make):
         with self._lock:
             if key in self._data:

@@ -24,7 +24,8 @@ from indexer.store import FORMAT_VERSION
 from reportqa.settings import NOT_FITTED, Settings
 from retriever.decision import DEFAULT_ABSTAIN, AbstainModel
 from retriever.fusion import STRATEGIES
-from retriever.schema import FEATURE_NAMES, MODEL_SIGNALS, LinearModel, SchemaError
+from retriever.schema import FEATURE_NAMES, MODEL_SIGNALS, SENTENCE_FEATURE_NAMES, LinearModel, SchemaError
+from retriever.sentence_model import DEFAULT_SENTENCE_MODEL
 
 # Used until weights are fitted: the first-stage order, nudged by sentence evidence and coverage.
 DEFAULT_RERANK = LinearModel(("fused", "best_sentence", "coverage"), (1.0, 0.5, 0.5))
@@ -40,11 +41,13 @@ class WeightsMismatchError(WeightsError):
 
 @dataclass(frozen=True)
 class FittedWeights:
-    """The reranker and abstention models, as loaded from weights.json (or the defaults)."""
+    """The sentence answer model, the reranker and the answer decision's model, as loaded from
+    weights.json (or the defaults)."""
 
     rerank: LinearModel
     abstain: AbstainModel
     rerank_enabled: bool = True
+    sentence: LinearModel = DEFAULT_SENTENCE_MODEL
     source: str = "defaults"
     fingerprint: dict = field(default_factory=dict)
 
@@ -75,6 +78,7 @@ def fingerprint(settings: Settings) -> dict:
         "answering": fitted_values(settings.answering),
         "decision": fitted_values(settings.decision),
         "features": list(FEATURE_NAMES),
+        "sentence_features": list(SENTENCE_FEATURE_NAMES),
         "signals": list(MODEL_SIGNALS),
     }
 
@@ -108,6 +112,8 @@ def load_weights(path: Path, expected: dict | None = None) -> FittedWeights:
             LinearModel.over("signal", MODEL_SIGNALS, abstain_data["weights"], abstain_data["bias"]),
             float(abstain_data["threshold"]))
         enabled = bool(data["rerank"]["enabled"])
+        sentence = LinearModel.over("sentence feature", SENTENCE_FEATURE_NAMES, data["sentence"]["weights"],
+                                    data["sentence"]["bias"])
         recorded = data["fitted_under"]
     except SchemaError as exc:
         raise WeightsError(f"{path}: {exc}; re-run `python -m eval.fit`") from exc
@@ -120,7 +126,7 @@ def load_weights(path: Path, expected: dict | None = None) -> FittedWeights:
             raise WeightsMismatchError(
                 f"{path} was fitted under another configuration ({'; '.join(differences)}); "
                 "re-run `python -m eval.fit`, or restore the settings it was fitted under")
-    return FittedWeights(rerank, abstain, enabled, str(path), recorded)
+    return FittedWeights(rerank, abstain, enabled, sentence, str(path), recorded)
 
 
 def weights_document(weights: FittedWeights, fitted_under: dict, reports: dict, fitted_on: str,
@@ -128,6 +134,8 @@ def weights_document(weights: FittedWeights, fitted_under: dict, reports: dict, 
     """The JSON document ``load_weights`` reads."""
     return {
         "fitted_on": fitted_on, "date": date, "fitted_under": fitted_under,
+        "sentence": {"weights": weights.sentence.as_dict(), "bias": weights.sentence.bias,
+                     "report": reports.get("sentence", {})},
         "rerank": {"enabled": weights.rerank_enabled, "weights": weights.rerank.as_dict(),
                    "bias": weights.rerank.bias, "report": reports.get("rerank", {})},
         "abstain": {"weights": weights.abstain.model.as_dict(), "bias": weights.abstain.model.bias,

@@ -44,17 +44,62 @@ def test_answers_skip_reference_lists_and_bare_table_lines() -> None:
     assert [s.text for s in COMPOSER.compose(alone, ANSWER).sentences] == [row]
 
 
-def test_answers_prefer_sentences_with_the_kind_of_answer_asked_for() -> None:
-    text = "Officers valued warning notices highly. In 2019, 120 warning notices were issued."
-    passage = Passage("p1", "doc", "text", ("5. Use",), 0, len(text), text)
-    scored = [ScoredSentence(0, 0, 39, 0.9, 0.0, 0.3), ScoredSentence(0, 40, len(text), 0.7, 0.0, 0.3)]
-
-    def answer(query: str) -> list[str]:
-        evidence = Evidence(query, [Hit(passage, "Doc", 1.0, 1)], {"p1": scored})
-        return [s.text for s in COMPOSER.compose(evidence, ANSWER).sentences]
-
-    assert answer("how many warning notices were issued") == [  # the figure joins the answer
-        "Officers valued warning notices highly.", "In 2019, 120 warning notices were issued."]
-    assert answer("do officers value warning notices") == ["Officers valued warning notices highly."]
 
 
+CLOSEST = Decision("closest", 0.2)
+SUMMARY = ("Executive summary",)
+
+
+def _hit(pid: str, text: str, section: tuple[str, ...], rank: int) -> Hit:
+    return Hit(Passage(pid, "doc", "text", section, rank * 1000, rank * 1000 + len(text), text), "Doc", 1.0 - rank / 10,
+               rank)
+
+
+def _scored(idx: int, text: str, answers: list[float]) -> list[ScoredSentence]:
+    spans = sentence_spans(text)
+    return [ScoredSentence(idx, s, e, 0.5, 0.5, 0.3, answer=a) for (s, e), a in zip(spans, answers)]
+
+
+def test_the_same_statement_in_the_summary_and_the_body_is_quoted_once_and_cited_twice() -> None:
+    said = "Officers found warning notices useful in deterring suspects from contact with a child."
+    summary = f"{said} Training was uneven across forces."
+    body = f"Frontline personnel gave examples. {said}"
+    hits = [_hit("s", summary, SUMMARY, 1), _hit("b", body, ("6. Findings",), 2)]
+    evidence = Evidence("do warning notices deter", hits,
+                        {"s": _scored(0, summary, [0.9, 0.1]), "b": _scored(1, body, [0.2, 0.88])})
+    answer = COMPOSER.compose(evidence, ANSWER)
+    assert [s.text for s in answer.sentences] == [said], "quoted once"
+    [line] = answer.sentences
+    assert (line.citation, line.also_cited) == (1, (2,)), "cited at both places"
+    assert {c.n: c.passage.passage_id for c in answer.citations} == {1: "s", 2: "b"}
+    assert answer.text.endswith("[1, 2]")
+
+
+def test_closest_leads_with_the_best_sentence_cited_and_not_as_an_answer() -> None:
+    first = "Orders were rarely used. Their use varied by force."
+    second = "Hotel staff can be asked for guest details. The notice lasts for six months."
+    hits = [_hit("a", first, ("5. Orders",), 1), _hit("b", second, ("4. Hotels",), 2)]
+    evidence = Evidence("how long does a hotel notice last", hits,
+                        {"a": _scored(0, first, [0.3, 0.2]), "b": _scored(1, second, [0.4, 0.7])})
+    answer = COMPOSER.compose(evidence, CLOSEST)
+    assert answer.outcome == "closest" and answer.sentences == []
+    assert answer.lead is not None and answer.lead.text == "The notice lasts for six months."
+    cited = {c.n: c.passage for c in answer.citations}
+    assert cited[answer.lead.citation].passage_id == "b", "the lead's number points at its passage"
+    assert cited[answer.lead.citation].text[answer.lead.start:answer.lead.end] == answer.lead.text
+    assert COMPOSER.compose(evidence, Decision("not_covered", 0.1, ("The reports never mention it.",))).lead is None
+
+
+def test_every_answer_and_lead_line_is_verbatim_where_it_says_it_is() -> None:
+    spans = sentence_spans(LIST_PASSAGE)
+    passage = Passage("p1", "doc", "text", ("7. Findings",), 0, len(LIST_PASSAGE), LIST_PASSAGE)
+    for k in range(len(spans)):
+        scored = [ScoredSentence(0, s, e, 0.5, 0.0, 0.3, answer=0.9 if j == k else 0.1)
+                  for j, (s, e) in enumerate(spans)]
+        evidence = Evidence("anything", [Hit(passage, "Doc", 1.0, 1)], {"p1": scored})
+        for decision in (ANSWER, CLOSEST):
+            answer = COMPOSER.compose(evidence, decision)
+            lines = answer.sentences + ([answer.lead] if answer.lead else [])
+            cited = {c.n: c.passage for c in answer.citations}
+            for line in lines:
+                assert cited[line.citation].text[line.start:line.end] == line.text

@@ -66,8 +66,9 @@ def test_ask_batch_contract(fake_built, batch_file: Path) -> None:
     assert len(lines) == len(QUERIES)
     for query, line in zip(QUERIES, lines):
         obj = json.loads(line)
-        assert set(obj) == {"query", "outcome", "abstained", "answer", "reasons", "sentences", "citations",
+        assert set(obj) == {"query", "outcome", "abstained", "answer", "reasons", "sentences", "lead", "citations",
                             "passages"} and obj["query"] == query
+        assert (obj["lead"] is not None) == (obj["outcome"] == "closest"), "a lead under closest, and only there"
         assert isinstance(obj["abstained"], bool) and isinstance(obj["answer"], str)
         assert obj["outcome"] in ("answer", "closest", "not_covered")
         assert obj["abstained"] == (obj["outcome"] != "answer")
@@ -77,10 +78,14 @@ def test_ask_batch_contract(fake_built, batch_file: Path) -> None:
             assert set(c) == {"n", "passage_id", "doc_id", "doc_title", "section", "page", "text", "citation"}
             assert c["citation"]["bibtex"].startswith("@techreport{")
         for s in obj["sentences"]:
-            assert set(s) == {"text", "citation", "kind", "caption", "header", "cells"} and s["citation"] in numbers
+            assert set(s) == {"text", "citation", "kind", "caption", "header", "cells", "passage_id", "start", "end",
+                              "also_cited"} and s["citation"] in numbers
             assert s["kind"] in ("sentence", "table_row") and (s["kind"] == "table_row") == bool(s["cells"])
             cited = next(c for c in obj["citations"] if c["n"] == s["citation"])
-            assert s["text"] in cited["text"]
+            assert s["text"] in cited["text"] and cited["text"][s["start"]:s["end"]] == s["text"]
+        if obj["lead"] is not None:
+            cited = next(c for c in obj["citations"] if c["n"] == obj["lead"]["citation"])
+            assert cited["text"][obj["lead"]["start"]:obj["lead"]["end"]] == obj["lead"]["text"]
         if obj["abstained"]:
             assert obj["sentences"] == [] and obj["citations"] == []
     assert json.loads(lines[0])["abstained"] is False

@@ -57,8 +57,12 @@ def test_rank_and_percentile_helpers() -> None:
 
 # --- question set and qrels --------------------------------------------------------------------------------
 def test_every_evidence_span_exists_in_the_corpus(real_documents) -> None:
+    """Every quote is found; the 6-25 word guide holds for questions written for dev (former sealed sets,
+    tagged sealed-<date>, were written to a looser guide)."""
     questions = load_questions(QUESTIONS)
-    assert check_evidence(questions, {k: d.text for k, d in real_documents.items()}) == []
+    former_sealed = {q.id for q in questions if any(t.startswith("sealed-") for t in q.tags)}
+    problems = check_evidence(questions, {k: d.text for k, d in real_documents.items()})
+    assert [p for p in problems if "words" not in p or p.split(":")[0] not in former_sealed] == []
 
 
 def test_question_set_shape() -> None:
@@ -185,20 +189,6 @@ def test_judgements_feed_eval_qrels(fake_retriever, tmp_path: Path) -> None:
     pid = fake_retriever.reader.passages[0].passage_id
     append_judgement(path, Judgement.now(questions[0].question, pid, True, "tester"))
     assert qrels_for(fake_retriever, questions, path)[questions[0].id][pid] == 1
-
-
-def test_decision_threshold_answers_at_most_the_target_of_hidden_answers() -> None:
-    import numpy as np
-
-    from eval.fit import choose_threshold
-
-    # 10 answerable, 10 with the answer hidden; a target of 0.2 allows answering two hidden ones
-    prob = np.array([0.9] * 6 + [0.6] * 4 + [0.95] + [0.7] + [0.65] + [0.1] * 7)
-    y = np.array([1] * 10 + [0] * 10)
-    threshold, answered, false_answer = choose_threshold(prob, y, target=0.2)
-    assert threshold == pytest.approx(0.7) and false_answer == pytest.approx(0.2) and answered == 0.6
-    assert choose_threshold(prob, y, target=0.0)[0] == pytest.approx(0.96) or \
-        choose_threshold(prob, y, target=0.0)[2] == 0.0
 
 
 def test_regression_compare_names_each_difference() -> None:

@@ -60,7 +60,8 @@ def test_pipelines_switch_expansions_off() -> None:
 def ranker(weights: FittedWeights, passages: list[Passage]) -> Ranker:
     vectors = np.eye(len(passages), dtype=np.float32)
     dense = SimpleNamespace(index=SimpleNamespace(reconstruct=lambda i: vectors[i]))
-    return Ranker(SimpleNamespace(passages=passages), dense, None, weights, RankingConfig(), lambda d: "Doc")
+    return Ranker(SimpleNamespace(passages=passages), dense, None, weights, RankingConfig(), lambda d: "Doc",
+                  sentences=None)  # rank() alone: the candidates come with their sentences scored
 
 
 def test_ranking_follows_the_fitted_reranker_not_the_first_stage() -> None:
