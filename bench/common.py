@@ -209,11 +209,16 @@ def bench_run(args: argparse.Namespace) -> BenchRun:
     if args.smoke:
         work = Path(tempfile.mkdtemp(prefix="bench-smoke-", dir="/tmp"))
         atexit.register(shutil.rmtree, work, True)
-        run = BenchRun(SMOKE_CORPUS, work / "index", load_queries()[:SMOKE_QUERIES], ("fake",), smoke=True)
+        run = smoke_run(work / "index")
     else:
         run = BenchRun(CORPUS_DIR, args.index, load_queries(), tuple(args.embedders))
     ensure_bench_index(run.index_dir, **run.overrides(run.embedders[-1]))
     return run
+
+
+def smoke_run(index_dir: Path) -> BenchRun:
+    """The smoke run over ``index_dir``: fixture corpus, fake embedder, SMOKE_QUERIES queries."""
+    return BenchRun(SMOKE_CORPUS, index_dir, load_queries()[:SMOKE_QUERIES], ("fake",), smoke=True)
 
 
 def label(embedder: str) -> str:

@@ -4,8 +4,9 @@ ONNX 'onnx' by default), and where a search's time goes besides encoding the que
 In process: ``Retriever.search(q, k=10)`` and ``Retriever.ask(q)`` for every benchmark query, with the
 query-vector cache cleared before each call so that encoding is paid every time, next to the time to
 encode one query with the same model, and a search whose query vector is cached (all of a search but
-the encoding). The embedders take turns query by query, so that other work on the shared machine
-falls on all of them alike. Then a profile of the cached-vector searches: self time by module.
+the encoding). Each embedder is measured in a fresh process of its own, one after the other (in one
+process PyTorch's OpenMP threads keep spinning after each call and slow whatever runs next). Then a
+profile of the ONNX searches with cached vectors: self time by module.
 Over HTTP: sequential GET /api/search and /api/ask against a `reportqa serve` subprocess per embedder,
 each distinct query sent once (the first pass, so no cached query vector), and the time from starting
 the server to /api/health answering.
@@ -17,7 +18,10 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import json
 import pstats
+import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -26,14 +30,17 @@ from pathlib import Path
 import httpx
 
 from bench.common import (
+    CORPUS_DIR,
     PROJECT_ROOT,
     BenchRun,
     add_bench_args,
     bench_run,
     label,
+    load_queries,
     md_table,
     ms,
     section_stamp,
+    smoke_run,
     start_server,
     stop_server,
     summarize,
@@ -56,35 +63,50 @@ def timed(call: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
-def open_retrievers(run: BenchRun) -> dict:
-    """One warmed-up Retriever per embedder, over the same index."""
+def open_retriever(run: BenchRun, embedder: str):
+    """A warmed-up Retriever with ``embedder`` over the run's index."""
     from retriever.retriever import Retriever
 
-    retrievers = {}
-    for embedder in run.embedders:
-        retriever = Retriever.open(run.settings(embedder))
-        retriever.warm_up()
-        for query in WARM_UP_QUERIES:
-            retriever.search(query, k=10)
-            retriever.ask(query)
-            retriever.embedder.embed([query])
-        retrievers[embedder] = retriever
-    return retrievers
+    retriever = Retriever.open(run.settings(embedder))
+    retriever.warm_up()
+    for query in WARM_UP_QUERIES:
+        retriever.search(query, k=10)
+        retriever.ask(query)
+        retriever.embedder.embed([query])
+    return retriever
 
 
-def in_process(retrievers: dict, queries: list[str]) -> dict[str, dict[str, dict[str, float]]]:
-    """Per embedder: encode, search, search with the query vector cached, and ask timings (seconds)."""
-    times = {name: {"encode": [], "search": [], "cached": [], "ask": []} for name in retrievers}
+def in_process(retriever, queries: list[str]) -> dict[str, dict[str, float]]:
+    """Encode, search, search with the query vector cached, and ask timings (seconds)."""
+    times: dict[str, list[float]] = {"encode": [], "search": [], "cached": [], "ask": []}
     for query in queries:
-        for name, retriever in retrievers.items():
-            own = times[name]
-            own["encode"].append(timed(lambda: retriever.embedder.embed([query])))
-            retriever.clear_cache()
-            own["search"].append(timed(lambda: retriever.search(query, k=10)))
-            own["cached"].append(timed(lambda: retriever.search(query, k=10)))  # the vector is cached now
-            retriever.clear_cache()
-            own["ask"].append(timed(lambda: retriever.ask(query)))
-    return {name: {kind: summarize(values) for kind, values in own.items()} for name, own in times.items()}
+        times["encode"].append(timed(lambda: retriever.embedder.embed([query])))
+        retriever.clear_cache()
+        times["search"].append(timed(lambda: retriever.search(query, k=10)))
+        times["cached"].append(timed(lambda: retriever.search(query, k=10)))  # the vector is cached now
+        retriever.clear_cache()
+        times["ask"].append(timed(lambda: retriever.ask(query)))
+    return {kind: summarize(values) for kind, values in times.items()}
+
+
+def measure_embedder(run: BenchRun, embedder: str, profile: bool) -> dict:
+    """In-process figures for one embedder (run in a subprocess of its own by ``main``)."""
+    retriever = open_retriever(run, embedder)
+    out: dict = {"local": in_process(retriever, run.queries)}
+    if profile:
+        out["profile"] = profile_search(retriever, run.queries)
+    return out
+
+
+def measure_in_subprocess(run: BenchRun, embedder: str, profile: bool) -> dict:
+    """``measure_embedder`` in a fresh Python process: its JSON line."""
+    which = ["--smoke-index", str(run.index_dir)] if run.smoke else ["--embedders", embedder]
+    cmd = [sys.executable, "-m", "bench.latency", "--index", str(run.index_dir), "--measure", *which] \
+        + (["--profile"] if profile else [])
+    done = subprocess.run(cmd, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=3600)
+    if done.returncode != 0:
+        raise RuntimeError(f"measuring {embedder} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def profile_search(retriever, queries: list[str]) -> tuple[list[tuple[str, float]], float]:
@@ -159,8 +181,8 @@ def report(local: dict, profile: tuple[str, list[tuple[str, float]], float], htt
     lines = [section_stamp(), "",
              "In process (`Retriever.search(q, k=10)`, `Retriever.ask(q)`; query-vector cache cleared before every "
              "call, so each call pays for encoding the query, except the 'query vector cached' row, which is all "
-             "of a search but the encoding). The embedders take turns query by query, in one process, over one "
-             "index:", "", md_table(headers, rows), ""]
+             "of a search but the encoding). Each embedder in a fresh process of its own, one after the other, "
+             "over the same index:", "", md_table(headers, rows), ""]
     lines += _targets(local, http)
     name, modules, total = profile
     lines += ["", f"Where a search's time goes besides encoding ({label(name)}, query vectors cached, under cProfile, "
@@ -211,15 +233,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_bench_args(parser)
     parser.add_argument("--skip-http", action="store_true", help="only the in-process figures")
+    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--profile", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--smoke-index", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.measure:  # one embedder, in this process (see measure_in_subprocess)
+        run = smoke_run(args.smoke_index) if args.smoke_index else BenchRun(
+            CORPUS_DIR, args.index, load_queries(), tuple(args.embedders))
+        print(json.dumps(measure_embedder(run, run.embedders[0], args.profile)))
+        return 0
     run = bench_run(args)
     print(f"latency: {len(run.queries)} queries, index {run.index_dir}, embedders {' '.join(run.embedders)}",
           flush=True)
-    retrievers = open_retrievers(run)
-    local = in_process(retrievers, run.queries)
-    fast = "onnx" if "onnx" in retrievers else run.embedders[0]
-    profile = (fast, *profile_search(retrievers[fast], run.queries))
-    del retrievers
+    fast = "onnx" if "onnx" in run.embedders else run.embedders[0]
+    measured = {e: measure_in_subprocess(run, e, profile=e == fast) for e in run.embedders}
+    local = {e: m["local"] for e, m in measured.items()}
+    profile = (fast, *measured[fast]["profile"])
     http = None if args.skip_http else over_http(run)
     run.write("Latency", report(local, profile, http))
     return 0
