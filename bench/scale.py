@@ -10,7 +10,7 @@ p50/p95 over the real queries (query-vector cache cleared before each), RSS, siz
 largest size the recall@10 of HNSW against exact search at several efSearch values.
 
     python -m bench.scale [--index /tmp/bench-index] [--work /tmp/bench-scale] [--sizes 1 10 100] [--regenerate]
-                          [--embedders minilm onnx] [--smoke]
+                          [--embedders minilm onnx] [--queries N] [--smoke]
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -249,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 10, 100], help="multiples of the real passages")
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--regenerate", action="store_true", help="rewrite the synthetic indexes")
+    parser.add_argument("--queries", type=int, help="time only the first N queries (default: all)")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--limit", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--recall", action="store_true", help=argparse.SUPPRESS)
@@ -259,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     from indexer.store import open_index
 
     run = bench_run(args)
+    run = replace(run, queries=run.queries[:args.queries])
     work = run.index_dir.parent / "scale" if run.smoke else args.work
     sizes = [1, 2] if run.smoke else args.sizes
     work.mkdir(parents=True, exist_ok=True)
