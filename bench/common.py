@@ -1,13 +1,22 @@
 """Shared helpers for the benchmarks: percentiles, the RESULTS.md sections, the benchmark queries,
-the bench index, a `reportqa serve` subprocess, and process memory from /proc."""
+the bench index, a `reportqa serve` subprocess, and process memory from /proc.
+
+Every script takes ``--embedders`` (the embedders compared side by side in one run: PyTorch
+'minilm' and ONNX 'onnx' by default) and ``--smoke``: a tiny run on the test fixture corpus with the
+fake embedder and a few queries, in a temporary folder, that prints its section and leaves
+RESULTS.md alone (tests/test_bench.py runs every script so, so that a refactor cannot break one
+silently).
+"""
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import math
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -25,6 +34,10 @@ RESULTS_PATH = PROJECT_ROOT / "bench" / "RESULTS.md"
 QUESTIONS_PATH = PROJECT_ROOT / "eval" / "questions.jsonl"
 CORPUS_DIR = PROJECT_ROOT / "corpus"
 DEFAULT_INDEX = Path("/tmp/bench-index")
+DEFAULT_EMBEDDERS = ("minilm", "onnx")
+EMBEDDER_LABELS = {"minilm": "PyTorch", "onnx": "ONNX", "fake": "fake (smoke)"}
+SMOKE_CORPUS = PROJECT_ROOT / "tests" / "fixtures" / "corpus"
+SMOKE_QUERIES = 6
 RESULTS_TITLE = "# ReportQA benchmark results"
 SECTION_ORDER = ("Latency", "Throughput", "Index build", "Scale")
 
@@ -132,11 +145,11 @@ def bench_settings(index_dir: Path, **overrides: object):
     return Settings(**values)
 
 
-def ensure_bench_index(index_dir: Path) -> None:
+def ensure_bench_index(index_dir: Path, **overrides: object) -> None:
     """Build the real-model index of the bundled corpus in ``index_dir`` unless it is up to date."""
     from indexer.build import build_index, is_up_to_date
 
-    settings = bench_settings(index_dir)
+    settings = bench_settings(index_dir, **overrides)
     fresh, reasons = is_up_to_date(settings)
     if fresh:
         return
@@ -148,6 +161,68 @@ def ensure_bench_index(index_dir: Path) -> None:
 def add_index_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--index", type=Path, default=DEFAULT_INDEX,
                         help=f"index directory, built when missing or stale (default {DEFAULT_INDEX})")
+
+
+def add_bench_args(parser: argparse.ArgumentParser) -> None:
+    """--index, --embedders and --smoke (see the module docstring)."""
+    add_index_arg(parser)
+    parser.add_argument("--embedders", nargs="+", default=list(DEFAULT_EMBEDDERS), choices=("minilm", "onnx"),
+                        help="embedders measured side by side (default: minilm onnx)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a tiny run (fixture corpus, fake embedder, a few queries); RESULTS.md is not written")
+
+
+@dataclass(frozen=True)
+class BenchRun:
+    """What one benchmark run works on: corpus, index, queries and the embedders compared. Every
+    embedder serves the same index (they are one model); a smoke run uses the fake embedder."""
+
+    corpus_dir: Path
+    index_dir: Path
+    queries: list[str]
+    embedders: tuple[str, ...]
+    smoke: bool = False
+
+    def overrides(self, embedder: str) -> dict[str, object]:
+        """Settings values for ``embedder`` (the fake one has no fitted weights)."""
+        values: dict[str, object] = {"corpus_dir": self.corpus_dir, "embedder": embedder}
+        if embedder == "fake":
+            values["weights_path"] = self.index_dir.parent / "no-weights.json"
+        return values
+
+    def settings(self, embedder: str, **overrides: object):
+        return bench_settings(self.index_dir, **(self.overrides(embedder) | overrides))
+
+    def env(self, embedder: str) -> dict[str, str]:
+        """Environment for a `reportqa` subprocess serving or building with ``embedder``."""
+        return {f"REPORTQA_{name.upper()}": str(value) for name, value in self.overrides(embedder).items()}
+
+    def write(self, title: str, text: str) -> None:
+        """Print the section, and write it into RESULTS.md unless this is a smoke run."""
+        print(text)
+        if not self.smoke:
+            replace_section(title, text)
+
+
+def bench_run(args: argparse.Namespace) -> BenchRun:
+    """The run the arguments ask for, with its index built (a smoke run's in a temporary folder)."""
+    if args.smoke:
+        work = Path(tempfile.mkdtemp(prefix="bench-smoke-", dir="/tmp"))
+        atexit.register(shutil.rmtree, work, True)
+        run = smoke_run(work / "index")
+    else:
+        run = BenchRun(CORPUS_DIR, args.index, load_queries(), tuple(args.embedders))
+    ensure_bench_index(run.index_dir, **run.overrides(run.embedders[-1]))
+    return run
+
+
+def smoke_run(index_dir: Path) -> BenchRun:
+    """The smoke run over ``index_dir``: fixture corpus, fake embedder, SMOKE_QUERIES queries."""
+    return BenchRun(SMOKE_CORPUS, index_dir, load_queries()[:SMOKE_QUERIES], ("fake",), smoke=True)
+
+
+def label(embedder: str) -> str:
+    return EMBEDDER_LABELS.get(embedder, embedder)
 
 
 # --- process memory ----------------------------------------------------------------------------------

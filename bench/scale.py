@@ -1,4 +1,5 @@
-"""How search latency and memory grow with corpus size: 1×, 10× and 100× the real passages.
+"""How search latency and memory grow with corpus size: 1×, 10× and 100× the real passages, for each
+embedder (PyTorch 'minilm' and ONNX 'onnx' by default).
 
 Embedding 60k passages on two cores would take far too long, so the larger indexes are synthetic
 (bench/synthetic.py): every real passage plus recombinations of real sentences whose vectors are noisy
@@ -9,31 +10,34 @@ p50/p95 over the real queries (query-vector cache cleared before each), RSS, siz
 largest size the recall@10 of HNSW against exact search at several efSearch values.
 
     python -m bench.scale [--index /tmp/bench-index] [--work /tmp/bench-scale] [--sizes 1 10 100] [--regenerate]
+                          [--embedders minilm onnx] [--queries N] [--smoke]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from bench.common import (
     PROJECT_ROOT,
-    add_index_arg,
+    BenchRun,
+    add_bench_args,
+    bench_run,
     bench_settings,
-    ensure_bench_index,
+    label,
     load_queries,
     md_table,
     ms,
     peak_rss_mb,
-    replace_section,
     rss_mb,
     section_stamp,
     summarize,
@@ -62,7 +66,7 @@ class Variant:
     synthetic: bool = True
     generate_s: float | None = None
     write_s: float | None = None
-    measured: dict = field(default_factory=dict)
+    measured: dict[str, dict] = field(default_factory=dict)  # by embedder
 
 
 # --- preparing the indexes ---------------------------------------------------------------------------
@@ -122,20 +126,25 @@ def disk_mb(index_dir: Path) -> float:
 
 
 # --- measuring (in a subprocess) ------------------------------------------------------------------------
-def measure_index(index_dir: Path, recall: bool) -> dict:
-    """Open a Retriever on ``index_dir`` and time search over the real queries; optionally HNSW recall."""
+def measure_index(index_dir: Path, recall: bool, limit: int | None) -> dict:
+    """Open a Retriever on ``index_dir`` (the embedder and corpus from the environment, as
+    ``BenchRun.env`` sets them) and time search over the real queries (the first ``limit``);
+    optionally HNSW recall."""
     from indexer.embedding import create_embedder
+    from reportqa.settings import Settings
     from retriever.retriever import Retriever
 
-    queries = load_queries()
+    queries = load_queries()[:limit]
+    settings = Settings(index_dir=index_dir)
     out: dict = {"rss_start": rss_mb()}
-    embedder = create_embedder("minilm")
+    embedder = create_embedder(settings.embedder, settings)
     embedder.embed(["load the model"])
     out["rss_model"] = rss_mb()
     started = time.perf_counter()
-    retriever = Retriever.open(bench_settings(index_dir), embedder=embedder, check_corpus=False)
+    retriever = Retriever.open(settings, embedder=embedder, check_corpus=False)
+    dense_searcher = retriever.generator.dense
     out.update(open_s=time.perf_counter() - started, rss_open=rss_mb(), passages=len(retriever.reader.passages),
-               faiss=type(retriever.dense.index).__name__)
+               faiss=type(dense_searcher.index).__name__)
     retriever.warm_up()
     search, dense = [], []
     for query in queries:
@@ -146,11 +155,11 @@ def measure_index(index_dir: Path, recall: bool) -> dict:
     vectors = np.stack([retriever.encode(q) for q in queries])
     for vector in vectors:
         started = time.perf_counter()
-        retriever.dense.search(vector, retriever.settings.dense_candidates)
+        dense_searcher.search(vector, retriever.settings.dense_candidates)
         dense.append(time.perf_counter() - started)
     out.update(search=summarize(search), dense=summarize(dense), rss_after=rss_mb(), peak=peak_rss_mb())
-    if recall and hasattr(retriever.dense.index, "hnsw"):
-        out["recall"] = hnsw_recall(retriever.dense.index, vectors)
+    if recall and hasattr(dense_searcher.index, "hnsw"):
+        out["recall"] = hnsw_recall(dense_searcher.index, vectors)
     return out
 
 
@@ -176,17 +185,19 @@ def hnsw_recall(index, vectors: np.ndarray, k: int = 10) -> list[dict]:
     return rows
 
 
-def measure(variant: Variant, recall: bool) -> None:
-    """Run the measurement for ``variant`` in a fresh Python process and keep its figures."""
-    cmd = [sys.executable, "-m", "bench.scale", "--measure", str(variant.path)] + (["--recall"] if recall else [])
-    done = subprocess.run(cmd, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=1800)
+def measure(variant: Variant, run: BenchRun, embedder: str, recall: bool) -> None:
+    """Run the measurement for ``variant`` with ``embedder`` in a fresh Python process and keep its figures."""
+    cmd = [sys.executable, "-m", "bench.scale", "--measure", str(variant.path), "--limit", str(len(run.queries))]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REPORTQA_")} | run.env(embedder)
+    done = subprocess.run(cmd + (["--recall"] if recall else []), cwd=PROJECT_ROOT, capture_output=True, text=True,
+                          timeout=1800, env=env)
     if done.returncode != 0:
-        raise RuntimeError(f"measuring {variant.name} failed:\n{done.stderr[-2000:]}")
-    variant.measured = json.loads(done.stdout.strip().splitlines()[-1])
-    variant.measured["disk_mb"] = disk_mb(variant.path)
-    s = variant.measured["search"]
-    print(f"{variant.name}: {variant.measured['passages']} passages, search p50 {ms(s['p50']):.1f} ms, "
-          f"p95 {ms(s['p95']):.1f} ms, RSS {variant.measured['rss_after']:.0f} MB", flush=True)
+        raise RuntimeError(f"measuring {variant.name} with {embedder} failed:\n{done.stderr[-2000:]}")
+    measured = variant.measured[embedder] = json.loads(done.stdout.strip().splitlines()[-1])
+    measured["disk_mb"] = disk_mb(variant.path)
+    s = measured["search"]
+    print(f"{variant.name} ({embedder}): {measured['passages']} passages, search p50 {ms(s['p50']):.1f} ms, "
+          f"p95 {ms(s['p95']):.1f} ms, RSS {measured['rss_after']:.0f} MB", flush=True)
 
 
 # --- report ------------------------------------------------------------------------------------------------
@@ -194,9 +205,10 @@ def _seconds(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}"
 
 
-def _row(v: Variant) -> list[object]:
-    m = v.measured
-    return [v.name, f"{m['passages']:,}", v.kind, _seconds(v.generate_s), _seconds(v.write_s), f"{m['disk_mb']:.0f}",
+def _row(v: Variant, embedder: str) -> list[object]:
+    m = v.measured[embedder]
+    return [v.name, label(embedder), f"{m['passages']:,}", v.kind, _seconds(v.generate_s), _seconds(v.write_s),
+            f"{m['disk_mb']:.0f}",
             f"{m['open_s']:.1f}", f"{ms(m['search']['p50']):.1f}", f"{ms(m['search']['p95']):.1f}",
             f"{ms(m['dense']['p50']):.2f}", f"{ms(m['dense']['p95']):.2f}", f"{m['rss_after']:.0f}",
             f"{m['rss_after'] - m['rss_model']:.0f}", f"{m['peak']:.0f}"]
@@ -204,59 +216,67 @@ def _row(v: Variant) -> list[object]:
 
 def report(variants: list[Variant]) -> str:
     """The Markdown section (also printed)."""
-    headers = ["index", "passages", "FAISS", "generate s", "write s", "disk MB", "open s", "search p50 ms",
+    headers = ["index", "embedder", "passages", "FAISS", "generate s", "write s", "disk MB", "open s", "search p50 ms",
                "search p95 ms", "dense p50 ms", "dense p95 ms", "RSS MB", "RSS above model MB", "peak RSS MB"]
     lines = [section_stamp(), "", SYNTHETIC_NOTE, "",
              "`Retriever.search(q, k=10)` over the real queries, query-vector cache cleared before each (so each "
              "includes encoding the query); 'dense' is the FAISS search alone (50 candidates). One fresh process "
              "per index; RSS after the queries, 'above model' subtracts the RSS once the model was loaded. "
              "1× is the real index (no generate/write time; see Index build).", "",
-             md_table(headers, [_row(v) for v in variants]), ""]
+             md_table(headers, [_row(v, e) for v in variants for e in v.measured]), ""]
     for v in variants:
-        if v.measured["passages"] >= TARGET_PASSAGES:
-            p95 = ms(v.measured["search"]["p95"])
-            lines.append(f"- {v.name}: search p95 **{p95:.1f} ms** at {v.measured['passages']:,} passages "
-                         f"(target ≤ {TARGET_P95_MS:.0f} ms at {TARGET_PASSAGES:,}: {verdict(p95 <= TARGET_P95_MS)})")
+        for e, m in v.measured.items():
+            if m["passages"] >= TARGET_PASSAGES:
+                p95 = ms(m["search"]["p95"])
+                lines.append(f"- {v.name} ({label(e)}): search p95 **{p95:.1f} ms** at {m['passages']:,} passages "
+                             f"(target ≤ {TARGET_P95_MS:.0f} ms at {TARGET_PASSAGES:,}: "
+                             f"{verdict(p95 <= TARGET_P95_MS)})")
     for v in variants:
-        if v.measured.get("recall"):
+        recall = next((m["recall"] for m in v.measured.values() if m.get("recall")), None)
+        if recall:
             lines += ["", f"HNSW ({v.name}, M=32, efConstruction=80) against exact flat search, the real query "
                       "vectors, top 10 (the app's default efSearch is 96; time is single-query search):", "",
                       md_table(["efSearch", "recall@10", "ms/query"],
                                [[r["ef"], f"{r['recall']:.3f}", f"{r['ms_per_query']:.2f}"]
-                                for r in v.measured["recall"]])]
+                                for r in recall])]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_index_arg(parser)
+    add_bench_args(parser)
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help=f"synthetic indexes (default {DEFAULT_WORK})")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 10, 100], help="multiples of the real passages")
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--regenerate", action="store_true", help="rewrite the synthetic indexes")
+    parser.add_argument("--queries", type=int, help="time only the first N queries (default: all)")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--limit", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--recall", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure:
-        print(json.dumps(measure_index(args.measure, args.recall)))
+        print(json.dumps(measure_index(args.measure, args.recall, args.limit)))
         return 0
     from indexer.store import open_index
 
-    ensure_bench_index(args.index)
-    args.work.mkdir(parents=True, exist_ok=True)
-    reader = open_index(args.index)
-    variants = plan(args.index, args.work, args.sizes, len(reader.passages), bench_settings(args.index).hnsw_threshold)
+    run = bench_run(args)
+    run = replace(run, queries=run.queries[:args.queries])
+    work = run.index_dir.parent / "scale" if run.smoke else args.work
+    sizes = [1, 2] if run.smoke else args.sizes
+    work.mkdir(parents=True, exist_ok=True)
+    reader = open_index(run.index_dir)
+    threshold = bench_settings(run.index_dir).hnsw_threshold
+    variants = plan(run.index_dir, work, sizes, len(reader.passages), threshold)
     for variant in variants:
         if variant.synthetic:
             prepare(variant, reader, args.seed, args.regenerate)
     del reader
     for variant in variants:
-        measure(variant, recall=variant.kind == "hnsw")
-    text = report(variants)
-    print(text)
-    replace_section("Scale", text)
-    (args.work / "last-run.json").write_text(json.dumps([asdict(v) for v in variants], default=str, indent=1),
-                                            encoding="utf-8")
+        for embedder in run.embedders:
+            measure(variant, run, embedder, recall=variant.kind == "hnsw" and embedder == run.embedders[-1])
+    run.write("Scale", report(variants))
+    (work / "last-run.json").write_text(json.dumps([asdict(v) for v in variants], default=str, indent=1),
+                                        encoding="utf-8")
     return 0
 
 

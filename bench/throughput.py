@@ -1,10 +1,12 @@
-"""Search throughput over HTTP with 1, 8 and 32 concurrent clients, for 1 and 2 server workers.
+"""Search throughput over HTTP with 1, 8 and 32 concurrent clients, for 1 and 2 server workers, for
+each embedder (PyTorch 'minilm' and ONNX 'onnx' by default).
 
-Each (workers, clients) level gets a freshly started `reportqa serve` (so its query-vector cache starts
-empty) and a bounded number of GET /api/search requests, queries cycled from the question set; each
-client thread stops when the requests run out or the level's time limit passes.
+Each (embedder, workers, clients) level gets a freshly started `reportqa serve` (so its query-vector
+cache starts empty) and a bounded number of GET /api/search requests, queries cycled from the question
+set; each client thread stops when the requests run out or the level's time limit passes.
 
-    python -m bench.throughput [--index /tmp/bench-index] [--workers 1 2] [--clients 1 8 32] [--requests 300]
+    python -m bench.throughput [--index /tmp/bench-index] [--embedders minilm onnx] [--workers 1 2]
+                               [--clients 1 8 32] [--requests 300] [--smoke]
 """
 
 from __future__ import annotations
@@ -13,33 +15,33 @@ import argparse
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 
 from bench.common import (
+    BenchRun,
     Server,
-    add_index_arg,
-    ensure_bench_index,
-    load_queries,
+    add_bench_args,
+    bench_run,
+    label,
     md_table,
     ms,
-    replace_section,
     section_stamp,
     start_server,
     stop_server,
     summarize,
 )
 
-TARGET_RPS = 50.0
+TARGET_RPS = 150.0
 TARGET_CLIENTS = 8
 WARM_UP = 5
 
 
 @dataclass
 class Level:
-    """The outcome of one (workers, clients) level."""
+    """The outcome of one (embedder, workers, clients) level."""
 
+    embedder: str
     workers: int
     clients: int
     latencies: list[float] = field(default_factory=list)
@@ -99,11 +101,12 @@ def warm_up(server: Server) -> None:
             client.get("/api/search", params={"q": "warm up the search", "k": "10"})
 
 
-def run_level(index_dir: Path, workers: int, clients: int, queries: list[str], requests: int,
+def run_level(run: BenchRun, embedder: str, workers: int, clients: int, requests: int,
               max_seconds: float) -> Level:
     """Start a server, drive it with ``clients`` threads for ``requests`` requests, stop it."""
-    level = Level(workers, clients)
-    server = start_server(index_dir, workers=workers)
+    level = Level(embedder, workers, clients)
+    queries = run.queries
+    server = start_server(run.index_dir, workers=workers, env=run.env(embedder))
     try:
         warm_up(server)
         feeder, lock = Feeder(requests, time.monotonic() + max_seconds), threading.Lock()
@@ -132,7 +135,7 @@ def report(levels: list[Level], requests: int, distinct: int) -> str:
     rows = []
     for lv in levels:
         stats = summarize(lv.latencies)
-        rows.append([lv.workers, lv.clients, lv.done, f"{lv.rps:.1f}", f"{ms(stats['p50']):.1f}",
+        rows.append([label(lv.embedder), lv.workers, lv.clients, lv.done, f"{lv.rps:.1f}", f"{ms(stats['p50']):.1f}",
                      f"{ms(stats['p95']):.1f}", lv.errors, _rss_text(lv), f"{max(lv.peak.values(), default=0):.0f}"])
     fresh = min(requests, distinct) / requests
     lines = [section_stamp(), "",
@@ -140,17 +143,13 @@ def report(levels: list[Level], requests: int, distinct: int) -> str:
              f"questions, so about {fresh:.0%} of a level's requests carry a query the server has not encoded "
              "yet; the rest hit its query-vector cache). A fresh server per level; client threads with "
              "httpx on the same machine, so the clients compete with the server for the same cores.", "",
-             md_table(["workers", "clients", "requests", "req/s", "p50 ms", "p95 ms", "errors",
+             md_table(["embedder", "workers", "clients", "requests", "req/s", "p50 ms", "p95 ms", "errors",
                        "server RSS MB after (per process)", "largest peak RSS MB"], rows), ""]
-    for workers in sorted({lv.workers for lv in levels}):
-        target = [lv for lv in levels if lv.workers == workers and lv.clients == TARGET_CLIENTS]
-        if target:
-            lv = target[0]
-            lines.append(f"- {workers} worker(s): {lv.rps:.1f} searches/s at {TARGET_CLIENTS} clients, "
-                         f"{lv.errors} errors → target ≥ {TARGET_RPS:.0f}/s with 0 errors "
-                         f"{'met' if lv.met else 'NOT met'}")
-    met = sorted({lv.workers for lv in levels if lv.clients == TARGET_CLIENTS and lv.met})
-    lines.append(f"- met the target: {', '.join(f'{w} worker(s)' for w in met) if met else 'none'}")
+    for lv in levels:
+        if lv.clients == TARGET_CLIENTS:
+            lines.append(f"- {label(lv.embedder)}, {lv.workers} worker(s): {lv.rps:.1f} searches/s at {TARGET_CLIENTS} "
+                         f"clients, {lv.errors} errors → target ≥ {TARGET_RPS:.0f}/s with 0 errors (set for one "
+                         f"worker) {'met' if lv.met else 'NOT met'}")
     if any(lv.workers > 1 for lv in levels):
         lines.append("- With `--workers` above 1, `reportqa serve` creates the shared listening socket itself as "
                      "`IPPROTO_TCP` (web/serve.py), so accepted connections keep `TCP_NODELAY`; uvicorn's own socket "
@@ -163,25 +162,25 @@ def report(levels: list[Level], requests: int, distinct: int) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_index_arg(parser)
+    add_bench_args(parser)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], metavar="N",
                         help="server worker counts to run (default 1 2)")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8, 32], metavar="C")
     parser.add_argument("--requests", type=int, default=300, help="requests per level (default 300)")
     parser.add_argument("--max-seconds", type=float, default=120.0, help="time limit per level (default 120)")
     args = parser.parse_args(argv)
-    ensure_bench_index(args.index)
-    queries = load_queries()
+    if args.smoke:
+        args.workers, args.clients, args.requests = [1], [1, 2], 12
+    run = bench_run(args)
     levels = []
     for workers in args.workers:
         for clients in args.clients:
-            level = run_level(args.index, workers, clients, queries, args.requests, args.max_seconds)
-            print(f"workers {workers} clients {clients}: {level.done} requests, {level.rps:.1f} req/s, "
-                  f"{level.errors} errors", flush=True)
-            levels.append(level)
-    text = report(levels, args.requests, len(queries))
-    print(text)
-    replace_section("Throughput", text)
+            for embedder in run.embedders:
+                level = run_level(run, embedder, workers, clients, args.requests, args.max_seconds)
+                print(f"{embedder} workers {workers} clients {clients}: {level.done} requests, {level.rps:.1f} req/s, "
+                      f"{level.errors} errors", flush=True)
+                levels.append(level)
+    run.write("Throughput", report(levels, args.requests, len(run.queries)))
     return 0
 
 

@@ -3,7 +3,7 @@
 two snapshots. A refactoring that must change no ranking and no answer shows zero differences.
 
     python -m eval.regression snapshot OUT.jsonl [--split all] [--config fusion full]
-    python -m eval.regression compare BEFORE.jsonl AFTER.jsonl
+    python -m eval.regression compare BEFORE.jsonl AFTER.jsonl [--tolerance 1e-5]
 """
 
 from __future__ import annotations
@@ -38,16 +38,34 @@ def snapshot(retriever: Retriever, questions_path: Path, split: str, configs: li
     return rows
 
 
-def compare(before: list[dict], after: list[dict]) -> list[str]:
-    """The questions and parts that differ (an empty list when the two snapshots agree)."""
+def compare(before: list[dict], after: list[dict], tolerance: float = 0.0) -> list[str]:
+    """The questions and parts that differ (an empty list when the two snapshots agree). Scores and
+    confidences within ``tolerance`` of each other count as equal (float noise, as between two
+    runtimes of one model); a differing answer names its fields: 'q1: ask differs (citations)'."""
     old = {r["id"]: r for r in before}
     new = {r["id"]: r for r in after}
     out = [f"{qid}: only in the first snapshot" for qid in sorted(old.keys() - new.keys())]
     out += [f"{qid}: only in the second snapshot" for qid in sorted(new.keys() - old.keys())]
     for qid in sorted(old.keys() & new.keys()):
-        out += [f"{qid}: {key} differs" for key in sorted(old[qid].keys() | new[qid].keys())
-                if key != "id" and old[qid].get(key) != new[qid].get(key)]
+        for key in sorted(old[qid].keys() | new[qid].keys()):
+            a, b = old[qid].get(key), new[qid].get(key)
+            if key == "id" or _same(a, b, tolerance):
+                continue
+            fields = sorted(k for k in a.keys() | b.keys() if not _same(a.get(k), b.get(k), tolerance)) \
+                if isinstance(a, dict) and isinstance(b, dict) else []
+            out.append(f"{qid}: {key} differs" + (f" ({', '.join(fields)})" if fields else ""))
     return out
+
+
+def _same(a: object, b: object, tolerance: float) -> bool:
+    """Equal, with floats equal within ``tolerance``."""
+    if isinstance(a, float) and isinstance(b, float):
+        return abs(a - b) <= tolerance
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y, tolerance) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k], tolerance) for k in a)
+    return a == b
 
 
 def _read(path: Path) -> list[dict]:
@@ -64,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     comp = sub.add_parser("compare")
     comp.add_argument("before", type=Path)
     comp.add_argument("after", type=Path)
+    comp.add_argument("--tolerance", type=float, default=0.0,
+                      help="scores within this of each other count as equal (default 0: exact)")
     args = parser.parse_args(argv)
     if args.command == "snapshot":
         settings = Settings()
@@ -71,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         args.out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
         print(f"{len(rows)} questions → {args.out}")
         return 0
-    differences = compare(_read(args.before), _read(args.after))
+    differences = compare(_read(args.before), _read(args.after), args.tolerance)
     print("\n".join(differences) or "no differences")
     return 1 if differences else 0
 

@@ -98,7 +98,7 @@ class IndexBuilder:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = create_embedder(self.settings.embedder)
+            self._embedder = create_embedder(self.settings.embedder, self.settings, for_index=True)
         return self._embedder
 
     def build(self, rebuild: bool = False) -> BuildReport:

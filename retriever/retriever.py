@@ -94,7 +94,7 @@ class Retriever:
                 raise IndexStaleError(
                     f"the index in {settings.index_dir} is out of date ({'; '.join(changes)}); "
                     "run `reportqa index`")
-        return cls(reader, embedder or create_embedder(settings.embedder), settings, weights, strict_weights)
+        return cls(reader, embedder or create_embedder(settings.embedder, settings), settings, weights, strict_weights)
 
     def _load_weights(self, strict: bool) -> FittedWeights:
         expected = fingerprint(self.settings)

@@ -201,6 +201,20 @@ def test_regression_compare_names_each_difference() -> None:
                                       "q1: full differs"]
 
 
+def test_regression_compare_takes_float_noise_within_a_tolerance() -> None:
+    from eval.regression import compare
+
+    before = [{"id": "q", "full": [["p1", 0.5, [[0, 9]]], ["p2", 0.25, []]],
+               "ask": {"abstained": False, "confidence": 0.75, "citations": ["p1"]}}]
+    noise = [{"id": "q", "full": [["p1", 0.500002, [[0, 9]]], ["p2", 0.249999, []]],
+              "ask": {"abstained": False, "confidence": 0.750001, "citations": ["p1"]}}]
+    moved = [{"id": "q", "full": [["p2", 0.5, []], ["p1", 0.25, [[0, 9]]]],
+              "ask": {"abstained": False, "confidence": 0.75, "citations": ["p2"]}}]
+    assert compare(before, noise) == ["q: ask differs (confidence)", "q: full differs"]
+    assert compare(before, noise, tolerance=1e-5) == []
+    assert compare(before, moved, tolerance=1e-5) == ["q: ask differs (citations)", "q: full differs"]
+
+
 def test_a_judgement_after_a_line_without_newline_is_not_lost(tmp_path: Path) -> None:
     path = tmp_path / "judgements.jsonl"
     first = Judgement.now("q one", "p1", True, "a")
