@@ -347,6 +347,7 @@ class DecisionExample:
     lead_carries: bool  # the lead closest would show carries it
     ruled: str | None  # the outcome a rule gives before the model (None: the model decides)
     hidden: bool = False
+    every_signal: dict[str, float] = field(default_factory=dict)  # all of them, for inspection
 
 
 def hidden_answer(retriever: Retriever, q: TrainingQuery) -> SearchFilters:
@@ -382,7 +383,14 @@ def _example(retriever: Retriever, q: TrainingQuery, evidence: Evidence, labelle
     correct = answerable and labeller.lines(q, lines, position)
     lead_carries = answerable and lead is not None and labeller.lines(q, [lead], position)
     return DecisionExample(q, [getattr(evidence.signals, s) for s in MODEL_SIGNALS], correct, lead_carries,
-                           ruled[0] if ruled else None, hidden)
+                           ruled[0] if ruled else None, hidden, evidence.signals.as_dict())
+
+
+def example_record(e: DecisionExample) -> dict:
+    """A decision example as JSON: the question, its fold, the signals by name and the labels."""
+    return {"qid": e.query.qid, "source": e.query.source, "persona": e.query.persona, "fold": e.query.fold,
+            "answerable": e.query.answerable, "hidden": e.hidden, "signals": e.every_signal,
+            "correct": e.correct, "lead_carries": e.lead_carries, "ruled": e.ruled}
 
 
 def decision_curve(p: np.ndarray, examples: list[DecisionExample]) -> list[dict]:
@@ -444,6 +452,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index", type=Path, help="index folder (default: settings)")
     parser.add_argument("--out", type=Path, help="weights file (default: settings.weights_path)")
     parser.add_argument("--limit", type=int, help="use at most this many passage questions (quick runs)")
+    parser.add_argument("--examples", type=Path, help="also write the decision's examples here (JSON lines: "
+                        "question, fold, signals, labels), for inspection")
     args = parser.parse_args(argv)
     settings = Settings(**({"index_dir": args.index} if args.index else {}))
     config = settings.fitting
@@ -478,6 +488,8 @@ def main(argv: list[str] | None = None) -> int:
                          FittedWeights(fold_rerank, DEFAULT_ABSTAIN, enabled, fold_sentence))
         examples += decision_examples(fold, [q for q in decision_queries if q.fold == k], labeller)
         print(f"decision examples: fold {k + 1} of {config.fit_folds} done", flush=True)
+    if args.examples:
+        args.examples.write_text("".join(json.dumps(example_record(e)) + "\n" for e in examples), encoding="utf-8")
     abstain, abstain_report, oof = fit_decision(examples, config)
     abstain_report["dev (out of fold)"] = dev_figures(examples, oof, abstain.threshold)
 

@@ -6,7 +6,9 @@ A question's evidence spans are located in the cleaned report text (``eval.quest
 shown sentence is placed in the same text: a prose sentence at its passage's offset, a table row
 (rendered with its headers) as the whole row. It *carries* the fact when it covers at least half of
 one evidence span, the rule by which a passage is relevant (``eval.qrels.MIN_COVER``), applied to
-the sentence.
+the sentence; or when it restates an evidence quote elsewhere in the reports (the executive summary
+says what the body says, in nearly the same words): it holds at least ``RESTATED`` of the quote's
+content words, and the quote has at least ``MIN_RESTATED_WORDS`` of them.
 """
 
 from __future__ import annotations
@@ -16,15 +18,20 @@ from dataclasses import dataclass
 from eval.qrels import MIN_COVER
 from eval.questions import Question, locate
 from reportqa.records import Passage
+from reportqa.text import content_words
 
 Span = tuple[int, int]
+RESTATED = 0.8  # share of a quote's content words a restatement holds
+MIN_RESTATED_WORDS = 5  # a shorter quote must be found where it stands
 
 
 @dataclass(frozen=True)
 class EvidenceSpans:
-    """One question's evidence, located: document id → [start, end) spans in its cleaned text."""
+    """One question's evidence, located: document id → [start, end) spans in its cleaned text; and
+    each quote's content words (stemmed), for restatements."""
 
     spans: dict[str, list[Span]]
+    quotes: tuple[frozenset[str], ...] = ()
 
     @classmethod
     def of(cls, question: Question, documents: dict[str, str]) -> EvidenceSpans:
@@ -33,7 +40,15 @@ class EvidenceSpans:
             text = documents.get(ev.doc_id)
             if text is not None:
                 spans.setdefault(ev.doc_id, []).extend(locate(ev.quote, text))
-        return cls(spans)
+        quotes = tuple(frozenset(content_words(ev.quote)) for ev in question.evidence)
+        return cls(spans, tuple(q for q in quotes if len(q) >= MIN_RESTATED_WORDS))
+
+    def restated_by(self, text: str) -> bool:
+        """True when ``text`` holds at least ``RESTATED`` of one quote's content words."""
+        if not self.quotes:
+            return False
+        held = set(content_words(text))
+        return any(len(q & held) >= RESTATED * len(q) for q in self.quotes)
 
     def carried_by(self, doc_id: str, span: Span) -> bool:
         """True when ``span`` of report ``doc_id`` covers at least half of one evidence span."""
@@ -57,11 +72,12 @@ def document_span(passage: Passage, start: int, end: int, document: str) -> Span
 
 
 def carries(evidence: EvidenceSpans, passage: Passage, start: int, end: int, documents: dict[str, str]) -> bool:
-    """True when the sentence ``passage.text[start:end]`` carries one of the evidence spans."""
+    """True when the sentence ``passage.text[start:end]`` carries one of the evidence spans, where it
+    stands or restated."""
     document = documents.get(passage.doc_id)
-    if document is None:
-        return False
-    return evidence.carried_by(passage.doc_id, document_span(passage, start, end, document))
+    if document is not None and evidence.carried_by(passage.doc_id, document_span(passage, start, end, document)):
+        return True
+    return evidence.restated_by(passage.text[start:end])
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Metamorphic checks: a question written another way a person would write it must give the same
 result. Each question gets variants (quote style, case, possessive, punctuation, a one-letter typo,
-a synonym for the counted noun); a variant keeps the result when its top 5 passages are the same,
-give or take one, and its outcome (answer / closest / not_covered) is the same.
+a synonym for the counted noun, police shorthand for a phrase it spells out); a variant keeps the
+result when its top 5 passages are the same, give or take one, and its outcome (answer / closest /
+not_covered) is the same.
 
     python -m eval.metamorphic [--split dev]
 """
@@ -21,6 +22,11 @@ from retriever.retriever import Retriever
 
 GENERIC_COUNTED = ("people", "individuals", "persons")
 TOP = 5
+# What an officer types for what the question spells out (the everyday-word table reads them back).
+SHORTHAND = (("missing persons", "mispers"), ("missing person", "misper"), ("no further action", "nfa"),
+             ("suspects", "sus"), ("suspect", "sus"), ("victims", "vics"), ("victim", "vic"),
+             ("operation", "op"), ("Police National Computer", "PNC"), ("child sexual exploitation", "cse"),
+             ("child sexual abuse", "csa"), ("intelligence", "intel"))
 
 
 def _typo(text: str) -> str | None:
@@ -56,6 +62,11 @@ def variants(question: str) -> list[tuple[str, str]]:
     typo = _typo(question)
     if typo:
         out.append(("typo", typo))
+    for long, short in SHORTHAND:
+        m = re.search(rf"\b{long}\b", question, re.IGNORECASE)
+        if m:
+            out.append(("shorthand", question[:m.start()] + short + question[m.end():]))
+            break
     m = re.search(r"\bhow many (" + "|".join(GENERIC_COUNTED) + r")\b", question, re.IGNORECASE)
     if m:
         other = next(g for g in GENERIC_COUNTED if g != m.group(1).lower())

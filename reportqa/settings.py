@@ -270,7 +270,7 @@ class FitConfig(StageConfig):
     fit_first_stage: str = Field("fusion", description="the pipeline whose candidates are fitted on")
     fit_folds: int = Field(5, ge=2, le=20, description="cross-validation folds: passage questions grouped by "
                            "passage, dev questions by writer")
-    fit_answer_precision: float = Field(0.93, gt=0, le=1, description="the answer precision (answer sentences "
+    fit_answer_precision: float = Field(0.92, gt=0, le=1, description="the answer precision (answer sentences "
                                         "carry the fact, of questions answered) the decision's threshold is "
                                         "chosen for, on dev questions, cross-validated")
     fit_decision_queries: int = Field(1200, ge=10, description="passage questions asked twice (answer shown, "

@@ -90,6 +90,11 @@ class QueryAnalysis:
     def empty(self) -> bool:
         return not self.parsed.words
 
+    def as_typed(self, word: str) -> str:
+        """``word`` of the corrected query as the user typed it: a reason names what they wrote,
+        never the spelling corrector's guess ("misper", not "mister")."""
+        return next((typed for typed, fixed in self.corrections.items() if fixed.lower() == word.lower()), word)
+
 
 def bounded(text: str, max_words: int) -> str:
     """``text`` up to the end of its ``max_words``-th word (all of it when shorter)."""
@@ -126,15 +131,16 @@ class QueryAnalyser:
         everyday = tuple(self.colloquial.expand(text)) if colloquial else ()
         known = frozenset(stem(w) for w in words(" ".join(self.colloquial.keys_in(text))))
         added = tuple(e.added for e in expansions)
-        return QueryAnalysis(raw, text, parsed, corrections, expansions, everyday, self.constraints(text), known,
-                             self._oov(parsed, added + everyday))
+        return QueryAnalysis(raw, text, parsed, corrections, expansions, everyday, self.constraints(text, corrections),
+                             known, self._oov(parsed, added + everyday))
 
-    def constraints(self, query: str) -> Constraints:
+    def constraints(self, query: str, corrections: dict[str, str] | None = None) -> Constraints:
         """The names, years and count the query pins its answer to, with the acronym (or
-        everyday-word) equivalents of each name."""
+        everyday-word) equivalents of each name; ``corrections`` (typed → corrected) make each name
+        read as the user typed it."""
         pairs = [(e.short, e.long) for e in self.expander.expand(query)]
         pairs += [(key, self.colloquial.table[key]) for key in self.colloquial.keys_in(query)]
-        return Constraints.of(query, self.stats.names, pairs, self.config, self.unknown_word)
+        return Constraints.of(query, self.stats.names, pairs, self.config, self.unknown_word, corrections or {})
 
     def unknown_word(self, word: str) -> bool:
         """True for a word that is most likely a name or an acronym the reports do not use

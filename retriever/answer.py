@@ -6,7 +6,9 @@ Sentences are ranked by the sentence answer model (``retriever.sentence_model``)
 shown with its lead-in, and a lead-in with what it introduces, so no answer line is a fragment;
 entries of a reference list and table lines of bare labels are used only when nothing else is there.
 A sentence that says again what a chosen one says (the executive summary and the body) is quoted
-once, citing both places.
+once, citing both places. A quoted sentence never stands without the next one when that one
+contrasts with it ("However, …", "…, by contrast, …", or it turns to another measure): half a
+passage must not read as "yes" when the passage goes on to say "but not here".
 
 A generative mode would plug in here later as another ``AnswerComposer`` that receives the
 same cited hits; none is included.
@@ -14,6 +16,8 @@ same cited hits; none is included.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -41,6 +45,24 @@ class Evidence:
     check: ConstraintCheck = field(default_factory=ConstraintCheck)
     corrections: dict[str, str] = field(default_factory=dict)  # misspelt word → the word searched for
     analysis: QueryAnalysis | None = None
+
+
+CONTRAST_RE = re.compile(r"^\W*(?:however|but|whereas|although|though|yet|conversely|nevertheless|nonetheless|"
+                         r"instead|unlike|in contrast|by contrast|on the other hand)\b|^(?:\S+\s+){0,6}?(?:\S+,\s*)?"
+                         r"(?:however|by contrast|in contrast|on the other hand|whereas)\b", re.IGNORECASE)
+MeasuresIn = Callable[[str], frozenset[str]]  # the measures a text names (retriever.measures)
+
+
+def contrasts(sentence: str, quoted: str, measures_in: MeasuresIn | None = None) -> bool:
+    """True when ``sentence``, coming right after ``quoted``, qualifies or contrasts with it: it opens
+    with (or soon says) "however", "but", "whereas", "by contrast"…, or ``quoted`` is about a measure
+    and ``sentence`` names another one."""
+    if CONTRAST_RE.search(sentence):
+        return True
+    if measures_in is None:
+        return False
+    before = measures_in(quoted)
+    return bool(before) and bool(measures_in(sentence) - before)
 
 
 class AnswerComposer(Protocol):
@@ -98,9 +120,10 @@ class ExtractiveComposer:
     """Picks the best sentences of the top hits when the decision is to answer; under ``closest`` the
     single best one as the lead; under ``not_covered`` nothing but the decision's reasons."""
 
-    def __init__(self, config: AnswerConfig, unit_words: int) -> None:
+    def __init__(self, config: AnswerConfig, unit_words: int, measures_in: MeasuresIn | None = None) -> None:
         self.config = config
         self.unit_words = unit_words  # RankingConfig.unit_words: how far a lead-in is continued into its list
+        self.measures_in = measures_in
 
     def compose(self, evidence: Evidence, decision: Decision) -> Answer:
         if not evidence.hits or decision.outcome == "not_covered":
@@ -177,9 +200,20 @@ class ExtractiveComposer:
                 unit = tuple(complete_thought(text, spans, k, self.unit_words))
                 if all(is_caption(text[a:b]) for a, b in unit):
                     continue
+                unit += self._contrast_after(text, spans, unit)
                 bare = _is_bare_row(sentence, config.answer_bare_row_words)
                 (weak if references or unfinished(text, spans, k) or bare else strong).append(Unit(s.score, rank, unit))
         return sorted(strong or weak, key=lambda u: (-u.score, u.rank, u.spans))
+
+    def _contrast_after(self, text: str, spans: list[tuple[int, int]], unit: tuple[tuple[int, int], ...]
+                        ) -> tuple[tuple[int, int], ...]:
+        """The sentence after ``unit`` when it contrasts with it (see ``contrasts``), else nothing."""
+        following = [span for span in spans if span[0] >= unit[-1][1]]
+        if not following:
+            return ()
+        quoted = " ".join(text[a:b] for a, b in unit)
+        a, b = following[0]
+        return ((a, b),) if contrasts(text[a:b], quoted, self.measures_in) else ()
 
     def _choose(self, units: list[Unit], evidence: Evidence) -> list[tuple[int, tuple[int, int], tuple[int, ...]]]:
         """The best units scoring at least ``answer_sentence_ratio`` of the best one, up to
@@ -198,7 +232,7 @@ class ExtractiveComposer:
                 if unit.rank != same[0].rank and unit.rank not in same[1]:
                     same[1].append(unit.rank)
                 continue
-            if sum(len(u.spans) for u, _ in chosen) + len(unit.spans) > self.config.answer_max_sentences:
+            if chosen and sum(len(u.spans) for u, _ in chosen) + len(unit.spans) > self.config.answer_max_sentences:
                 continue
             chosen.append((unit, []))
         out = []

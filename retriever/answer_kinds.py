@@ -1,6 +1,6 @@
 """The kind of answer a question asks for (a sum of money, a penalty, an extreme, a duration, a
-quantity), and whether a text holds one. Read by the answer decision (``type_match``) and by the
-answer composer (sentences holding the kind asked for score higher)."""
+quantity), and whether a text holds one. Read by the sentence answer model (its ``asks_kind`` and
+``type_match`` features)."""
 
 from __future__ import annotations
 

@@ -235,7 +235,8 @@ class Constraints:
 
     @classmethod
     def of(cls, query: str, profile: NameProfile, equivalent_pairs: list[tuple[str, str]],
-           config: AnalysisConfig, unknown: Callable[[str], bool] | None = None) -> Constraints:
+           config: AnalysisConfig, unknown: Callable[[str], bool] | None = None,
+           corrections: dict[str, str] | None = None) -> Constraints:
         """The constraints of ``query``; ``equivalent_pairs`` are (short, long) forms the query
         uses, from the acronym and everyday-word tables; ``unknown`` marks words that must be
         names (see ``named_terms``)."""
@@ -250,6 +251,8 @@ class Constraints:
         for m in cased_tokens(query):
             token = re.sub(r"['’]s$", "", m.group())
             typed.setdefault(token.lower(), token)
+        for written, fixed in (corrections or {}).items():  # a reason names what the user wrote
+            typed[fixed.lower()] = written
         nowhere = tuple(n for n in names if n not in equivalents and not _used(n, profile))
         return cls(names, equivalents, years, tuple(count_focus(query, config.count_focus_words)), typed, nowhere)
 

@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from reportqa.settings import DecisionConfig
 from reportqa.text import STOPWORDS, stem, words
 from retriever.analysis import CorpusStats, QueryAnalysis
-from retriever.answer_kinds import answer_kinds, type_matches
 from retriever.constraints import ConstraintCheck, quoted
 from retriever.highlight import ScoredSentence
 from retriever.results import Hit, Outcome
@@ -99,7 +98,7 @@ def absence(analysis: QueryAnalysis, stats: CorpusStats, max_oov: float) -> list
     if relative:
         reasons.append("The reports cannot say what happened " + quoted(relative) + ".")
     if analysis.oov > max_oov:
-        missing = unknown_words(analysis, stats)
+        missing = [analysis.as_typed(w) for w in unknown_words(analysis, stats)]
         reasons.append("The reports never mention " + quoted(missing) + "." if missing else
                        "The reports do not use most of the words of this question.")
     return reasons
@@ -107,7 +106,8 @@ def absence(analysis: QueryAnalysis, stats: CorpusStats, max_oov: float) -> list
 
 def unknown_words(analysis: QueryAnalysis, stats: CorpusStats) -> list[str]:
     """The query's content words (after spelling correction) that the reports never use and that
-    no everyday-word table entry or acronym expansion translates, as typed, in query order."""
+    no everyday-word table entry or acronym expansion translates, in query order (reasons show each
+    as typed: ``QueryAnalysis.as_typed``)."""
     translated = set(analysis.known) | {stem(w) for a in analysis.added + analysis.colloquial for w in words(a)}
     unknown = {t for t in analysis.parsed.terms if t not in stats.idf and t not in translated}
     seen: list[str] = []
@@ -137,16 +137,7 @@ def off_topic(analysis: QueryAnalysis, signals: Signals, stats: CorpusStats, con
     share = sum(v for t, v in weights.items() if t in missing_terms) / total if total else 1.0
     if share < config.off_topic_unknown_share:
         return []
-    return ["The reports never mention " + quoted(missing) + "."]
-
-
-def idf_coverage(weights: dict[str, float], text: str) -> float:
-    """IDF-weighted share of the query's terms found in ``text``."""
-    total = sum(weights.values())
-    if not total:
-        return 0.0
-    present = {stem(w) for w in words(text)}
-    return sum(w for t, w in weights.items() if t in present) / total
+    return ["The reports never mention " + quoted([analysis.as_typed(w) for w in missing]) + "."]
 
 
 def term_weights(query: str, stats: CorpusStats) -> dict[str, float]:
@@ -187,20 +178,13 @@ class AnswerDecision:
         top = hits[0]
         second = hits[1].score if len(hits) > 1 else top.score - 1.0
         weights = term_weights(query, self.stats)
-        kinds = answer_kinds(query)
-        best_idf_sentence = 0.0
-        type_match = 0.0
         best_texts = []
         for hit in hits[:self.source_hits]:
             scored = sorted(sentences.get(hit.passage.passage_id, []), key=lambda s: -s.score)
-            for s in scored[:self.config.signal_sentences]:
-                text = hit.passage.text[s.start:s.end]
-                best_texts.append(text)
-                best_idf_sentence = max(best_idf_sentence, idf_coverage(weights, text))
-                type_match = max(type_match, float(all(type_matches(k, text) for k in kinds)))
+            best_texts += [hit.passage.text[s.start:s.end] for s in scored[:self.config.signal_sentences]]
         met = check.signals()
-        answers = sorted((s.score for h in hits[:self.source_hits] for s in sentences.get(h.passage.passage_id, [])),
-                         reverse=True)
+        answers = sorted(((s.score, rank) for rank, h in enumerate(hits[:self.source_hits], start=1)
+                          for s in sentences.get(h.passage.passage_id, [])), reverse=True)
         return Signals(
             top_score=top.score,
             top_dense=features[top.passage.passage_id].dense,
@@ -209,16 +193,14 @@ class AnswerDecision:
             top_coverage=features[top.passage.passage_id].coverage,
             margin=top.score - second,
             oov=analysis.oov,
-            idf_coverage=max(idf_coverage(weights, h.passage.text) for h in hits[:self.source_hits]),
-            idf_sentence=best_idf_sentence,
-            type_match=type_match,
             year_match=met.year_match,
             missing_specific=missing_specific(weights, best_texts, analysis.known, self.config.specific_idf),
             missing_names=met.missing_names,
             count_met=met.count_met,
             top_answer=max((s.score for s in sentences.get(top.passage.passage_id, [])), default=0.0),
-            best_answer=answers[0] if answers else 0.0,
-            answer_support=answers[1] if len(answers) > 1 else 0.0,
+            answer_gap=answers[0][0] - next((a for a, r in answers if r != answers[0][1]), answers[0][0])
+            if answers else 0.0,
+            answer_rank=1.0 / answers[0][1] if answers else 0.0,
         )
 
     def decide(self, analysis: QueryAnalysis | None, signals: Signals, check: ConstraintCheck,

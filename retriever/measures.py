@@ -57,6 +57,10 @@ class MeasureCatalog:
         tokens = tuple(measure_tokens(query))
         return self._by_key.get(tokens) if tokens else None
 
+    def slugs_named(self, text: str) -> frozenset[str]:
+        """The slugs of the cards ``text`` names (for the composer's contrast rule)."""
+        return frozenset(card.slug for card in self.named_in([text]))
+
     def named_in(self, texts: list[str]) -> list[MeasureCard]:
         """The cards named anywhere in ``texts``, in order of first mention."""
         found: dict[str, tuple[int, int, MeasureCard]] = {}

@@ -84,7 +84,8 @@ class Ranker:
         order = [c.idx for c in candidates]
         if pipeline.dedup:
             order = collapse(order, lambda i: self.reader.passages[i], self._similarity(candidates),
-                             self.config.dedup_overlap, self.config.dedup_similarity)
+                             self.config.dedup_overlap, self.config.dedup_similarity,
+                             limit=max(k, self.config.min_ranked_hits))
         by_idx = {c.idx: c for c in candidates}
         shown = [by_idx[i] for i in order[:max(k, self.config.min_ranked_hits)]]
         scores = strictly_decreasing([float(c.score) for c in shown])
@@ -97,8 +98,11 @@ class Ranker:
                        {c.passage.passage_id: c.features for c in shown})
 
     def _similarity(self, candidates: list[Candidate]):
+        """Cosine of two candidates' passage vectors, all pairs computed in one product."""
         idxs = [c.idx for c in candidates]
         if not idxs:
             return lambda a, b: 0.0
-        vectors = {i: self.dense.index.reconstruct(int(i)) for i in idxs}
-        return lambda a, b: float(np.dot(vectors[a], vectors[b]))
+        vectors = self.dense.index.reconstruct_batch(np.asarray(idxs, dtype=np.int64))
+        cosines = np.einsum("ik,jk->ij", vectors, vectors)  # einsum, not BLAS: see retriever.dense
+        position = {idx: n for n, idx in enumerate(idxs)}
+        return lambda a, b: float(cosines[position[a], position[b]])

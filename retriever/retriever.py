@@ -71,10 +71,10 @@ class Retriever:
                              self.sentence_scorer)
         self.decision = AnswerDecision(self.weights.abstain, stats, settings.decision,
                                        settings.answering.answer_source_hits)
-        self.composer = ExtractiveComposer(settings.answering, settings.ranking.unit_words)
+        self.measures = MeasureCatalog(reader.measures)  # the measure cards (retriever.measures)
+        self.composer = ExtractiveComposer(settings.answering, settings.ranking.unit_words, self.measures.slugs_named)
         self._questions: QuestionBook | None = None
         self._glossary: list[GlossaryEntry] | None = None
-        self.measures = MeasureCatalog(reader.measures)  # the measure cards (retriever.measures)
 
     # --- opening ------------------------------------------------------------------------------
     @classmethod

@@ -89,21 +89,19 @@ class Signals:
 
     top_score: float = _model(-5.0)
     top_dense: float = 0.0
-    top_best_sentence: float = _model(0.0)
+    top_best_sentence: float = 0.0
     top_coverage: float = 0.0
-    top_question: float = _model(0.0)  # best cosine of the query with a question of the top passage
+    top_question: float = 0.0  # best cosine of the query with a question of the top passage
     margin: float = _model(0.0)
     oov: float = 0.0  # share of the query's content terms the reports never use
-    idf_coverage: float = _model(0.0)
-    idf_sentence: float = _model(0.0)
-    type_match: float = _model(0.0)  # the best sentences hold the kind of answer asked for
     year_match: float = 0.0
     missing_specific: float = _model(3.0)  # specific (high-IDF) query terms none of the best sentences has
     missing_names: float = 1.0  # names of the query the top passages never mention
     count_met: float = 0.0  # a counting question finds a figure next to what it counts
     top_answer: float = _model(0.0)  # the sentence answer model's best probability in the top passage
-    best_answer: float = _model(0.0)  # … in the passages the answer draws on
-    answer_support: float = _model(0.0)  # … the runner-up sentence of those passages
+    answer_gap: float = _model(0.0)  # the best probability among the answer's passages minus the best of
+    # another of them (0: none)
+    answer_rank: float = _model(0.0)  # 1 / the rank of the hit holding the best sentence
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)

@@ -8,9 +8,13 @@ towards abstaining. A word is corrected only when
 - it is not an ordinary English word ("booked", "hostels", "remand" are left alone): the English
   dictionary of the ``pyspellchecker`` package (160,000 words) and the whole words of the
   embedding model's vocabulary serve as the dictionary;
-- it is not in the everyday-word table;
-- a single edit (a letter dropped, added, changed or two swapped) turns it into a word the
-  reports use repeatedly. The most frequent such word wins.
+- it is not in the everyday-word table, which holds police shorthand and slang too ("misper",
+  "scran", "vapes"): those are words, not typos;
+- a single edit that people actually make when typing turns it into a word the reports use
+  repeatedly: a letter dropped, doubled or added, two letters swapped, or a letter changed for a
+  neighbouring key or a sound-alike ("notise" → "notice"). A change to an unrelated letter is not a
+  confident correction ("misper" is not "mister", "vapes" not "tapes"), so it is left alone. The
+  likeliest kind of edit wins, then the most frequent word.
 """
 
 from __future__ import annotations
@@ -24,6 +28,41 @@ from reportqa.settings import AnalysisConfig
 from reportqa.text import CASED_TOKEN_RE, STOPWORDS, stem
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
+KEY_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+ROW_OFFSETS = (0.0, 0.25, 0.75)  # how far each keyboard row is shifted right
+SOUND_ALIKE = (set("aeiouy"), set("scz"), set("ck"), set("gj"), set("mn"))
+KEY_POSITION = {ch: (row, i + ROW_OFFSETS[row]) for row, keys in enumerate(KEY_ROWS) for i, ch in enumerate(keys)}
+ENGLISH_LIKELIHOOD = 4  # see typo_likelihood
+
+
+def neighbouring_keys(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` are next to each other on a QWERTY keyboard."""
+    if a not in KEY_POSITION or b not in KEY_POSITION:
+        return False
+    (ra, xa), (rb, xb) = KEY_POSITION[a], KEY_POSITION[b]
+    return abs(ra - rb) <= 1 and abs(xa - xb) <= 1.0
+
+
+def typo_likelihood(typed: str, word: str) -> int:
+    """How likely ``typed`` is a typo of ``word``, one edit away: 4 for two letters swapped or a
+    doubled letter typed once or twice too often; 3 for another letter dropped or added (not the
+    first: people seldom miss the first letter); 2 for a neighbouring key; 1 for a sound-alike
+    letter; 0 otherwise (no confident correction)."""
+    if len(typed) != len(word):
+        longer, shorter = (typed, word) if len(typed) > len(word) else (word, typed)
+        at = next((i for i, (a, b) in enumerate(zip(longer, shorter)) if a != b), len(shorter))
+        if (at > 0 and longer[at] == longer[at - 1]) or (at + 1 < len(longer) and longer[at] == longer[at + 1]):
+            return 4
+        return 3 if at > 0 else 0
+    diff = [i for i, (a, b) in enumerate(zip(typed, word)) if a != b]
+    if len(diff) == 2 and diff[1] == diff[0] + 1:
+        return 4
+    if len(diff) != 1:
+        return 0
+    a, b = typed[diff[0]], word[diff[0]]
+    if neighbouring_keys(a, b):
+        return 2
+    return 1 if any(a in group and b in group for group in SOUND_ALIKE) else 0
 
 
 def trigrams(word: str) -> set[str]:
@@ -63,7 +102,10 @@ class SpellingCorrector:
                  protected: set[str] | None = None) -> None:
         self.config = config
         self.counts = counts
-        self.stems = {stem(w) for w in counts}
+        self.stem_counts: Counter = Counter()  # uses of each stem: 'letter' counts the reports' 'letters'
+        for w, n in counts.items():
+            self.stem_counts[stem(w)] += n
+        self.stems = set(self.stem_counts)
         self.is_english = is_english
         self.protected = protected or set()
         self.by_trigram: dict[str, list[str]] = {}
@@ -79,20 +121,27 @@ class SpellingCorrector:
 
     def correct(self, word: str) -> str | None:
         """The word ``word`` is probably a misspelling of, or None: a word the reports use, one
-        edit away (the most frequent); failing that, for a word typed in lower case (a capital
-        suggests a name), the likeliest ordinary English word one edit away ("hagning" →
-        "hanging"), so the model reads a word it knows."""
+        likely typing edit away, or an English word another form of which they use ("leter" → "letter":
+        they say "letters"; the likeliest edit, then the most used); failing that, for
+        a word typed in lower case (a capital suggests a name), an ordinary English word one likely
+        edit away ("hagning" → "hanging"), so the model reads a word it knows."""
         if not self.foreign(word, self.config.spelling_min_length):
             return None
         low = word.lower()
         least = self.config.spelling_min_count
-        candidates = [(self.counts[c], c) for c in one_edit(low) if self.counts.get(c, 0) >= least]
+        candidates = [(typo_likelihood(low, c), self.stem_counts[stem(c)], c) for c in one_edit(low)
+                      if self.stem_counts.get(stem(c), 0) >= least and (c in self.counts or self.is_english(c))]
+        candidates = [c for c in candidates if c[0] > 0]
         if candidates:
-            return max(sorted(candidates, key=lambda item: item[1]), key=lambda item: item[0])[1]
-        if word != low:
+            return max(sorted(candidates, key=lambda item: item[2]), key=lambda item: item[:2])[2]
+        dictionary = english_dictionary()
+        if word != low or low in dictionary:
             return None
-        english = english_dictionary().correction(low)
-        return english if english and english != low and english in one_edit(low) else None
+        # towards English only on the likeliest typos (letters swapped, a doubled letter): the word is
+        # not the reports', so a looser guess ("misper" → "miser") would only change the question
+        english = [(dictionary.word_usage_frequency(c), c) for c in dictionary.known(one_edit(low))
+                   if typo_likelihood(low, c) >= ENGLISH_LIKELIHOOD]
+        return max(sorted(english, key=lambda item: item[1]), key=lambda item: item[0])[1] if english else None
 
     def foreign(self, word: str, min_length: int = 4) -> bool:
         """True for a word of at least ``min_length`` letters that the reports never use in any

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from text_fixtures import LIST_PASSAGE, sentence_spans
 
 from reportqa.records import Passage
@@ -103,3 +104,42 @@ def test_every_answer_and_lead_line_is_verbatim_where_it_says_it_is() -> None:
             cited = {c.n: c.passage for c in answer.citations}
             for line in lines:
                 assert cited[line.citation].text[line.start:line.end] == line.text
+
+
+SHPO = ("Sexual harm prevention orders can be sought against individuals believed likely to cause sexual harm. "
+        "Sexual risk orders are for people who have not been convicted. Both are civil orders.")
+MEASURES = {"sexual harm prevention order": "shpo", "sexual risk order": "sro"}
+
+
+def measures_in(text: str) -> frozenset[str]:
+    low = text.lower()
+    return frozenset(slug for name, slug in MEASURES.items() if name in low)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (SHPO, "Sexual risk orders are for people who have not been convicted."),  # turns to another measure
+    ("Warning notices deter many suspects. However, they carry no penalty for a breach. They are quick.",
+     "However, they carry no penalty for a breach."),
+    ("Warning notices deter many suspects. Some forces, by contrast, never use them. They are quick.",
+     "Some forces, by contrast, never use them."),
+])
+def test_a_quoted_sentence_keeps_the_next_one_when_it_contrasts(text: str, expected: str) -> None:
+    spans = sentence_spans(text)
+    passage = Passage("p1", "doc", "text", ("3. Orders",), 0, len(text), text)
+    scored = [ScoredSentence(0, s, e, 0.5, 0.0, 0.3, answer=0.9 if k == 0 else 0.1) for k, (s, e) in enumerate(spans)]
+    evidence = Evidence("can i get one on someone not convicted", [Hit(passage, "Doc", 1.0, 1)], {"p1": scored})
+    composer = ExtractiveComposer(AnswerConfig(), RankingConfig().unit_words, measures_in)
+    lines = [s.text for s in composer.compose(evidence, ANSWER).sentences]
+    assert lines[0] == text[spans[0][0]:spans[0][1]] and expected in lines, lines
+    assert composer.compose(evidence, CLOSEST).lead.text.endswith(expected), "the lead keeps it too"
+    assert "They are quick." not in lines and "Both are civil orders." not in lines, "only the contrasting one"
+
+
+def test_a_sentence_that_goes_on_about_the_same_measure_is_not_added() -> None:
+    text = "Warning notices deter many suspects. They are served in person. They are quick."
+    spans = sentence_spans(text)
+    passage = Passage("p1", "doc", "text", ("3. Orders",), 0, len(text), text)
+    scored = [ScoredSentence(0, s, e, 0.5, 0.0, 0.3, answer=0.9 if k == 0 else 0.1) for k, (s, e) in enumerate(spans)]
+    evidence = Evidence("do notices deter", [Hit(passage, "Doc", 1.0, 1)], {"p1": scored})
+    lines = [s.text for s in ExtractiveComposer(AnswerConfig(), 90, measures_in).compose(evidence, ANSWER).sentences]
+    assert lines == ["Warning notices deter many suspects."]

@@ -16,14 +16,14 @@ from retriever.schema import LinearModel, Signals
 
 
 def decision_for(threshold: float = 0.5, **config) -> AnswerDecision:
-    return AnswerDecision(AbstainModel(LinearModel(("idf_coverage",), (10.0,)), threshold), CorpusStats.of(TEXTS),
+    return AnswerDecision(AbstainModel(LinearModel(("top_answer",), (10.0,), -5.0), threshold), CorpusStats.of(TEXTS),
                           DecisionConfig(**config), source_hits=3)
 
 
 def decide(question: str, threshold: float = 0.5, **config):
     text = "Officers in Rotherham said 40 CAWNs were issued in one year."
     hit = Hit(passage("p", text), "Doc", 2.0, 1)
-    sentences = {"p": [ScoredSentence(0, 0, len(text), 0.8, 1.0, 0.3)]}
+    sentences = {"p": [ScoredSentence(0, 0, len(text), 0.8, 1.0, 0.3, answer=0.9)]}
     analysis = analyser().analyse(question)
     decision = decision_for(threshold, **config)
     check = decision.check(analysis, [hit])
@@ -34,7 +34,7 @@ def decide(question: str, threshold: float = 0.5, **config):
 
 def test_decision_signals() -> None:
     signals, _ = decide("how many CAWNs were issued in Kent")
-    assert signals.top_dense == 0.7 and signals.top_best_sentence == 0.8 and signals.type_match == 1.0
+    assert signals.top_dense == 0.7 and signals.top_best_sentence == 0.8 and signals.top_answer == 0.9
     assert signals.top_question == 0.6 and signals.missing_names == 1.0  # Kent
 
 
@@ -61,7 +61,7 @@ def test_no_hits_has_the_declared_defaults() -> None:
     assert DEFAULT_ABSTAIN.probability(Signals()) < DEFAULT_ABSTAIN.threshold
 
 
-STRONG = Signals(idf_coverage=1.0, top_dense=0.8, top_best_sentence=0.8, missing_names=0.0, year_match=1.0,
+STRONG = Signals(top_answer=1.0, top_dense=0.8, top_best_sentence=0.8, missing_names=0.0, year_match=1.0,
                  count_met=1.0)
 UNMET = {"a name": {"missing_names": 1.0}, "a year": {"year_match": 0.0}, "a count": {"count_met": 0.0}}
 
@@ -89,8 +89,17 @@ def test_max_oov_is_a_setting() -> None:
 
 def test_a_low_probability_gives_closest_never_not_covered() -> None:
     analysis = analyser().analyse("how many CAWNs were issued")
-    weak = replace(STRONG, idf_coverage=-1.0)
+    weak = replace(STRONG, top_answer=0.0)
     decision = decision_for()
     assert decision.decide(analysis, weak, decision.check(analysis, []), True).outcome == "closest"
 
 
+
+
+def test_a_reason_names_the_word_the_user_typed_not_its_correction() -> None:
+    analysis = analyser().analyse("hagning hostels")
+    assert analysis.corrections == {"hagning": "hanging"}, "a typo of an English word the reports never use"
+    decision = decision_for()
+    verdict = decision.decide(analysis, STRONG, decision.check(analysis, []), True)
+    assert verdict.outcome == "not_covered"
+    assert verdict.reasons == ("The reports never mention “hagning” or “hostels”.",)

@@ -10,7 +10,7 @@ from reportqa.settings import AnalysisConfig
 from retriever.spelling import SpellingCorrector, one_edit
 
 COUNTS = Counter({"accommodation": 5, "attrition": 3, "notice": 9, "notices": 4, "social": 7, "keep": 6,
-                  "rarely": 1, "staff": 8})
+                  "rarely": 1, "staff": 8, "mister": 3, "tapes": 2, "scan": 4, "later": 9, "letter": 2})
 ENGLISH = {"stuff", "booked", "loads"}
 
 
@@ -59,6 +59,27 @@ def test_unknown_words_are_names_unless_they_look_like_typos() -> None:
     assert not c.is_unknown("webbsite")  # … from pyspellchecker's dictionary ("website")
 
 
+@pytest.mark.parametrize("typed", ["misper", "mispers", "vapes"])
+def test_a_change_to_an_unrelated_letter_is_no_confident_correction(typed: str) -> None:
+    """'misper' is one edit from 'mister' and 'vapes' from 'tapes', but p→t and v→t are neither
+    neighbouring keys nor sound-alikes: nobody types one for the other."""
+    assert corrector().correct(typed) is None
+
+
+def test_the_likeliest_kind_of_typo_wins_over_the_commoner_word() -> None:
+    # 'leter': a doubled letter dropped ('letter') is likelier than e typed for a ('later'), though
+    # 'later' is the commoner word in the reports
+    assert corrector().correct("leter") == "letter"
+    assert corrector().correct("notise") == "notice"  # a sound-alike letter
+
+
+def test_police_shorthand_in_the_everyday_table_is_never_corrected() -> None:
+    c = SpellingCorrector(COUNTS, lambda w: False, AnalysisConfig(), protected={"scran", "misper"})
+    assert c.correct("scran") is None and c.correct("misper") is None
+    assert SpellingCorrector(COUNTS, lambda w: False, AnalysisConfig()).correct("scran") == "scan", \
+        "a dropped letter: corrected when the table does not list the word"
+
+
 def test_typos_inside_quotes_are_corrected_too() -> None:
     # a word the reports never use cannot match a quoted phrase exactly anyway
     assert corrector().fix('"secure accomodation"') == ('"secure accommodation"', {"accomodation": "accommodation"})
@@ -78,3 +99,12 @@ def test_real_model_corrects_and_still_answers(real_retriever) -> None:
     assert real_retriever.ask("can we make a hotel hand over who's booked a room").corrections == {}
     assert real_retriever.analyser.speller.correct("hostels") is None  # not "hotels"
     assert real_retriever.analyser.speller.correct("remand") is None  # not "remind"
+
+
+@pytest.mark.model
+def test_real_model_reads_police_shorthand_as_words(real_retriever) -> None:
+    answer = real_retriever.ask("misper at risk of cse what can we do")
+    assert answer.corrections == {} and answer.outcome != "not_covered"
+    answer = real_retriever.ask("he keeps giving her vapes and scran")
+    assert answer.corrections == {}
+    assert not any(w in r for r in answer.reasons for w in ("tapes", "scan", "mister"))

@@ -59,7 +59,7 @@ def test_pipelines_switch_expansions_off() -> None:
 
 def ranker(weights: FittedWeights, passages: list[Passage]) -> Ranker:
     vectors = np.eye(len(passages), dtype=np.float32)
-    dense = SimpleNamespace(index=SimpleNamespace(reconstruct=lambda i: vectors[i]))
+    dense = SimpleNamespace(index=SimpleNamespace(reconstruct_batch=lambda ids: vectors[ids]))
     return Ranker(SimpleNamespace(passages=passages), dense, None, weights, RankingConfig(), lambda d: "Doc",
                   sentences=None)  # rank() alone: the candidates come with their sentences scored
 
