@@ -13,6 +13,7 @@ from indexer.document import CleanDocument, PlacedBlock
 from indexer.sentences import split_sentences
 from indexer.tables import render_row
 from reportqa.records import Passage, PassageKind
+from reportqa.settings import ChunkerConfig
 
 CHUNKER_VERSION = 5
 PROSE_KINDS = ("paragraph", "list_item")
@@ -40,20 +41,6 @@ class _Unit:
     tokens: int = 0
 
 
-@dataclass(frozen=True)
-class ChunkingConfig:
-    """How passages are sized. ``max_tokens`` is the model window without special tokens."""
-
-    target_tokens: int
-    max_tokens: int
-    overlap_sentences: int = 1
-    section_titles: bool = True
-    min_fill: float = 0.5  # a passage below this share of the target takes the next unit even if it overshoots
-    block_fill: float = 0.75  # a new block starts a new passage once the current one holds this share
-    max_carry: float = 0.35  # largest overlap carried into the next passage, as a share of the target
-    tail_merge: float = 0.25  # a last passage smaller than this share joins the one before
-
-
 def section_prefix(section: tuple[str, ...]) -> str:
     """The last two section titles, without numbering, to prepend to the embedded text."""
     titles = [re.sub(r"^\d+(?:\.\d+)*\.?\s+", "", t) for t in section[-2:]]
@@ -76,8 +63,11 @@ def passage_id(doc_id: str, kind: str, text: str, taken: set[str]) -> str:
 class Chunker:
     """Builds the passages of one document."""
 
-    def __init__(self, config: ChunkingConfig, count_tokens: TokenCounter) -> None:
+    def __init__(self, config: ChunkerConfig, max_tokens: int, count_tokens: TokenCounter) -> None:
+        """``config``: how passages are sized (``settings.chunker``); ``max_tokens``: the model window
+        without special tokens; ``count_tokens``: the model's own token counter."""
         self.config = config
+        self.max_tokens = max_tokens
         self.count_tokens = count_tokens
 
     def chunk(self, doc: CleanDocument) -> list[ChunkedPassage]:
@@ -102,9 +92,9 @@ class Chunker:
 
     # --- prose -------------------------------------------------------------------------------
     def _budget(self, section: tuple[str, ...]) -> tuple[int, int]:
-        prefix_tokens = self.count_tokens([section_prefix(section)])[0] + 2 if self.config.section_titles else 0
-        hard = self.config.max_tokens - prefix_tokens - 2
-        return min(self.config.target_tokens, hard), hard
+        prefix_tokens = self.count_tokens([section_prefix(section)])[0] + 2 if self.config.embed_section_titles else 0
+        hard = self.max_tokens - prefix_tokens - 2
+        return min(self.config.chunk_target_tokens, hard), hard
 
     def _prose(self, doc: CleanDocument, run: list[PlacedBlock]):
         units = [
@@ -130,9 +120,9 @@ class Chunker:
         tokens = 0
         for i, unit in enumerate(units):
             new_block = bool(current) and unit.block != current[-1].block
-            too_big = tokens + unit.tokens > target and (tokens >= self.config.min_fill * target
+            too_big = tokens + unit.tokens > target and (tokens >= self.config.chunk_min_fill * target
                                                          or tokens + unit.tokens > hard)
-            boundary = new_block and tokens >= self.config.block_fill * target
+            boundary = new_block and tokens >= self.config.chunk_block_fill * target
             if current and (too_big or boundary):
                 groups.append(current)
                 carry = self._overlap(current, target)
@@ -144,7 +134,7 @@ class Chunker:
         if current:
             carried = len(self._overlap(groups[-1], target)) if groups else 0
             fresh = current[carried:]
-            if groups and fresh and sum(u.tokens for u in fresh) < self.config.tail_merge * target and \
+            if groups and fresh and sum(u.tokens for u in fresh) < self.config.chunk_tail_merge * target and \
                     sum(u.tokens for u in groups[-1] + fresh) <= hard:
                 groups[-1].extend(fresh)
             elif fresh:
@@ -152,11 +142,11 @@ class Chunker:
         return groups
 
     def _overlap(self, group: list[_Unit], target: int) -> list[_Unit]:
-        n = self.config.overlap_sentences
+        n = self.config.chunk_overlap_sentences
         if n <= 0 or len(group) <= n:
             return []
         carry = group[-n:]
-        return carry if sum(u.tokens for u in carry) <= self.config.max_carry * target else []
+        return carry if sum(u.tokens for u in carry) <= self.config.chunk_max_carry * target else []
 
     def _split_long(self, text: str, unit: _Unit, hard: int) -> list[_Unit]:
         """Cut a sentence longer than the window at word boundaries into pieces that fit."""
@@ -253,7 +243,7 @@ class Chunker:
         return out
 
     def _embed_text(self, section: tuple[str, ...], text: str) -> str:
-        prefix = section_prefix(section) if self.config.section_titles else ""
+        prefix = section_prefix(section) if self.config.embed_section_titles else ""
         return f"{prefix}\n{text}" if prefix else text
 
     def _fit_window(self, draft) -> list:
@@ -261,7 +251,7 @@ class Chunker:
         truncated. A passage that is too long (a huge table row, a run-on figure) is split in
         two, between sentences when it has several, else between words, until every part fits."""
         kind, block, start, end, text, spans = draft
-        if self.count_tokens([self._embed_text(block.section, text)])[0] <= self.config.max_tokens:
+        if self.count_tokens([self._embed_text(block.section, text)])[0] <= self.max_tokens:
             return [draft]
         exact = kind == "text"  # prose passages are slices of the cleaned text; keep offsets exact
         if len(spans) > 1:

@@ -136,7 +136,8 @@ def repair_glued_compounds(text: str, vocab: Vocabulary) -> str:
     return re.sub(r"\b([A-Za-z]{2,})- ([a-z]{2,})\b", respace, text)
 
 
-_PAGE_NUMBER = re.compile(r"^\s*(?:page\s+)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?\s*$", re.IGNORECASE)
+# A line that is only a page number: "12", "Page 3", "3 of 40", "3/40".
+PAGE_NUMBER_RE = re.compile(r"^\s*(?:page\s+)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?\s*$", re.IGNORECASE)
 
 
 def running_line_key(line: str) -> str:
@@ -168,7 +169,7 @@ def strip_running_lines(pages: list[str], edge_lines: int = 3, min_share: float 
         kept = [
             ln
             for i, ln in enumerate(lines)
-            if not (i in edge and (running_line_key(ln) in running or _PAGE_NUMBER.match(ln)))
+            if not (i in edge and (running_line_key(ln) in running or PAGE_NUMBER_RE.match(ln)))
         ]
         cleaned.append("\n".join(kept))
     return cleaned

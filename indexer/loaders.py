@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Literal
 
 from indexer.corpus import SourceFile
-from indexer.pdf_structure import OutlineEntry, PdfStructure, read_outline, read_structure
+from indexer.pdf_outline import OutlineEntry, read_outline
+from indexer.pdf_structure import PdfStructure, read_structure
 from reportqa.settings import PdfLayoutConfig
 
 log = logging.getLogger(__name__)

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import re
 
+from reportqa.speaker_codes import SPEAKER_CODE
+
 ABBREVIATIONS = frozenset(
     "e.g i.e etc al dr mr mrs ms prof no nos vs cf fig figs st vol pp p ed eds approx inc ltd co "
     "jr sr ch sec para op cit ibid viz est dept govt rev".split()
 )
 _BOUNDARY = re.compile(r"[.!?…]+[”’\"')\]]*(?=\s+)")
 _NEXT_START = re.compile(r"\s+(?=[A-Z0-9“\"‘'(\[•‣])")
-_SOURCE_TAG = re.compile(r"\s*\((?:FL|SL|DG|[^()]{0,80}\d{4}[^()]{0,20})\)")
+_SOURCE_TAG = re.compile(rf"\s*\((?:{SPEAKER_CODE}|[^()]{{0,80}}\d{{4}}[^()]{{0,20}})\)")
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:

@@ -49,11 +49,11 @@ def test_questions_are_indexed_and_change_ranking(corpus_copy: Path, tmp_path: P
     write_questions(corpus_copy, json.dumps(ENTRY), json.dumps(dict(ENTRY, anchor="no such words in the review")))
     with caplog.at_level(logging.WARNING):
         report = build_index(settings, embedder=embedder, progress=False)
-    assert report.questions == 2 and report.passages_with_questions == 1
+    assert report.counts.questions == 2 and report.counts.passages_with_questions == 1
     assert any("anchor not found" in w for w in report.question_warnings)
     reader = open_index(settings.index_dir)
     owner = reader.passages[int(reader.questions.passage_idx[0])]
-    assert "cannot detect new images" in owner.text and reader.manifest["counts"]["questions"] == 2
+    assert "cannot detect new images" in owner.text and reader.manifest.counts.questions == 2
 
     retriever = Retriever.open(settings, embedder=embedder)
     with_questions = retriever.search(EVERYDAY, k=3)

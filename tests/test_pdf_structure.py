@@ -11,7 +11,7 @@ import pytest
 from indexer.corpus import SourceFile
 from indexer.document import CleanDocument, build_document
 from indexer.loaders import load
-from indexer.pdf_structure import OutlineEntry, levels_follow_numbering
+from indexer.pdf_outline import OutlineEntry, levels_follow_numbering
 from indexer.titles import distinct_short_titles, short_title
 from reportqa.records import DocumentMeta
 from reportqa.settings import Settings
