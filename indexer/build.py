@@ -175,7 +175,8 @@ class IndexBuilder:
             if not chunked.source.questions_sha256:
                 continue
             attached = attach(chunked.source.questions_path,
-                              [(chunked.first + i, c.passage) for i, c in enumerate(chunked.passages)])
+                              [(chunked.first + i, c.passage) for i, c in enumerate(chunked.passages)],
+                              max_bytes=int(self.settings.max_file_mb * 1e6))
             questions += attached.questions
             for warning in attached.warnings:
                 log.warning("%s", warning)

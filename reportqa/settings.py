@@ -4,7 +4,7 @@ Every value can be overridden by an environment variable with the prefix ``REPOR
 (for example ``REPORTQA_INDEX_DIR=/srv/index``); command-line flags override both.
 
 The tuned numbers of each stage are declared once, with their bounds, in a config class of
-their own (index time: ``ChunkerConfig``, ``PdfLayoutConfig``, ``MeasureConfig``; query time:
+their own (index time: ``ChunkerConfig``, ``PdfLayoutConfig``, ``MeasureConfig``, ``InputLimitsConfig``; query time:
 ``AnalysisConfig``, ``CandidateConfig``, ``RankingConfig``, ``AnswerConfig``, ``DecisionConfig``).
 ``Settings`` inherits all of them, so each stays settable by environment variable, and hands each
 stage its own typed, frozen config (``settings.candidates``, ``settings.pdf_layout`` …).
@@ -155,6 +155,28 @@ class MeasureConfig(BaseModel):
     measure_snippet_chars: int = Field(320, ge=40, le=5000, description="longest snippet shown for a passage")
 
 
+class InputLimitsConfig(BaseModel):
+    """What reading one report file may cost (indexer.ingest, indexer.pdf_reading, indexer.chunking): a file
+    that needs more is skipped with the reason, so that no file under the size cap can take the indexer
+    (or ``serve`` at start-up) down. Not part of the build spec: they decide whether a file is read, not
+    how it is read, and no bundled report comes near them."""
+
+    max_file_mb: float = Field(25.0, gt=0, le=10_000, description="larger report files are skipped, with the reason")
+    max_word_chars: int = Field(1000, ge=50, le=1_000_000, description="a run of characters without a space "
+                                "longer than this is cut into pieces this long when passages are made (a 1 MB "
+                                "'word' is otherwise one passage that no query can match)")
+    pdf_memory_mb: int = Field(1024, ge=256, le=65_536, description="address space of the child process that "
+                               "reads one PDF; a PDF that needs more is skipped")
+    pdf_seconds: float = Field(50.0, gt=0, le=3600, description="wall-clock seconds to read one PDF (its own "
+                               "child process); a PDF that takes longer is skipped")
+    pdf_max_pages: int = Field(2000, ge=1, le=1_000_000, description="a PDF with more pages is skipped")
+    pdf_page_stream_mb: float = Field(16.0, gt=0, le=1000, description="decompressed drawing instructions of "
+                                      "one page (a page of a report holds well under 1 MB)")
+    pdf_page_tokens: int = Field(400_000, ge=1000, le=100_000_000, description="operators and operands in the "
+                                 "drawing instructions of one page (a page of text has a few thousand)")
+    pdf_file_tokens: int = Field(4_000_000, ge=1000, le=1_000_000_000, description="... of the whole PDF")
+
+
 class AnalysisConfig(BaseModel):
     """Reading the query: spelling, acronyms, unknown words, constraints."""
 
@@ -237,8 +259,8 @@ class DecisionConfig(BaseModel):
 C = TypeVar("C", bound=BaseModel)
 
 
-class Settings(BaseSettings, ChunkerConfig, PdfLayoutConfig, MeasureConfig, AnalysisConfig, CandidateConfig,
-               RankingConfig, AnswerConfig, DecisionConfig):
+class Settings(BaseSettings, ChunkerConfig, PdfLayoutConfig, MeasureConfig, InputLimitsConfig, AnalysisConfig,
+               CandidateConfig, RankingConfig, AnswerConfig, DecisionConfig):
     """All tunable values in one place. Build-affecting values are recorded in the index manifest,
     and the values the weights were fitted under in weights.json."""
 
@@ -256,7 +278,6 @@ class Settings(BaseSettings, ChunkerConfig, PdfLayoutConfig, MeasureConfig, Anal
     # --- embedding ---------------------------------------------------------------------
     embedder: str = Field("minilm", description="embedder, by name (see indexer.embedding.EMBEDDERS)")
     embed_batch_size: int = Field(16, ge=1, le=1024)
-    max_file_mb: float = Field(25.0, gt=0, le=10_000, description="larger report files are skipped, with the reason")
 
     # --- FAISS --------------------------------------------------------------------------
     hnsw_threshold: int = Field(100_000, ge=1)
@@ -344,6 +365,7 @@ class Settings(BaseSettings, ChunkerConfig, PdfLayoutConfig, MeasureConfig, Anal
     chunker = property(lambda self: self._part(ChunkerConfig), doc="the chunker's config")
     pdf_layout = property(lambda self: self._part(PdfLayoutConfig), doc="the PDF layout reader's config")
     measures = property(lambda self: self._part(MeasureConfig), doc="the measure cards' config")
+    input_limits = property(lambda self: self._part(InputLimitsConfig), doc="what reading one report may cost")
     analysis = property(lambda self: self._part(AnalysisConfig), doc="the query analyser's config")
     candidates = property(lambda self: self._part(CandidateConfig), doc="candidate generation's config")
     ranking = property(lambda self: self._part(RankingConfig), doc="the ranking stage's config")
