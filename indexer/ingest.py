@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 
-from indexer.corpus import SourceFile, slugify
+from indexer.corpus import SourceFile
 from indexer.document import CleanDocument, build_document, guess_title, parse_blocks
 from indexer.loaders import LoadError, RawDocument, load
 from indexer.titles import distinct_short_titles, short_title
@@ -38,8 +38,7 @@ def document_meta(source: SourceFile, title_hint: str | None, fallback_title: st
     if source.meta is not None:
         return source.meta
     title = title_hint or fallback_title or source.path.stem
-    return DocumentMeta(doc_id=slugify(source.path.stem), file=source.name, title=title,
-                        short_title=short_title(title))
+    return DocumentMeta(doc_id=source.doc_id, file=source.name, title=title, short_title=short_title(title))
 
 
 def check_size(source: SourceFile, max_file_mb: float) -> None:
@@ -76,29 +75,26 @@ def structure(raw: RawDocument, meta: DocumentMeta) -> CleanDocument:
     return doc
 
 
-def read_report(source: SourceFile, settings: Settings, taken_ids: set[str]) -> CleanDocument:
+def read_report(source: SourceFile, settings: Settings) -> CleanDocument:
     """One corpus file as a structured document. Raises LoadError, with the reason, for a file that is
-    too large, cannot be read or structured, or whose id another file already has."""
+    too large or cannot be read or structured. (Every file has its own id: indexer.corpus.distinct_ids.)"""
     check_size(source, settings.max_file_mb)
     raw = load(source, settings.pdf_layout)
-    meta = meta_of(source, raw)
-    if meta.doc_id in taken_ids:
-        raise LoadError(source.path, f"its id {meta.doc_id!r} is already used by another file")
-    return structure(raw, meta)
+    return structure(raw, meta_of(source, raw))
 
 
 def read_reports(files: list[SourceFile], settings: Settings) -> Ingested:
     """Every file read (in order), or skipped with its reason; short titles made distinct."""
     out = Ingested()
-    taken: set[str] = set()
     for source in files:
+        if source.id_note:
+            log.warning("%s: %s", source.name, source.id_note)
         try:
-            doc = read_report(source, settings, taken)
+            doc = read_report(source, settings)
         except LoadError as exc:
             log.warning("skipped %s", exc)
             out.skipped.append((source, exc.reason))
             continue
-        taken.add(doc.meta.doc_id)
         out.reports.append(ReadReport(source, doc))
     make_short_titles_distinct(out.reports)
     return out

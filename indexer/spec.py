@@ -55,4 +55,6 @@ def corpus_changes(manifest: IndexManifest, files: list[SourceFile]) -> list[str
                 if f.name in indexed and indexed[f.name].questions_sha256 != f.questions_sha256]
     changes += [f"changed manifest entry of {f.name}" for f in files
                 if f.name in indexed and indexed[f.name].meta_sha256 != f.meta_sha256]
+    changes += [f"new id {f.doc_id!r} of {f.name}" for f in files
+                if f.name in indexed and indexed[f.name].doc_id != f.doc_id]
     return changes

@@ -90,12 +90,14 @@ def test_metadata_comes_from_the_manifest_or_the_file(corpus_copy: Path, tmp_pat
     assert gamma.title.startswith("A very long title") and len(gamma.short_title) <= 40
 
 
-def test_a_second_file_with_a_taken_id_is_skipped(corpus_copy: Path, tmp_path: Path) -> None:
+def test_a_second_file_with_a_taken_id_gets_its_own(corpus_copy: Path, tmp_path: Path, caplog) -> None:
     (corpus_copy / "alpha_review.md").write_text("# Another alpha\n\nText about orders.\n", encoding="utf-8")
     ingested = read_reports(discover(corpus_copy), fake_settings(corpus_copy, tmp_path / "index"))
-    assert [(s.name, reason) for s, reason in ingested.skipped] == [
-        ("alpha_review.md", "its id 'alpha-review' is already used by another file")]
-    assert [r.source.name for r in ingested.reports] == ["alpha-review.txt", "beta-survey.md"]
+    assert ingested.skipped == []
+    assert {r.source.name: r.doc.meta.doc_id for r in ingested.reports} == {
+        "alpha-review.txt": "alpha-review", "alpha_review.md": "alpha-review-md", "beta-survey.md": "beta-survey"}
+    assert ("alpha_review.md: its id 'alpha-review' belongs to alpha-review.txt (manifest.toml); indexed as "
+            "'alpha-review-md'") in caplog.messages
 
 
 def test_the_size_check_names_the_limit(corpus_copy: Path) -> None:
