@@ -22,7 +22,10 @@ HOMOGLYPHS = str.maketrans(
     }
 )
 _CONFUSABLE_WORD = re.compile(r"\b\w*[А-Яа-яЁёІіЈјЅѕΑ-Ωα-ω]\w*\b")
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
+# Soft hyphens, zero-width characters and byte-order marks, and control characters other than tab, line
+# and page breaks (a NUL from a damaged PDF font or a stray byte must never reach the index or a page).
+_INVISIBLE = dict.fromkeys([*map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), *range(0, 9), 0x0b,
+                            *range(0x0e, 0x20), 0x7f], None)
 HYPHEN_PREFIXES = frozenset(
     "anti co counter cross extra inter intra multi non post pre pro re self semi sub super trans "
     "well ex under over out".split()
@@ -31,7 +34,7 @@ _WORD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
 
 
 def normalize_unicode(text: str) -> str:
-    """NFKC (ligatures, full-width forms), no-break spaces to spaces, invisible characters removed.
+    """NFKC (ligatures, full-width forms), no-break spaces to spaces, invisible and control characters removed.
 
     Curly quotes and dashes are kept as they are; search folds them separately.
     """

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from indexer.cleaning import normalize_unicode
 from indexer.corpus import SourceFile
 from indexer.pdf_outline import OutlineEntry, read_outline
 from indexer.pdf_structure import PdfStructure, read_structure
@@ -16,6 +18,7 @@ from reportqa.settings import PdfLayoutConfig
 log = logging.getLogger(__name__)
 
 SourceFormat = Literal["text", "markdown", "pdf"]
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")  # control characters other than \t \n \f \r
 
 
 class LoadError(Exception):
@@ -66,8 +69,6 @@ def _read_text(path: Path) -> str:
             return _normalise_lines(data.decode("utf-16"))
         except UnicodeDecodeError as exc:
             raise LoadError(path, f"the file says it is UTF-16 but is not ({exc.reason})") from exc
-    if b"\x00" in data[:65536]:
-        raise LoadError(path, "the file is binary, not text (it contains NUL bytes)")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -78,9 +79,13 @@ def _read_text(path: Path) -> str:
         else:  # not UTF-8 at all: most likely a Windows file
             text = data.decode("cp1252", errors="replace")
             log.warning("%s: not UTF-8, read as Windows-1252", path.name)
-    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t\f")
+    controls = len(CONTROL_RE.findall(text))
     if controls > 0.01 * len(text):
-        raise LoadError(path, "the file looks binary, not text (many control characters)")
+        nul = " and NUL bytes" if "\x00" in text else ""
+        raise LoadError(path, f"the file looks binary, not text (many control characters{nul})")
+    if controls:  # a few stray NUL or control bytes anywhere in the file: dropped, never indexed or shown
+        log.warning("%s: %d NUL or control characters removed", path.name, controls)
+        text = CONTROL_RE.sub("", text)
     return _normalise_lines(text)
 
 
@@ -142,7 +147,7 @@ def _metadata_text(reader: object, name: str, path: Path) -> str | None:
     """A PDF metadata field, unless empty or a placeholder (the file's own name, 'untitled')."""
     metadata = getattr(reader, "metadata", None)
     value = getattr(metadata, name, None) if metadata is not None else None
-    text = " ".join(str(value).split()) if value else ""
+    text = " ".join(normalize_unicode(str(value)).split()) if value else ""
     lowered = text.lower()
     if (not text or lowered in {"untitled", "unknown", "anonymous", "author", "title", path.stem.lower()}
             or lowered.endswith((".html", ".htm", ".pdf", ".doc", ".docx")) or "://" in lowered):

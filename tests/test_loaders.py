@@ -291,3 +291,37 @@ def test_each_loader_s_reports_are_indexed_and_found(tmp_path: Path, suffix: str
     passages = open_index(settings.index_dir).passages
     assert {p.doc_id for p in passages} == {"notices-report"}
     assert any(BATTERY_SENTENCE in p.text for p in passages)
+
+
+def test_nul_bytes_anywhere_in_a_text_file_are_removed_never_indexed(tmp_path: Path, caplog) -> None:
+    """The binary check once looked at the first 64 KB only: NULs after it were indexed and sent raw to
+    the reader's page (issue 22, D18). A few NULs anywhere are dropped; a file full of them is binary."""
+    from indexer.build import build_index
+    from indexer.embedding import FakeEmbedder
+    from indexer.store import open_index
+    from tests.conftest import fake_settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    para = "Police disruption relies on warning notices and information sharing between agencies.\n\n"
+    (corpus / "late.md").write_bytes(("# NUL report\n\n" + para * 900).encode()
+                                     + b"Tail with NUL\x00bytes\x00inside nulzebra words.\n\n" + para.encode())
+    assert (corpus / "late.md").read_bytes().index(b"\x00") > 65536
+    (corpus / "early.txt").write_bytes(b"Early report\n\nabc\x00def " + para.encode() * 20)
+    (corpus / "binary.txt").write_bytes(b"Report\n" + b"\x00ab\x00cd\x00" * 2000)
+    settings = fake_settings(corpus, tmp_path / "index")
+    report = build_index(settings, embedder=FakeEmbedder(), progress=False)
+    assert report.skipped == [("binary.txt", "the file looks binary, not text (many control characters and "
+                                             "NUL bytes)")]
+    reader = open_index(settings.index_dir)
+    assert not any("\x00" in p.text for p in reader.passages)
+    assert not any("\x00" in d.text for d in reader.documents.values())
+    assert any("NULbytesinside nulzebra" in p.text for p in reader.passages)
+    assert any("abcdef" in p.text for p in reader.passages)
+    assert "late.md: 2 NUL or control characters removed" in caplog.messages
+
+
+def test_control_characters_are_cleaned_from_every_format() -> None:
+    from indexer.cleaning import normalize_unicode
+
+    assert normalize_unicode("a\x00b\x07c\td\ne\x0cf\x1bg\x7fh") == "abc\td\ne\x0cfgh"
