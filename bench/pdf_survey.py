@@ -144,7 +144,8 @@ def trail_match(pdf_doc: CleanDocument, md_doc: CleanDocument) -> TrailMatch:
             occurrences.setdefault(key, []).append((order, block.section))
             order += 1
     embedder = FakeEmbedder()
-    chunker = Chunker(Settings(embedder="fake").chunker, embedder.max_tokens, embedder.count_tokens)
+    settings = Settings(embedder="fake")
+    chunker = Chunker(settings.chunker, embedder.max_tokens, embedder.count_tokens, settings.max_word_chars)
     checked = matched = unfound = 0
     cursor = 0
     mismatches = []

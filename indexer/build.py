@@ -156,7 +156,8 @@ class IndexBuilder:
     def chunk(self, reports: list[ReadReport]) -> list[ChunkedReport]:
         """Cut every report into passages; a report without real pages gets its sections' printed
         start pages from its contents list."""
-        chunker = Chunker(self.settings.chunker, self.embedder.max_tokens, self.embedder.count_tokens)
+        chunker = Chunker(self.settings.chunker, self.embedder.max_tokens, self.embedder.count_tokens,
+                          self.settings.max_word_chars)
         out: list[ChunkedReport] = []
         first = 0
         for read in reports:

@@ -125,7 +125,7 @@ def test_table_keeps_its_caption_even_when_it_comes_after(real_documents) -> Non
 
 def test_appendix_a_rows_are_separate_passages(real_documents) -> None:
     embedder = FakeEmbedder(max_tokens=254)
-    chunker = Chunker(ChunkerConfig(chunk_target_tokens=150), 254, embedder.count_tokens)
+    chunker = Chunker(ChunkerConfig(chunk_target_tokens=150), 254, embedder.count_tokens, 1000)
     passages = chunker.chunk(real_documents["survey-report"])
     rows = [p.passage for p in passages if p.passage.kind == "table_row"
             and p.passage.section[0].startswith("Appendix A")]
@@ -193,7 +193,7 @@ def test_every_passage_fits_a_small_window(real_documents) -> None:
     """Even with a tiny window, over-long rows and figures are split rather than truncated."""
     embedder = FakeEmbedder(max_tokens=40)
     for doc in real_documents.values():
-        passages = Chunker(ChunkerConfig(chunk_target_tokens=30), 40, embedder.count_tokens).chunk(doc)
+        passages = Chunker(ChunkerConfig(chunk_target_tokens=30), 40, embedder.count_tokens, 1000).chunk(doc)
         assert max(embedder.count_tokens([p.embed_text for p in passages])) <= 40
         for p in passages:
             if p.passage.kind == "text":
