@@ -79,7 +79,7 @@ def read_report(source: SourceFile, settings: Settings) -> CleanDocument:
     """One corpus file as a structured document. Raises LoadError, with the reason, for a file that is
     too large or cannot be read or structured. (Every file has its own id: indexer.corpus.distinct_ids.)"""
     check_size(source, settings.max_file_mb)
-    raw = load(source, settings.pdf_layout)
+    raw = load(source, settings.pdf_layout, settings.input_limits)
     return structure(raw, meta_of(source, raw))
 
 

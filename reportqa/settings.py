@@ -173,8 +173,10 @@ class InputLimitsConfig(BaseModel):
     pdf_page_stream_mb: float = Field(16.0, gt=0, le=1000, description="decompressed drawing instructions of "
                                       "one page (a page of a report holds well under 1 MB)")
     pdf_page_tokens: int = Field(400_000, ge=1000, le=100_000_000, description="operators and operands in the "
-                                 "drawing instructions of one page (a page of text has a few thousand)")
-    pdf_file_tokens: int = Field(4_000_000, ge=1000, le=1_000_000_000, description="... of the whole PDF")
+                                 "drawing instructions of one page (a page of the survey printed by Chromium holds "
+                                 "up to 22,000)")
+    pdf_file_tokens: int = Field(20_000_000, ge=1000, le=1_000_000_000, description="... of the whole PDF (the "
+                                 "62-page survey holds 0.87 million; pdfplumber reads about 130,000 a second)")
 
 
 class AnalysisConfig(BaseModel):
