@@ -56,6 +56,7 @@ class PdfLine:
     bottom: float
     size: float
     bold: bool
+    x1: float = 0.0  # where the line ends on the right
 
 
 @dataclass
@@ -190,7 +191,8 @@ def _line(row: list[dict], page_no: int, config: PdfLayoutConfig) -> PdfLine | N
         bold_chars += len(w["text"]) if _is_bold(w["fontname"]) else 0
     total = sum(weights.values())
     return PdfLine(text, page_no, min(w["x0"] for w in row), min(w["top"] for w in row),
-                   max(w["bottom"] for w in row), weights.most_common(1)[0][0], bold_chars == total)
+                   max(w["bottom"] for w in row), weights.most_common(1)[0][0], bold_chars == total,
+                   max(w["x1"] for w in row))
 
 
 def _page_tables(page: Any, page_no: int) -> list[tuple[PdfTable, tuple[float, float, float, float]]]:
@@ -342,13 +344,21 @@ def _group(items: list[PdfLine | PdfTable], body: float, titles: set[int],
                 and -1.0 <= item.top - prev.bottom <= config.pdf_paragraph_gap * max(body, item.size)
                 and (kind != "heading" or groups[-1][2] == style)
                 and not (kind == "body" and is_list_item(item.text))
-                and not (kind == "body" and is_caption(item.text)))
+                and not (kind == "body" and is_caption(item.text))
+                and not (kind == "body" and _caption_ended(groups[-1][1], item)))
         if same:
             groups[-1][1].append(item)
         else:
             groups.append((kind, [item], style))
         prev = item
     return groups
+
+
+def _caption_ended(lines: list[PdfLine], item: PdfLine) -> bool:
+    """Whether a caption set in body type ends before ``item``: the next line starts a sentence and runs
+    further right than the caption's last line (a wrapped caption's lines shorten; a paragraph's first
+    line runs to the margin), so the paragraph after a caption never becomes part of it."""
+    return is_caption(lines[0].text) and item.text[:1].isupper() and item.x1 > lines[-1].x1 + 1.0
 
 
 def _blocks(groups: list[tuple[str, list[PdfLine], Any]], vocab: Vocabulary, body: float,

@@ -107,6 +107,34 @@ def table_pdf(path: Path) -> Path:
     return path
 
 
+def body_captions_pdf(path: Path) -> Path:
+    """Captions set in body type, at body line spacing: a table caption straight after a paragraph, and a
+    figure caption wrapped over two lines with a paragraph straight after it."""
+    pdf = ReportPdf()
+    pdf.add_page()
+    pdf.heading("Survey respondents", 16)
+    pdf.set_font("Helvetica", size=10)
+    for text in ("The survey reached officers in every region, as the table below shows.",
+                 "Table 3. Frontline survey respondents by police region"):
+        pdf.multi_cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
+    with pdf.table(col_widths=(60, 40, 40), first_row_as_headings=True) as table:
+        for row in (("Police region", "No. of respondents", "No. of forces"), ("Wales", "11", "4"),
+                    ("Total", "98", "32")):
+            r = table.row()
+            for cell in row:
+                r.cell(cell)
+    pdf.ln(4)
+    for text in (FIGURE_CAPTION, FIGURE_FOLLOWER):
+        pdf.multi_cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(path))
+    return path
+
+
+FIGURE_CAPTION = ("Figure 2. Frontline survey respondents' experience of training on child sexual abuse in their "
+                  "current role and in previous roles")
+FIGURE_FOLLOWER = "Nearly three quarters of the respondents said that they had been trained in their current role."
+
+
 def running_pdf(path: Path, pages: int = 4) -> Path:
     """(d) A running header and page-number footer on every page, a heading and body on each."""
     pdf = ReportPdf(running=True)

@@ -146,6 +146,22 @@ def test_ruled_table_comes_out_with_rows_and_caption(tmp_path: Path) -> None:
     assert _trail_of(doc, "Most respondents worked") == ("Survey respondents",)
 
 
+def test_captions_in_body_type_are_kept_apart_and_attached(tmp_path: Path) -> None:
+    """A caption set like the body text is neither swallowed by the paragraph before it nor swallows the
+    one after it: the table takes its caption, the figure its two-line caption, and the next paragraph
+    stays a paragraph."""
+    doc = _doc(fx.body_captions_pdf(tmp_path / "captions.pdf"))
+    (table,) = doc.tables
+    assert table.block.caption == "Table 3. Frontline survey respondents by police region"
+    assert table.body == [["Wales", "11", "4"], ["Total", "98", "32"]]
+    figure = next(b for b in doc.blocks if b.kind == "figure")
+    assert figure.block.caption == fx.FIGURE_CAPTION  # both of its lines, nothing more
+    follower = next(b for b in doc.blocks if doc.text[b.start:b.end] == fx.FIGURE_FOLLOWER)
+    assert follower.kind == "paragraph"
+    assert [doc.text[b.start:b.end] for b in doc.blocks if b.kind == "paragraph"][0] == (
+        "The survey reached officers in every region, as the table below shows.")
+
+
 def test_running_header_footer_and_page_numbers_are_removed(tmp_path: Path) -> None:
     """(d) The running header and 'Page N' footer go; headings that differ only in a digit stay."""
     doc = _doc(fx.running_pdf(tmp_path / "running.pdf", pages=4))
