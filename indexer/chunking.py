@@ -49,17 +49,27 @@ def section_prefix(section: tuple[str, ...]) -> str:
     return " › ".join(titles)
 
 
-def passage_id(doc_id: str, kind: str, text: str, taken: set[str]) -> str:
-    """A stable id from the passage's content: the same text gives the same id on rebuild."""
-    n = 0
-    while True:
-        salt = f"\x1f{n}" if n else ""
-        digest = hashlib.sha1(f"{doc_id}\x1f{kind}\x1f{text}{salt}".encode()).hexdigest()[:10]
-        pid = f"{doc_id}-{digest}"
-        if pid not in taken:
-            taken.add(pid)
-            return pid
-        n += 1
+class PassageIds:
+    """Stable ids from the passages' content: the same text gives the same id on rebuild. A text that
+    recurs (or an id already taken) is salted with the next number; the number to try next is kept for
+    each text, so a report repeating one paragraph thousands of times costs no more than any other."""
+
+    def __init__(self) -> None:
+        self.taken: set[str] = set()
+        self.next_salt: dict[tuple[str, str, str], int] = {}
+
+    def new(self, doc_id: str, kind: str, text: str) -> str:
+        """The id of the next passage of ``doc_id`` with this kind and text."""
+        n = self.next_salt.get((doc_id, kind, text), 0)
+        while True:
+            salt = f"\x1f{n}" if n else ""
+            digest = hashlib.sha1(f"{doc_id}\x1f{kind}\x1f{text}{salt}".encode()).hexdigest()[:10]
+            pid = f"{doc_id}-{digest}"
+            n += 1
+            if pid not in self.taken:
+                self.taken.add(pid)
+                self.next_salt[(doc_id, kind, text)] = n
+                return pid
 
 
 class Chunker:
@@ -242,13 +252,13 @@ class Chunker:
 
     # --- ids, embed texts and the window guarantee ----------------------------------------------------
     def _finish(self, doc: CleanDocument, drafts) -> list[ChunkedPassage]:
-        taken: set[str] = set()
+        ids = PassageIds()
         out: list[ChunkedPassage] = []
         fitted = [piece for draft in drafts for piece in self._fit_window(draft)]
         for kind, block, start, end, text, spans in fitted:
             page_start, page_end = doc.pages_of(block)
             passage = Passage(
-                passage_id=passage_id(doc.meta.doc_id, kind, text, taken),
+                passage_id=ids.new(doc.meta.doc_id, kind, text),
                 doc_id=doc.meta.doc_id,
                 kind=kind,
                 section=block.section,
