@@ -156,10 +156,11 @@ class MeasureConfig(BaseModel):
 
 
 class InputLimitsConfig(BaseModel):
-    """What reading one report file may cost (indexer.ingest, indexer.pdf_reading, indexer.chunking): a file
-    that needs more is skipped with the reason, so that no file under the size cap can take the indexer
-    (or ``serve`` at start-up) down. Not part of the build spec: they decide whether a file is read, not
-    how it is read, and no bundled report comes near them."""
+    """What reading one report file may cost (indexer.ingest, indexer.loaders with indexer.bounded and
+    indexer.pdf_budget, indexer.chunking): a file that needs more is skipped with the reason, so that no
+    file under the size cap can take the indexer (or ``serve`` at start-up) down. Not part of the build
+    spec: they decide whether a hostile file is read (and where a run of characters without a space is
+    cut), not how a report is read; no bundled report comes near them."""
 
     max_file_mb: float = Field(25.0, gt=0, le=10_000, description="larger report files are skipped, with the reason")
     max_word_chars: int = Field(1000, ge=50, le=1_000_000, description="a run of characters without a space "
