@@ -66,7 +66,7 @@ def run_index(path: Path, work: Path, timeout: float, extra_env: dict[str, str] 
     corpus, index = work / "corpus", work / "index"
     shutil.rmtree(corpus, ignore_errors=True)
     shutil.rmtree(index, ignore_errors=True)
-    corpus.mkdir()
+    corpus.mkdir(parents=True)
     for name in [path.name, *COMPANIONS.get(path.name, [])]:
         shutil.copy(path.with_name(name), corpus / name)
     env = {k: v for k, v in os.environ.items() if not k.startswith("REPORTQA_")}
@@ -97,9 +97,10 @@ def _result(out: str, err: str, code: int, timeout: float) -> str:
         removed = re.search(r"(\d+) NUL or control characters removed", err)
         extra += f"; {removed.group(1)} control characters removed" if removed else ""
         return f"indexed: {indexed.group(1)} passages{extra}"
-    skipped = re.search(r"^skipped \S+: (.*)", err, re.MULTILINE)  # the command's own line, not the log's
+    # the command's own line ("skipped NAME: reason", or "no reports to index … (skipped NAME: reason)")
+    skipped = re.search(r"^skipped \S+: (.*)$|\(skipped \S+?: (.*)\)$", err, re.MULTILINE)
     if skipped:
-        return "skipped: " + skipped.group(1).strip()
+        return "skipped: " + (skipped.group(1) or skipped.group(2)).strip()
     lines = [ln for ln in err.strip().splitlines() if ln.strip()]
     return f"exit {code}: " + (lines[-1][:200] if lines else "no message")
 

@@ -14,6 +14,8 @@ def test_the_outcome_is_read_from_the_command_s_output() -> None:
     assert warned == "indexed: 12 passages; 1 question warnings"
     err = "WARNING indexer.ingest: skipped bomb.pdf: page 1 holds more\nskipped bomb.pdf: page 1 holds more than 16 MB"
     assert _result("", err, 1, 60) == "skipped: page 1 holds more than 16 MB"
+    alone = "reportqa: no reports to index in /tmp/corpus (skipped bomb.pdf: page 1 holds (a lot))\n"
+    assert _result("", alone, 1, 60) == "skipped: page 1 holds (a lot)"
     assert _result("", "", -9, 60) == "still running after 60 s: killed"
     assert _result("", "Traceback …\nRecursionError: too deep\n", 1, 60) == "exit 1: RecursionError: too deep"
 
