@@ -68,15 +68,13 @@ def check_budget(reader: Any, limits: InputLimitsConfig) -> None:
 
 def _contents(page: Any, number: int, limits: InputLimitsConfig) -> bytes:
     """A page's decompressed drawing instructions, refused over the per-page cap."""
-    def too_large(detail: str = "") -> OverBudget:
-        return OverBudget(f"page {number} holds more than {limits.pdf_page_stream_mb:g} MB of drawing instructions "
-                          f"once decompressed, the most read on one page (REPORTQA_PDF_PAGE_STREAM_MB){detail}")
-
     try:
         contents = page.get_contents()
         data = contents.get_data() if contents is not None else b""
     except LimitReachedError as exc:  # pypdf stopped decompressing at the cap, or at a limit of its own
-        raise too_large(f"; pypdf: {exc}") from exc
+        raise OverBudget(f"page {number}'s drawing instructions decompress past a reading limit "
+                         f"(REPORTQA_PDF_PAGE_STREAM_MB is {limits.pdf_page_stream_mb:g} MB; pypdf: {exc})") from exc
     if len(data) > limits.pdf_page_stream_mb * MB:
-        raise too_large()
+        raise OverBudget(f"page {number} holds more than {limits.pdf_page_stream_mb:g} MB of drawing instructions, "
+                         "the most read on one page (REPORTQA_PDF_PAGE_STREAM_MB)")
     return data

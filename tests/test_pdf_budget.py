@@ -23,10 +23,23 @@ def _load(path: Path, **limits):
 def test_a_page_that_inflates_past_the_cap_is_skipped(tmp_path: Path) -> None:
     bomb = fx.drawing_pdf(tmp_path / "bomb.pdf", [b" " * 3_000_000])  # 3 MB of spaces, 3 KB compressed
     assert bomb.stat().st_size < 10_000
-    with pytest.raises(LoadError, match=r"page 1 holds more than 2 MB of drawing instructions once decompressed, "
-                                        r"the most read on one page \(REPORTQA_PDF_PAGE_STREAM_MB\)"):
+    with pytest.raises(LoadError, match=r"page 1's drawing instructions decompress past a reading limit "
+                                        r"\(REPORTQA_PDF_PAGE_STREAM_MB is 2 MB; pypdf: Limit reached"):
         _load(bomb, pdf_page_stream_mb=2)
     assert _load(bomb, pdf_page_stream_mb=4).pages  # under the cap it is read
+
+
+def test_a_page_stored_uncompressed_over_the_cap_is_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "plain.pdf"
+    content = fx.TEXT_OPS + b" " * 3_000_000
+    path.write_bytes(fx.raw_pdf({
+        1: b"<< /Type /Catalog /Pages 2 0 R >>", 2: b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>", 3: fx.FONT,
+        4: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
+           b"/Contents 5 0 R >>",
+        5: b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream"}))
+    with pytest.raises(LoadError, match=r"page 1 holds more than 2 MB of drawing instructions, the most read on one "
+                                        r"page \(REPORTQA_PDF_PAGE_STREAM_MB\)"):
+        _load(path, pdf_page_stream_mb=2)
 
 
 def test_a_page_of_too_many_drawing_operators_is_skipped(tmp_path: Path) -> None:
