@@ -1,7 +1,7 @@
 """Hostile inputs against the indexer: every file that ``../shared/hostile/make_pdfs.py`` and
 ``make_texts.py`` generate, each indexed alone, with its wall time, peak RSS and outcome.
 
-    python -m bench.hostile_inputs [--generators ../shared/hostile] [--real-tokenizer] [--caps-off] [--timeout 600]
+    python -m bench.hostile_inputs [--generators ../shared/hostile] [--real-tokenizer] [--caps-off] [--only '*.pdf']
 
 Each file is copied into a corpus of its own (``xss.md`` with its questions file) and indexed by
 ``reportqa index`` in a subprocess with the fake embedder, so the figures are what reading,
@@ -14,6 +14,7 @@ chunked with the real model's tokenizer (``chunk s``), as ``chunk_time.py`` does
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import os
 import re
 import shutil
@@ -131,12 +132,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--generators", type=Path, default=GENERATORS)
     parser.add_argument("--real-tokenizer", action="store_true", help="also time chunking with the real tokenizer")
     parser.add_argument("--caps-off", action="store_true", help="also read each PDF with only the child's limits")
+    parser.add_argument("--only", default="*", help="a file name pattern: only the generated files it matches")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds before a run is killed")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="bench-hostile-", dir="/tmp"))
     try:
         rows = []
-        for path in generate(args.generators, work / "files"):
+        for path in [p for p in generate(args.generators, work / "files") if fnmatch.fnmatch(p.name, args.only)]:
             runs = [(path.name, run_index(path, work, args.timeout))]
             if args.caps_off and path.suffix == ".pdf":
                 runs.append((f"{path.name} (caps off)", run_index(path, work, args.timeout, CAPS_OFF)))
