@@ -42,19 +42,19 @@ def test_a_page_stored_uncompressed_over_the_cap_is_skipped(tmp_path: Path) -> N
         _load(path, pdf_page_stream_mb=2)
 
 
-def test_a_page_of_too_many_drawing_operators_is_skipped(tmp_path: Path) -> None:
-    path = fx.drawing_pdf(tmp_path / "ops.pdf", [fx.paths(20_000)])
-    with pytest.raises(LoadError, match=r"page 1 holds about 140,0\d\d drawing operators and operands, more than "
-                                        r"the 100,000 read on one page \(REPORTQA_PDF_PAGE_TOKENS\)"):
-        _load(path, pdf_page_tokens=100_000)
-
-
-def test_a_pdf_whose_pages_together_hold_too_many_operators_is_skipped(tmp_path: Path) -> None:
-    path = fx.drawing_pdf(tmp_path / "many.pdf", [fx.paths(5_000)] * 4)
-    with pytest.raises(LoadError, match=r"its pages hold more than 100,000 drawing operators and operands, the most "
-                                        r"read from one PDF \(REPORTQA_PDF_FILE_TOKENS\)"):
-        _load(path, pdf_file_tokens=100_000)
-    assert len(_load(path, pdf_file_tokens=200_000).pages) == 4
+@pytest.mark.parametrize(("pages", "limit", "message"), [
+    ([fx.paths(20_000)], {"pdf_page_tokens": 100_000},
+     r"page 1 holds about 140,0\d\d drawing operators and operands, more than the 100,000 read on one page "
+     r"\(REPORTQA_PDF_PAGE_TOKENS\)"),
+    ([fx.paths(5_000)] * 4, {"pdf_file_tokens": 100_000},
+     r"its pages hold more than 100,000 drawing operators and operands, the most read from one PDF "
+     r"\(REPORTQA_PDF_FILE_TOKENS\)"),
+], ids=["one page", "all pages"])
+def test_too_many_drawing_operators_are_skipped(tmp_path: Path, pages: list[bytes], limit: dict, message: str) -> None:
+    path = fx.drawing_pdf(tmp_path / "ops.pdf", pages)
+    with pytest.raises(LoadError, match=message):
+        _load(path, **limit)
+    assert len(_load(path).pages) == len(pages)  # under the default caps it is read
 
 
 def test_a_pdf_with_too_many_pages_is_skipped_whatever_it_declares(tmp_path: Path) -> None:
