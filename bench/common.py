@@ -155,7 +155,7 @@ def ensure_bench_index(index_dir: Path, **overrides: object) -> None:
         return
     print(f"building the bench index in {index_dir} ({'; '.join(reasons)}) …", flush=True)
     report = build_index(settings, progress=False)
-    print(f"built {report.passages} passages in {report.seconds:.1f} s", flush=True)
+    print(f"built {report.counts.passages} passages in {report.seconds:.1f} s", flush=True)
 
 
 def add_index_arg(parser: argparse.ArgumentParser) -> None:

@@ -39,7 +39,6 @@ from indexer.embedding import FakeEmbedder
 from indexer.loaders import RawDocument, load
 from indexer.markdown import CONTENTS_RE, HEADING_RE, parse_markdown
 from indexer.sentences import split_sentences
-from indexer.spec import chunking_config
 from reportqa.records import DocumentMeta
 from reportqa.settings import PROJECT_ROOT, Settings
 from reportqa.text import match_key
@@ -149,7 +148,8 @@ def trail_match(pdf_doc: CleanDocument, md_doc: CleanDocument) -> TrailMatch:
             occurrences.setdefault(key, []).append((order, block.section))
             order += 1
     embedder = FakeEmbedder()
-    chunker = Chunker(chunking_config(Settings(embedder="fake"), embedder.max_tokens), embedder.count_tokens)
+    settings = Settings(embedder="fake")
+    chunker = Chunker(settings.chunker, embedder.max_tokens, embedder.count_tokens, settings.max_word_chars)
     checked = matched = unfound = 0
     cursor = 0
     mismatches = []

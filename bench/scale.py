@@ -85,7 +85,7 @@ def plan(index_dir: Path, work: Path, sizes: list[int], real_passages: int, thre
 
 
 def _key(variant: Variant, reader, seed: int) -> dict:
-    return {"source_build": reader.manifest.get("build_id"), "seed": seed, "multiplier": variant.multiplier,
+    return {"source_build": reader.manifest.build_id, "seed": seed, "multiplier": variant.multiplier,
             "kind": variant.kind, "generator": 1}
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from indexer.store import IndexReader, WriteBundle
+from indexer.store import IndexManifest, IndexReader, StoredDocument, WriteBundle
 from reportqa.records import DocumentMeta, Passage
 
 PASSAGES_PER_DOCUMENT = 250
@@ -113,7 +113,7 @@ def synthetic_vectors(real: RealParts, synth: SyntheticPassages, seed: int,
     return passage_vectors, sentence_vectors
 
 
-def synthetic_documents(synth: SyntheticPassages) -> tuple[list[tuple], list[Passage]]:
+def synthetic_documents(synth: SyntheticPassages) -> tuple[list[StoredDocument], list[Passage]]:
     """Group synthetic passages into synthetic reports (so passage offsets point into real text)."""
     documents, passages = [], []
     for d, first in enumerate(range(0, len(synth.texts), PASSAGES_PER_DOCUMENT)):
@@ -128,18 +128,19 @@ def synthetic_documents(synth: SyntheticPassages) -> tuple[list[tuple], list[Pas
                               "pages": None, "rows": []})
             pieces.append(text)
             pos += len(text) + 2
-        documents.append((meta, False, "\n\n".join(pieces), structure))
+        documents.append(StoredDocument(meta, False, "\n\n".join(pieces), structure))
     return documents, passages
 
 
-def synthetic_manifest(reader: IndexReader, passages: int, sentences: int, documents: int, seed: int) -> dict:
+def synthetic_manifest(reader: IndexReader, passages: int, sentences: int, documents: int,
+                       seed: int) -> IndexManifest:
     """The real manifest (same format, model and chunker) with the counts of the synthetic set."""
-    manifest = {k: v for k, v in reader.manifest.items() if k not in ("build_id", "files", "faiss")}
-    manifest["built_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    manifest["counts"] = dict(manifest.get("counts", {}), passages=passages, sentences=sentences, documents=documents)
-    manifest["synthetic"] = {"source_build": reader.manifest.get("build_id"), "seed": seed, "passages": passages,
-                             "note": "synthetic vectors stand in for real embeddings (bench/synthetic.py)"}
-    return manifest
+    real = reader.manifest
+    counts = real.counts.model_copy(update={"passages": passages, "sentences": sentences, "documents": documents})
+    synthetic = {"source_build": real.build_id, "seed": seed, "passages": passages,
+                 "note": "synthetic vectors stand in for real embeddings (bench/synthetic.py)"}
+    return real.model_copy(update={"build_id": "", "files": {}, "faiss": None, "counts": counts,
+                                   "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "synthetic": synthetic})
 
 
 def build_bundle(reader: IndexReader, total: int, seed: int, faiss_kind: str, hnsw_m: int = 32,
@@ -150,7 +151,7 @@ def build_bundle(reader: IndexReader, total: int, seed: int, faiss_kind: str, hn
     synth = synthetic_passages(real, extra, seed)
     passage_vectors, sentence_vectors = synthetic_vectors(real, synth, seed)
     documents, passages = synthetic_documents(synth)
-    real_documents = [(d.meta, d.paged, d.text, d.structure) for d in reader.documents.values()]
+    real_documents = list(reader.documents.values())
     all_documents = real_documents + documents
     all_passages = list(real.passages) + passages
     all_sentence_vectors = np.concatenate([real.sentence_vectors, sentence_vectors])

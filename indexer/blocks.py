@@ -6,9 +6,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from reportqa.text import FIGURE_LABEL
+
 BlockKind = Literal["heading", "paragraph", "list_item", "table", "figure", "caption", "callout"]
 
-CAPTION_RE = re.compile(r"^(?:Table|Figure|Chart|Box|Exhibit)\s+\d+[A-Za-z]?[.:]?\s", re.IGNORECASE)
+CAPTION_RE = re.compile(rf"^{FIGURE_LABEL}[.:]?\s", re.IGNORECASE)
 NUMBERED_HEADING_RE = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,4})\.?\s+(\S.*)$")
 APPENDIX_RE = re.compile(r"^Appendix\s+[A-Z0-9]{1,3}\b", re.IGNORECASE)
 TERMINAL_PUNCT = ".!?;:,"

@@ -1,90 +1,98 @@
 """Build the index: corpus → load → clean → structure → chunk → embed (with a cache) → write.
 
-Re-indexing reuses stored embeddings for unchanged text and, when nothing changed at all,
-returns at once without loading the model.
+``IndexBuilder.build`` runs the steps in order, each a method of its own: find the files, read them
+(indexer.ingest), cut passages and attach their questions, make the vectors (indexer.vectors), mine
+acronyms and measure cards, describe the build (the manifest) and write it (indexer.store).
+Re-indexing reuses stored embeddings for unchanged text and, when nothing changed at all, returns at
+once without loading the model.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
-
-from indexer.acronyms import mine_acronyms
+from indexer.acronyms import Acronym, mine_acronyms
 from indexer.chunking import ChunkedPassage, Chunker
-from indexer.corpus import CorpusError, SourceFile, discover, discover_with_skips, slugify, supported_suffixes
-from indexer.document import CleanDocument, build_document, guess_title, parse_blocks
+from indexer.corpus import CorpusError, SourceFile, discover, discover_with_skips, supported_suffixes
+from indexer.document import CleanDocument
 from indexer.embedding import Embedder, create_embedder, embedder_spec
-from indexer.loaders import LoadError, load
+from indexer.ingest import Ingested, ReadReport, document_meta, read_reports
 from indexer.measures import build_measure_cards
 from indexer.passage_questions import PassageQuestion, attach
 from indexer.section_pages import with_section_pages
-from indexer.spec import build_spec, chunker_settings, chunking_config, corpus_changes, structure_settings
+from indexer.spec import build_spec, chunker_settings, corpus_changes, structure_settings
 from indexer.store import (
     FORMAT_VERSION,
+    BuildCounts,
+    IndexManifest,
     IndexStoreError,
+    StoredDocument,
     WriteBundle,
     current_manifest,
-    read_embedding_cache,
     write_index,
 )
-from indexer.titles import distinct_short_titles, short_title
+from indexer.store.manifest import IndexedSource, ModelInfo, SkippedSource, SourceRecord
+from indexer.vectors import BuildVectors, VectorMaker
 from reportqa.measures_records import MeasureCard
-from reportqa.records import DocumentMeta
 from reportqa.settings import Settings
 
 log = logging.getLogger(__name__)
 
+__all__ = ["BuildReport", "IndexBuilder", "build_index", "document_meta", "is_up_to_date"]
+
 
 @dataclass
 class BuildReport:
-    """What a build did, for the CLI summary."""
+    """What a build did, for the CLI summary: what the index holds (its manifest counts), what was
+    embedded or reused, and what was skipped or warned about."""
 
     index_dir: Path
-    documents: int = 0
-    passages: int = 0
-    tables: int = 0
-    table_rows: int = 0
-    figures: int = 0
-    acronyms: int = 0
-    callouts_removed: int = 0
+    counts: BuildCounts = field(default_factory=BuildCounts)
     embedded: int = 0
     reused: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
-    questions: int = 0
-    passages_with_questions: int = 0
     question_warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     up_to_date: bool = False
 
 
+@dataclass
+class ChunkedReport:
+    """One report's passages, and where they start among the build's passages."""
+
+    source: SourceFile
+    doc: CleanDocument
+    passages: list[ChunkedPassage]
+    first: int
+
+
+@dataclass
+class BuildContents:
+    """Everything one build holds, before it is written."""
+
+    reports: list[ChunkedReport]
+    chunked: list[ChunkedPassage]
+    questions: list[PassageQuestion]
+    vectors: BuildVectors
+    acronyms: list[Acronym]
+    measures: list[MeasureCard]
+
+
 def is_up_to_date(settings: Settings, files: list[SourceFile] | None = None) -> tuple[bool, list[str]]:
-    """Whether the live index matches the corpus and settings (without opening it fully)."""
+    """Whether the live index matches the corpus and settings (without opening it fully), and if
+    not, why."""
     manifest = current_manifest(settings.index_dir)
     if manifest is None:
         return False, ["no index yet"]
     problems = build_spec(settings).mismatches(manifest)
     if files is None:
         files = discover(settings.corpus_dir)
-    return not problems and not corpus_changes(manifest, files), problems + corpus_changes(manifest, files)
-
-
-def document_meta(source: SourceFile, title_hint: str | None, fallback_title: str) -> DocumentMeta:
-    """Manifest metadata, or metadata inferred from the file (PDF title or first heading)."""
-    if source.meta is not None:
-        return source.meta
-    title = title_hint or fallback_title or source.path.stem
-    return DocumentMeta(doc_id=slugify(source.path.stem), file=source.name, title=title,
-                        short_title=short_title(title))
-
-
-def cache_key(model_name: str, text: str) -> str:
-    return hashlib.sha256(f"{model_name}\x1f{text}".encode()).hexdigest()
+    changes = corpus_changes(manifest, files)
+    return not problems and not changes, problems + changes
 
 
 class IndexBuilder:
@@ -102,176 +110,149 @@ class IndexBuilder:
         return self._embedder
 
     def build(self, rebuild: bool = False) -> BuildReport:
-        """Build (or refresh) the index. Raises CorpusError for an unusable corpus folder."""
+        """Build (or refresh) the index. Raises CorpusError for an unusable corpus folder, and
+        IndexStoreError when the index folder cannot be written."""
         started = time.perf_counter()
-        settings = self.settings
-        report = BuildReport(index_dir=settings.index_dir)
-        files, unusable = discover_with_skips(settings.corpus_dir)
-        check_writable(settings.index_dir)
-        up_to_date, _ = is_up_to_date(settings, files)
-        if up_to_date and not rebuild:
-            manifest = current_manifest(settings.index_dir) or {}
-            _fill_counts(report, manifest)
-            report.skipped += unusable
-            report.up_to_date = True
-            report.seconds = time.perf_counter() - started
-            return report
-
+        files, unusable = discover_with_skips(self.settings.corpus_dir)
+        check_writable(self.settings.index_dir)
+        if not rebuild and is_up_to_date(self.settings, files)[0]:
+            return self.unchanged(unusable, started)
+        report = BuildReport(index_dir=self.settings.index_dir)
         for name, reason in unusable:
             log.warning("skipped %s: %s", name, reason)
             report.skipped.append((name, reason))
-        docs: list[tuple[SourceFile, CleanDocument]] = []
-        sources: dict[str, dict] = {}
-        seen_ids: set[str] = set()
-        for source in files:
-            try:
-                megabytes = source.path.stat().st_size / 1e6
-                if megabytes > settings.max_file_mb:
-                    raise LoadError(source.path, f"it is {megabytes:.1f} MB, over the {settings.max_file_mb:g} MB "
-                                    "limit per file (REPORTQA_MAX_FILE_MB)")
-                raw = load(source, settings.pdf_layout)
-                fallback = ""
-                if source.meta is None and not raw.title_hint:
-                    blocks, _ = parse_blocks(raw, "")
-                    fallback = guess_title(blocks, source.path.stem)
-                meta = document_meta(source, raw.title_hint, fallback)
-                authors_hint = getattr(raw, "authors_hint", None)  # a PDF's /Author, for citations
-                if source.meta is None and authors_hint and not meta.authors:
-                    meta = replace(meta, authors=authors_hint)
-                if meta.doc_id in seen_ids:
-                    raise LoadError(source.path, f"its id {meta.doc_id!r} is already used by another file")
-                try:
-                    doc = build_document(raw, meta)
-                except Exception as exc:  # an odd layout must not stop the other reports from indexing
-                    log.debug("structuring %s failed", source.name, exc_info=True)
-                    raise LoadError(source.path, f"its text could not be structured ({type(exc).__name__}: {exc})"
-                                    ) from exc
-                if not doc.text.strip():
-                    raise LoadError(source.path, "no text left after cleaning")
-            except LoadError as exc:
-                log.warning("skipped %s", exc)
-                report.skipped.append((source.name, exc.reason))
-                sources[source.name] = {"sha256": source.sha256, "status": "skipped", "reason": exc.reason}
-                continue
-            seen_ids.add(meta.doc_id)
-            docs.append((source, doc))
-
-        if not docs:
-            skipped = "; ".join(f"{name}: {reason}" for name, reason in report.skipped)
-            raise CorpusError(f"no reports to index in {settings.corpus_dir}"
-                              + (f" (skipped {skipped})" if skipped else
-                                 f"; add report files ({', '.join(supported_suffixes())})"))
-        inferred = {s.doc_id for s, _ in docs if s.meta is None}  # every stored short title must differ
-        for (_, doc), meta in zip(docs, distinct_short_titles([d.meta for _, d in docs], inferred)):
-            doc.meta = meta
-        chunker = Chunker(chunking_config(settings, self.embedder.max_tokens), self.embedder.count_tokens)
-        chunked: list[ChunkedPassage] = []
-        questions: list[PassageQuestion] = []
-        for source, doc in docs:
-            passages = chunker.chunk(doc)
-            if not doc.paged:  # printed section start pages from the report's contents list
-                cited = with_section_pages([c.passage for c in passages], doc.contents, settings.pdf_layout)
-                passages = [replace(c, passage=p) for c, p in zip(passages, cited)]
-            first = len(chunked)
-            chunked.extend(passages)
-            sources[source.name] = {"sha256": source.sha256, "status": "indexed", "doc_id": doc.meta.doc_id,
-                                    "passages": len(passages), "questions_sha256": source.questions_sha256,
-                                    "meta_sha256": source.meta_sha256}
-            report.callouts_removed += doc.callouts_removed
-            if source.questions_sha256:
-                attached = attach(source.questions_path, [(first + i, c.passage) for i, c in enumerate(passages)])
-                questions += attached.questions
-                for warning in attached.warnings:
-                    log.warning("%s", warning)
-                report.question_warnings += attached.warnings
-
-        passage_vectors, sentence_vectors, question_vectors, cache = self._vectors(
-            chunked, [q.text for q in questions], report, use_cache=not rebuild)
-        report.questions = len(questions)
-        report.passages_with_questions = len({q.passage_idx for q in questions})
-
-        acronyms = mine_acronyms([doc.text for _, doc in docs])
-        measures = measure_cards([doc for _, doc in docs], [c.passage for c in chunked], acronyms, settings)
-        faiss_kind = "hnsw" if len(chunked) >= settings.hnsw_threshold else "flat"
-        manifest = {
-            "format_version": FORMAT_VERSION,
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "model": {"name": self.embedder.name, "dim": self.embedder.dim},
-            "chunker": chunker_settings(settings, self.embedder.max_tokens),
-            "structure": structure_settings(settings),
-            "sources": sources,
-            "counts": {},
-        }
-        _count(report, docs, chunked, acronyms)
-        manifest["counts"] = {
-            "documents": report.documents, "passages": report.passages, "tables": report.tables,
-            "table_rows": report.table_rows, "figures": report.figures, "acronyms": report.acronyms,
-            "sentences": int(len(sentence_vectors)), "callouts_removed": report.callouts_removed,
-            "skipped": len(report.skipped), "questions": report.questions,
-            "passages_with_questions": report.passages_with_questions,
-            "question_warnings": len(report.question_warnings),
-            "measures": len(measures),
-        }
-        bundle = WriteBundle(
-            documents=[(doc.meta, doc.paged, doc.text, structure_of(doc)) for _, doc in docs],
-            passages=[c.passage for c in chunked],
-            passage_vectors=passage_vectors,
-            sentences=[c.sentences for c in chunked],
-            sentence_vectors=sentence_vectors,
-            questions=[(q.passage_idx, q.style, q.text, q.anchor_start, q.anchor_end) for q in questions],
-            question_vectors=question_vectors,
-            acronyms=[(a.short, a.long, a.count) for a in acronyms],
-            cache=cache,
-            manifest=manifest,
-            faiss_kind=faiss_kind,
-            hnsw_m=settings.hnsw_m,
-            hnsw_ef_construction=settings.hnsw_ef_construction,
-            measures=measures,
-        )
-        write_index(settings.index_dir, bundle)
+        ingested = self.read(files, report)
+        reports = self.chunk(ingested.reports)
+        contents = self.contents(reports, report, use_cache=not rebuild)
+        manifest = self.manifest(ingested, contents, report)
+        write_index(self.settings.index_dir, self.bundle(contents, manifest))
         report.seconds = time.perf_counter() - started
         return report
 
-    def _vectors(self, chunked: list[ChunkedPassage], questions: list[str], report: BuildReport,
-                 use_cache: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-        """Passage vectors, sentence vectors (a one-sentence passage reuses its own vector),
-        passage-question vectors (embedded as queries), and the embedding cache to store."""
-        own = [len(c.sentences) == 1 and c.sentences[0] == (0, len(c.passage.text)) for c in chunked]
-        sentence_texts = [c.passage.text[s:e] for c, single in zip(chunked, own) if not single for s, e in c.sentences]
-        spec = embedder_spec(self.settings.embedder)
-        texts = [spec.passage_prefix + t for t in [c.embed_text for c in chunked] + sentence_texts]
-        texts += [spec.query_prefix + q for q in questions]
-        vectors, cache = self._embed(texts, report, use_cache)
-        dim = vectors.shape[1] if len(vectors) else self.embedder.dim
-        passage_vectors = vectors[: len(chunked)]
-        question_vectors = vectors[len(texts) - len(questions):] if questions else np.zeros((0, dim), np.float32)
-        extra = iter(vectors[len(chunked):len(texts) - len(questions)])
-        rows = []
-        for c, single, vector in zip(chunked, own, passage_vectors):
-            rows.extend([vector] if single else [next(extra) for _ in c.sentences])
-        sentence_vectors = np.stack(rows) if rows else np.zeros((0, dim), np.float32)
-        return passage_vectors, sentence_vectors, question_vectors, cache
+    # --- the steps, in order -----------------------------------------------------------------------
+    def unchanged(self, unusable: list[tuple[str, str]], started: float) -> BuildReport:
+        """The report of a build that had nothing to do: the live index's counts."""
+        report = BuildReport(index_dir=self.settings.index_dir, up_to_date=True)
+        manifest = current_manifest(self.settings.index_dir)
+        if manifest is not None:
+            report.counts = manifest.counts
+            report.skipped = [(name, s.reason) for name, s in manifest.skipped().items()]
+        report.skipped += unusable
+        report.seconds = time.perf_counter() - started
+        return report
 
-    def _embed(self, texts: list[str], report: BuildReport,
-               use_cache: bool = True) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """Vectors for ``texts``, taking unchanged ones from the previous build's cache
-        (only from a build that verifies against its checksums)."""
-        name = self.embedder.name
-        keys = [cache_key(name, t) for t in texts]
-        cached: dict[str, np.ndarray] = {}
-        if use_cache:
-            cached = read_embedding_cache(self.settings.index_dir, sorted(set(keys)))
-            cached = {k: v for k, v in cached.items() if len(v) == self.embedder.dim}
-        missing = sorted({k: t for k, t in zip(keys, texts) if k not in cached}.items())
-        if missing:
-            fresh = self.embedder.embed([t for _, t in missing], batch_size=self.settings.embed_batch_size,
-                                        progress=self.progress)
-            cached.update({k: v for (k, _), v in zip(missing, fresh)})
-        report.embedded = len(missing)
-        report.reused = len(set(keys)) - len(missing)
-        dim = self.embedder.dim
-        vectors = np.stack([cached[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, dim), np.float32)
-        return vectors, {k: cached[k] for k in set(keys)}
+    def read(self, files: list[SourceFile], report: BuildReport) -> Ingested:
+        """Read every file into a structured document (indexer.ingest). Raises CorpusError when no
+        report is left to index."""
+        ingested = read_reports(files, self.settings)
+        report.skipped += [(source.name, reason) for source, reason in ingested.skipped]
+        if not ingested.reports:
+            skipped = "; ".join(f"{name}: {reason}" for name, reason in report.skipped)
+            raise CorpusError(f"no reports to index in {self.settings.corpus_dir}"
+                              + (f" (skipped {skipped})" if skipped else
+                                 f"; add report files ({', '.join(supported_suffixes())})"))
+        return ingested
+
+    def chunk(self, reports: list[ReadReport]) -> list[ChunkedReport]:
+        """Cut every report into passages; a report without real pages gets its sections' printed
+        start pages from its contents list."""
+        chunker = Chunker(self.settings.chunker, self.embedder.max_tokens, self.embedder.count_tokens,
+                          self.settings.max_word_chars)
+        out: list[ChunkedReport] = []
+        first = 0
+        for read in reports:
+            passages = chunker.chunk(read.doc)
+            if not read.doc.paged:
+                cited = with_section_pages([c.passage for c in passages], read.doc.contents, self.settings.pdf_layout)
+                passages = [replace(c, passage=p) for c, p in zip(passages, cited)]
+            out.append(ChunkedReport(read.source, read.doc, passages, first))
+            first += len(passages)
+        return out
+
+    def questions(self, reports: list[ChunkedReport], report: BuildReport) -> list[PassageQuestion]:
+        """The passage questions of every report that has a questions file, attached to its passages."""
+        questions: list[PassageQuestion] = []
+        for chunked in reports:
+            if not chunked.source.questions_sha256:
+                continue
+            attached = attach(chunked.source.questions_path,
+                              [(chunked.first + i, c.passage) for i, c in enumerate(chunked.passages)],
+                              max_bytes=int(self.settings.max_file_mb * 1e6))
+            questions += attached.questions
+            for warning in attached.warnings:
+                log.warning("%s", warning)
+            report.question_warnings += attached.warnings
+        return questions
+
+    def contents(self, reports: list[ChunkedReport], report: BuildReport, use_cache: bool) -> BuildContents:
+        """Questions, vectors, acronyms and measure cards for the chunked reports."""
+        chunked = [c for r in reports for c in r.passages]
+        questions = self.questions(reports, report)
+        maker = VectorMaker(self.embedder, embedder_spec(self.settings.embedder), self.settings.index_dir,
+                            self.settings.embed_batch_size, self.progress)
+        vectors = maker.vectors(chunked, [q.text for q in questions], use_cache=use_cache)
+        report.embedded, report.reused = vectors.embedded, vectors.reused
+        docs = [r.doc for r in reports]
+        acronyms = mine_acronyms([doc.text for doc in docs])
+        measures = measure_cards(docs, [c.passage for c in chunked], acronyms, self.settings)
+        return BuildContents(reports, chunked, questions, vectors, acronyms, measures)
+
+    def manifest(self, ingested: Ingested, contents: BuildContents, report: BuildReport) -> IndexManifest:
+        """How the build was made, what it holds, and every source's status."""
+        sources: dict[str, SourceRecord] = {
+            source.name: SkippedSource(sha256=source.sha256, reason=reason) for source, reason in ingested.skipped}
+        for r in contents.reports:
+            sources[r.source.name] = IndexedSource(
+                sha256=r.source.sha256, doc_id=r.doc.meta.doc_id, passages=len(r.passages),
+                questions_sha256=r.source.questions_sha256, meta_sha256=r.source.meta_sha256)
+        report.counts = counts = build_counts(contents, report)
+        return IndexManifest(
+            format_version=FORMAT_VERSION,
+            built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            model=ModelInfo(name=self.embedder.name, dim=self.embedder.dim),
+            chunker=chunker_settings(self.settings, self.embedder.max_tokens),
+            structure=structure_settings(self.settings),
+            sources=sources,
+            counts=counts,
+        )
+
+    def bundle(self, contents: BuildContents, manifest: IndexManifest) -> WriteBundle:
+        """Everything the store writes for this build."""
+        settings = self.settings
+        vectors = contents.vectors
+        return WriteBundle(
+            documents=[StoredDocument(r.doc.meta, r.doc.paged, r.doc.text, structure_of(r.doc))
+                       for r in contents.reports],
+            passages=[c.passage for c in contents.chunked],
+            passage_vectors=vectors.passages,
+            sentences=[c.sentences for c in contents.chunked],
+            sentence_vectors=vectors.sentences,
+            questions=[(q.passage_idx, q.style, q.text, q.anchor_start, q.anchor_end) for q in contents.questions],
+            question_vectors=vectors.questions,
+            acronyms=[(a.short, a.long, a.count) for a in contents.acronyms],
+            cache=vectors.cache,
+            manifest=manifest,
+            faiss_kind="hnsw" if len(contents.chunked) >= settings.hnsw_threshold else "flat",
+            hnsw_m=settings.hnsw_m,
+            hnsw_ef_construction=settings.hnsw_ef_construction,
+            measures=contents.measures,
+        )
+
+
+def build_counts(contents: BuildContents, report: BuildReport) -> BuildCounts:
+    """The manifest's counts of a build."""
+    chunked = contents.chunked
+    return BuildCounts(
+        documents=len(contents.reports), passages=len(chunked),
+        tables=sum(len(r.doc.tables) for r in contents.reports),
+        table_rows=sum(1 for c in chunked if c.passage.kind == "table_row"),
+        figures=sum(1 for c in chunked if c.passage.kind == "figure"),
+        acronyms=len(contents.acronyms), sentences=int(len(contents.vectors.sentences)),
+        callouts_removed=sum(r.doc.callouts_removed for r in contents.reports), skipped=len(report.skipped),
+        questions=len(contents.questions), passages_with_questions=len({q.passage_idx for q in contents.questions}),
+        question_warnings=len(report.question_warnings),
+        measures=len(contents.measures),
+    )
 
 
 def structure_of(doc: CleanDocument) -> list:
@@ -295,24 +276,6 @@ def measure_cards(docs: list[CleanDocument], passages: list, acronyms, settings:
     except Exception as exc:  # cards are an extra: an odd table must not stop the build
         log.warning("measure cards skipped: %s: %s", type(exc).__name__, exc)
         return []
-
-
-def _count(report: BuildReport, docs, chunked: list[ChunkedPassage], acronyms) -> None:
-    report.documents = len(docs)
-    report.passages = len(chunked)
-    report.tables = sum(len(doc.tables) for _, doc in docs)
-    report.table_rows = sum(1 for c in chunked if c.passage.kind == "table_row")
-    report.figures = sum(1 for c in chunked if c.passage.kind == "figure")
-    report.acronyms = len(acronyms)
-
-
-def _fill_counts(report: BuildReport, manifest: dict) -> None:
-    counts = manifest.get("counts", {})
-    for name in ("documents", "passages", "tables", "table_rows", "figures", "acronyms", "callouts_removed",
-                 "questions", "passages_with_questions"):
-        setattr(report, name, int(counts.get(name, 0)))
-    report.skipped = [(name, info.get("reason", "")) for name, info in manifest.get("sources", {}).items()
-                      if info.get("status") == "skipped"]
 
 
 def check_writable(index_dir: Path) -> None:

@@ -13,12 +13,14 @@ from indexer.document import CleanDocument, PlacedBlock
 from indexer.sentences import split_sentences
 from indexer.tables import render_row
 from reportqa.records import Passage, PassageKind
+from reportqa.settings import ChunkerConfig
 
 CHUNKER_VERSION = 5
 PROSE_KINDS = ("paragraph", "list_item")
 # A numbered note ('4. Most other forms of child sexual abuse are dealt with by …') interrupts
 # the body it sits in; it becomes a passage of its own rather than the tail of another.
 FOOTNOTE_RE = re.compile(r"^\d{1,2}\.\s+[A-Z\"“]")
+WORD_RUN = re.compile(r"\S+")
 
 TokenCounter = Callable[[list[str]], list[int]]
 
@@ -38,20 +40,7 @@ class _Unit:
     end: int
     block: int
     tokens: int = 0
-
-
-@dataclass(frozen=True)
-class ChunkingConfig:
-    """How passages are sized. ``max_tokens`` is the model window without special tokens."""
-
-    target_tokens: int
-    max_tokens: int
-    overlap_sentences: int = 1
-    section_titles: bool = True
-    min_fill: float = 0.5  # a passage below this share of the target takes the next unit even if it overshoots
-    block_fill: float = 0.75  # a new block starts a new passage once the current one holds this share
-    max_carry: float = 0.35  # largest overlap carried into the next passage, as a share of the target
-    tail_merge: float = 0.25  # a last passage smaller than this share joins the one before
+    alone: bool = False  # a piece of an over-long run of characters: a passage of its own
 
 
 def section_prefix(section: tuple[str, ...]) -> str:
@@ -60,25 +49,41 @@ def section_prefix(section: tuple[str, ...]) -> str:
     return " › ".join(titles)
 
 
-def passage_id(doc_id: str, kind: str, text: str, taken: set[str]) -> str:
-    """A stable id from the passage's content: the same text gives the same id on rebuild."""
-    n = 0
-    while True:
-        salt = f"\x1f{n}" if n else ""
-        digest = hashlib.sha1(f"{doc_id}\x1f{kind}\x1f{text}{salt}".encode()).hexdigest()[:10]
-        pid = f"{doc_id}-{digest}"
-        if pid not in taken:
-            taken.add(pid)
-            return pid
-        n += 1
+class PassageIds:
+    """Stable ids from the passages' content: the same text gives the same id on rebuild. A text that
+    recurs (or an id already taken) is salted with the next number; the number to try next is kept for
+    each text, so a report repeating one paragraph thousands of times costs no more than any other."""
+
+    def __init__(self) -> None:
+        self.taken: set[str] = set()
+        self.next_salt: dict[tuple[str, str, str], int] = {}
+
+    def new(self, doc_id: str, kind: str, text: str) -> str:
+        """The id of the next passage of ``doc_id`` with this kind and text."""
+        n = self.next_salt.get((doc_id, kind, text), 0)
+        while True:
+            salt = f"\x1f{n}" if n else ""
+            digest = hashlib.sha1(f"{doc_id}\x1f{kind}\x1f{text}{salt}".encode()).hexdigest()[:10]
+            pid = f"{doc_id}-{digest}"
+            n += 1
+            if pid not in self.taken:
+                self.taken.add(pid)
+                self.next_salt[(doc_id, kind, text)] = n
+                return pid
 
 
 class Chunker:
     """Builds the passages of one document."""
 
-    def __init__(self, config: ChunkingConfig, count_tokens: TokenCounter) -> None:
+    def __init__(self, config: ChunkerConfig, max_tokens: int, count_tokens: TokenCounter,
+                 max_word_chars: int) -> None:
+        """``config``: how passages are sized (``settings.chunker``); ``max_tokens``: the model window
+        without special tokens; ``count_tokens``: the model's own token counter; ``max_word_chars``: the
+        longest run of characters without a space kept whole (``settings.max_word_chars``)."""
         self.config = config
+        self.max_tokens = max_tokens
         self.count_tokens = count_tokens
+        self.max_word_chars = max_word_chars
 
     def chunk(self, doc: CleanDocument) -> list[ChunkedPassage]:
         drafts: list[tuple[PassageKind, PlacedBlock, int, int, str, list[tuple[int, int]]]] = []
@@ -102,9 +107,9 @@ class Chunker:
 
     # --- prose -------------------------------------------------------------------------------
     def _budget(self, section: tuple[str, ...]) -> tuple[int, int]:
-        prefix_tokens = self.count_tokens([section_prefix(section)])[0] + 2 if self.config.section_titles else 0
-        hard = self.config.max_tokens - prefix_tokens - 2
-        return min(self.config.target_tokens, hard), hard
+        prefix_tokens = self.count_tokens([section_prefix(section)])[0] + 2 if self.config.embed_section_titles else 0
+        hard = self.max_tokens - prefix_tokens - 2
+        return min(self.config.chunk_target_tokens, hard), hard
 
     def _prose(self, doc: CleanDocument, run: list[PlacedBlock]):
         units = [
@@ -128,58 +133,72 @@ class Chunker:
         groups: list[list[_Unit]] = []
         current: list[_Unit] = []
         tokens = 0
-        for i, unit in enumerate(units):
+        carried = 0  # how many units at the start of ``current`` repeat the end of the group before
+        for unit in units:
             new_block = bool(current) and unit.block != current[-1].block
-            too_big = tokens + unit.tokens > target and (tokens >= self.config.min_fill * target
+            too_big = tokens + unit.tokens > target and (tokens >= self.config.chunk_min_fill * target
                                                          or tokens + unit.tokens > hard)
-            boundary = new_block and tokens >= self.config.block_fill * target
-            if current and (too_big or boundary):
+            boundary = new_block and tokens >= self.config.chunk_block_fill * target
+            alone = unit.alone or (bool(current) and current[-1].alone)
+            if current and (too_big or boundary or alone):
                 groups.append(current)
-                carry = self._overlap(current, target)
+                carry = [] if alone else self._overlap(current, target)
                 if sum(u.tokens for u in carry) + unit.tokens > hard:
                     carry = []
-                current, tokens = list(carry), sum(u.tokens for u in carry)
+                current, tokens, carried = list(carry), sum(u.tokens for u in carry), len(carry)
             current.append(unit)
             tokens += unit.tokens
-        if current:
-            carried = len(self._overlap(groups[-1], target)) if groups else 0
-            fresh = current[carried:]
-            if groups and fresh and sum(u.tokens for u in fresh) < self.config.tail_merge * target and \
-                    sum(u.tokens for u in groups[-1] + fresh) <= hard:
-                groups[-1].extend(fresh)
-            elif fresh:
-                groups.append(current)
+        fresh = current[carried:]
+        if groups and fresh and not fresh[0].alone and not groups[-1][-1].alone \
+                and sum(u.tokens for u in fresh) < self.config.chunk_tail_merge * target \
+                and sum(u.tokens for u in groups[-1] + fresh) <= hard:
+            groups[-1].extend(fresh)
+        elif fresh:
+            groups.append(current)
         return groups
 
     def _overlap(self, group: list[_Unit], target: int) -> list[_Unit]:
-        n = self.config.overlap_sentences
+        n = self.config.chunk_overlap_sentences
         if n <= 0 or len(group) <= n:
             return []
         carry = group[-n:]
-        return carry if sum(u.tokens for u in carry) <= self.config.max_carry * target else []
+        return carry if sum(u.tokens for u in carry) <= self.config.chunk_max_carry * target else []
 
     def _split_long(self, text: str, unit: _Unit, hard: int) -> list[_Unit]:
-        """Cut a sentence longer than the window at word boundaries into pieces that fit."""
-        if unit.tokens <= hard:
+        """Cut a sentence longer than the window into pieces that fit, at word boundaries: each word is
+        tokenised once and the pieces are cut by offsets (linear in the sentence's length; tokenising
+        the rest of the sentence at every cut took minutes on a long table). A run of characters without
+        a space longer than ``max_word_chars``, or one word over the window, is cut into pieces of its own."""
+        long_word = re.compile(rf"\S{{{self.max_word_chars + 1}}}")
+        if unit.tokens <= hard and not long_word.search(text, unit.start, unit.end):
             return [unit]
+        words = [(m.start(), m.end()) for m in WORD_RUN.finditer(text, unit.start, unit.end)]
         pieces: list[_Unit] = []
-        starts = [m.start() + unit.start for m in re.finditer(r"\S+", text[unit.start:unit.end])]
-        i = 0
-        while i < len(starts):
-            lo, hi = i + 1, len(starts)
-            while lo < hi:  # largest j with tokens(starts[i]..starts[j]) <= hard
-                mid = (lo + hi + 1) // 2
-                end = starts[mid] if mid < len(starts) else unit.end
-                if self.count_tokens([text[starts[i]:end]])[0] <= hard:
-                    lo = mid
-                else:
-                    hi = mid - 1
-            end = starts[lo] if lo < len(starts) else unit.end
-            piece_text = text[starts[i]:end].rstrip()
-            pieces.append(_Unit(starts[i], starts[i] + len(piece_text), unit.block,
-                                self.count_tokens([piece_text])[0]))
-            i = lo
-        return pieces
+        current: _Unit | None = None
+        for (start, end), tokens in zip(words, self.count_tokens([text[s:e] for s, e in words])):
+            if end - start > self.max_word_chars or tokens > hard:
+                pieces += [current] if current else []
+                pieces += self._cut_word(text, start, end, unit.block, hard)
+                current = None
+            elif current is None or current.tokens + tokens > hard:
+                pieces += [current] if current else []
+                current = _Unit(start, end, unit.block, tokens)
+            else:
+                current.end, current.tokens = end, current.tokens + tokens
+        return pieces + ([current] if current else [])
+
+    def _cut_word(self, text: str, start: int, end: int, block: int, hard: int) -> list[_Unit]:
+        """Pieces of one over-long run of characters: at most ``max_word_chars`` long and within the
+        window, cut in halves until they fit (a run is at most a few thousand characters here)."""
+        if end - start > self.max_word_chars:
+            cuts = range(start, end, self.max_word_chars)
+            return [piece for a in cuts for piece in self._cut_word(text, a, min(a + self.max_word_chars, end),
+                                                                      block, hard)]
+        tokens = self.count_tokens([text[start:end]])[0]
+        if tokens <= hard or end - start < 2:
+            return [_Unit(start, end, block, tokens, alone=True)]
+        middle = (start + end) // 2
+        return self._cut_word(text, start, middle, block, hard) + self._cut_word(text, middle, end, block, hard)
 
     def _grouped(self, head: list[str], items: list[str], hard: int, joiner: str) -> list[list[int]]:
         """Indices of ``items`` in consecutive groups that fit the window with ``head``."""
@@ -233,13 +252,13 @@ class Chunker:
 
     # --- ids, embed texts and the window guarantee ----------------------------------------------------
     def _finish(self, doc: CleanDocument, drafts) -> list[ChunkedPassage]:
-        taken: set[str] = set()
+        ids = PassageIds()
         out: list[ChunkedPassage] = []
         fitted = [piece for draft in drafts for piece in self._fit_window(draft)]
         for kind, block, start, end, text, spans in fitted:
             page_start, page_end = doc.pages_of(block)
             passage = Passage(
-                passage_id=passage_id(doc.meta.doc_id, kind, text, taken),
+                passage_id=ids.new(doc.meta.doc_id, kind, text),
                 doc_id=doc.meta.doc_id,
                 kind=kind,
                 section=block.section,
@@ -253,7 +272,7 @@ class Chunker:
         return out
 
     def _embed_text(self, section: tuple[str, ...], text: str) -> str:
-        prefix = section_prefix(section) if self.config.section_titles else ""
+        prefix = section_prefix(section) if self.config.embed_section_titles else ""
         return f"{prefix}\n{text}" if prefix else text
 
     def _fit_window(self, draft) -> list:
@@ -261,7 +280,7 @@ class Chunker:
         truncated. A passage that is too long (a huge table row, a run-on figure) is split in
         two, between sentences when it has several, else between words, until every part fits."""
         kind, block, start, end, text, spans = draft
-        if self.count_tokens([self._embed_text(block.section, text)])[0] <= self.config.max_tokens:
+        if self.count_tokens([self._embed_text(block.section, text)])[0] <= self.max_tokens:
             return [draft]
         exact = kind == "text"  # prose passages are slices of the cleaned text; keep offsets exact
         if len(spans) > 1:

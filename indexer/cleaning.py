@@ -22,7 +22,10 @@ HOMOGLYPHS = str.maketrans(
     }
 )
 _CONFUSABLE_WORD = re.compile(r"\b\w*[А-Яа-яЁёІіЈјЅѕΑ-Ωα-ω]\w*\b")
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
+# Soft hyphens, zero-width characters and byte-order marks, and control characters other than tab, line
+# and page breaks (a NUL from a damaged PDF font or a stray byte must never reach the index or a page).
+_INVISIBLE = dict.fromkeys([*map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), *range(0, 9), 0x0b,
+                            *range(0x0e, 0x20), 0x7f], None)
 HYPHEN_PREFIXES = frozenset(
     "anti co counter cross extra inter intra multi non post pre pro re self semi sub super trans "
     "well ex under over out".split()
@@ -31,7 +34,7 @@ _WORD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
 
 
 def normalize_unicode(text: str) -> str:
-    """NFKC (ligatures, full-width forms), no-break spaces to spaces, invisible characters removed.
+    """NFKC (ligatures, full-width forms), no-break spaces to spaces, invisible and control characters removed.
 
     Curly quotes and dashes are kept as they are; search folds them separately.
     """
@@ -136,7 +139,8 @@ def repair_glued_compounds(text: str, vocab: Vocabulary) -> str:
     return re.sub(r"\b([A-Za-z]{2,})- ([a-z]{2,})\b", respace, text)
 
 
-_PAGE_NUMBER = re.compile(r"^\s*(?:page\s+)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?\s*$", re.IGNORECASE)
+# A line that is only a page number: "12", "Page 3", "3 of 40", "3/40".
+PAGE_NUMBER_RE = re.compile(r"^\s*(?:page\s+)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?\s*$", re.IGNORECASE)
 
 
 def running_line_key(line: str) -> str:
@@ -168,7 +172,7 @@ def strip_running_lines(pages: list[str], edge_lines: int = 3, min_share: float 
         kept = [
             ln
             for i, ln in enumerate(lines)
-            if not (i in edge and (running_line_key(ln) in running or _PAGE_NUMBER.match(ln)))
+            if not (i in edge and (running_line_key(ln) in running or PAGE_NUMBER_RE.match(ln)))
         ]
         cleaned.append("\n".join(kept))
     return cleaned

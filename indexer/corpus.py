@@ -74,10 +74,15 @@ class SourceFile:
     sha256: str
     meta: DocumentMeta | None
     questions_sha256: str | None = None  # of its passage questions file, when it has one
+    assigned_id: str | None = None  # set by discovery when the id its name gives belongs to another report
+    id_note: str = ""  # why, for the build's warnings
 
     @property
     def doc_id(self) -> str:
-        return self.meta.doc_id if self.meta else slugify(self.path.stem)
+        """The manifest entry's id; else the id the file name gives, unless that belongs to another report."""
+        if self.meta is not None:
+            return self.meta.doc_id
+        return self.assigned_id or slugify(self.path.stem)
 
     @property
     def meta_sha256(self) -> str:
@@ -129,10 +134,18 @@ def read_manifest(corpus_dir: Path) -> dict[str, DocumentMeta]:
         where = _where(error["loc"])
         raise CorpusError(f"{path}: {where}: {error['msg']}; fix it or remove the entry") from exc
     metas: dict[str, DocumentMeta] = {}
-    for entry in entries:
+    owners: dict[str, int] = {}
+    for n, entry in enumerate(entries, start=1):
+        if entry.file in metas:
+            raise CorpusError(f"{path}: [[report]] entry {n} repeats the file {entry.file!r}; keep one entry a file")
+        doc_id = entry.id or slugify(Path(entry.file).stem)
+        if doc_id in owners:
+            raise CorpusError(f"{path}: [[report]] entries {owners[doc_id]} and {n} both have the id {doc_id!r}; "
+                              "give each report its own id")
+        owners[doc_id] = n
         title = entry.title or Path(entry.file).stem
         metas[entry.file] = DocumentMeta(
-            doc_id=entry.id or slugify(Path(entry.file).stem),
+            doc_id=doc_id,
             file=entry.file,
             title=title,
             short_title=entry.short_title or title[:SHORT_TITLE_MAX],
@@ -193,7 +206,7 @@ def discover_with_skips(corpus_dir: Path) -> tuple[list[SourceFile], list[tuple[
     metas = read_manifest(corpus_dir)
     suffixes = supported_suffixes()
     root = corpus_dir.resolve()
-    files, skipped = [], []
+    paths, skipped = [], []
     for path in sorted(corpus_dir.iterdir()):
         if path.name in IGNORED_NAMES or path.name.startswith(".") or path.suffix.lower() not in suffixes:
             continue
@@ -201,11 +214,40 @@ def discover_with_skips(corpus_dir: Path) -> tuple[list[SourceFile], list[tuple[
         if reason:
             skipped.append((path.name, reason))
             continue
-        source = SourceFile(path=path, sha256=sha256_file(path), meta=metas.get(path.name))
+        paths.append(path)
+    ids = distinct_ids([p.name for p in paths], metas)
+    files = []
+    for path in paths:
+        assigned, note = ids.get(path.name, (None, ""))
+        source = SourceFile(path=path, sha256=sha256_file(path), meta=metas.get(path.name), assigned_id=assigned,
+                            id_note=note)
         if source.questions_path.is_file():
             source = replace(source, questions_sha256=sha256_file(source.questions_path))
         files.append(source)
     return files, skipped
+
+
+def distinct_ids(names: list[str], metas: dict[str, DocumentMeta]) -> dict[str, tuple[str, str]]:
+    """A distinct id, and why, for each file without a manifest entry whose name gives an id that is
+    taken (file name → (id, note)). Every id of the manifest belongs to its entry's file, whether or
+    not that file is there, so a stray 'Survey-Report.md' never takes over 'survey-report' (nor its
+    questions). Among files without an entry, one whose name is already its id ('notes.md') keeps it
+    first, then the others in name order. A file that loses its id gets the id of its whole name
+    ('survey-report-md'), numbered if that is taken too."""
+    owner = {meta.doc_id: f"{file} (manifest.toml)" for file, meta in metas.items()}
+    unlisted = sorted((n for n in names if n not in metas), key=lambda n: (slugify(Path(n).stem) != Path(n).stem, n))
+    out: dict[str, tuple[str, str]] = {}
+    for name in unlisted:
+        wanted = slugify(Path(name).stem)
+        if wanted not in owner:
+            owner[wanted] = name
+            continue
+        doc_id, n = slugify(name), 2
+        while doc_id in owner:
+            doc_id, n = f"{slugify(name)}-{n}", n + 1
+        owner[doc_id] = name
+        out[name] = (doc_id, f"its id {wanted!r} belongs to {owner[wanted]}; indexed as {doc_id!r}")
+    return out
 
 
 def _unusable(path: Path, root: Path) -> str | None:

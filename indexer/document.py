@@ -23,8 +23,7 @@ from indexer.pdf_structure import carry_trails
 from indexer.sections import assign_sections, parse_contents
 from indexer.tables import attach_captions, fill_row_labels, merge_continued_tables, split_header
 from reportqa.records import DocumentMeta
-
-LIST_MARK = "• "
+from reportqa.text import LIST_MARK
 
 
 @dataclass

@@ -20,9 +20,9 @@ from indexer.blocks import (
     is_caption,
 )
 from indexer.cleaning import Vocabulary, join_hyphenated, repeated_caps_lines, running_line_key
+from reportqa.text import BULLET_SYMBOLS, is_list_item, without_bullet
 
-BULLET_RE = re.compile(r"^\s*[‣•●▪◦∙■□➢►–\-\*]\s+")
-SOFT_PAGE_RE = re.compile(r"^ (?=[^\s‣•●▪◦∙■□➢►])")
+SOFT_PAGE_RE = re.compile(rf"^ (?=[^\s{BULLET_SYMBOLS}])")
 CONNECTORS = frozenset("and or of the to in for with on a an by from at as & nor".split())
 
 
@@ -115,7 +115,7 @@ class LayoutParser:
             len(text.split()) <= 8
             and (short_lines or one_line)
             and not ends_sentence(text)
-            and not BULLET_RE.match(rb.lines[0])
+            and not is_list_item(rb.lines[0])
             and not is_caption(text)
             and not NUMBERED_HEADING_RE.match(text)
             and not APPENDIX_RE.match(text)
@@ -125,7 +125,7 @@ class LayoutParser:
         s = line.strip()
         numbered = bool(NUMBERED_HEADING_RE.match(s)) and first
         limit = self.heading_width + (6 if numbered or APPENDIX_RE.match(s) else 0)
-        if not s or len(s) > limit or len(s.split()) > 12 or BULLET_RE.match(line):
+        if not s or len(s) > limit or len(s.split()) > 12 or is_list_item(line):
             return False
         if s[0] in "“\"‘'(" and first:
             return False
@@ -193,7 +193,7 @@ class LayoutParser:
             and all(len(ln.strip()) <= self.narrow_width for ln in lines[:-1])
             and ends_sentence(lines[-1])
             and lines[-1].rstrip().rstrip("”’\"')")[-1:] in ".!?"
-            and not BULLET_RE.match(lines[0])
+            and not is_list_item(lines[0])
             and not NUMBERED_HEADING_RE.match(lines[0].strip())
         )
 
@@ -225,12 +225,12 @@ class LayoutParser:
             if current:
                 text = join_lines(current, self.vocab)
                 if kind == "list_item":
-                    text = BULLET_RE.sub("", text, count=1)
+                    text = without_bullet(text)
                 out.append(Block(kind, text, page, page))  # type: ignore[arg-type]
             current = []
 
         for i, line in enumerate(lines):
-            if BULLET_RE.match(line):
+            if is_list_item(line):
                 flush()
                 kind = "list_item"
             elif current and kind == "paragraph" and self._paragraph_ends(current[-1], line):

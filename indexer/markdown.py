@@ -12,10 +12,11 @@ import re
 
 from indexer.blocks import Block, heading_number, is_caption
 from indexer.cleaning import strip_markdown_inline
+from reportqa.speaker_codes import SPEAKER_CODE
+from reportqa.text import is_list_item, without_bullet
 
 HEADING_RE = re.compile(r"^(#{1,6})\s+(.*)$")
-BULLET_RE = re.compile(r"^\s*(?:[-*+•‣]|\d+\))\s+")
-QUOTE_HEADING_RE = re.compile(r"""^["“‘']|\((?:FL|SL|DG)\)\s*$""")
+QUOTE_HEADING_RE = re.compile(rf"""^["“‘']|\({SPEAKER_CODE}\)\s*$""")
 CONTENTS_RE = re.compile(r"^(?:table of )?contents$", re.IGNORECASE)
 
 
@@ -89,9 +90,9 @@ def parse_markdown(text: str) -> tuple[list[Block], list[str]]:
         clean = strip_markdown_inline(line).strip()
         if not clean:
             continue
-        if BULLET_RE.match(line):
+        if is_list_item(line):
             flush()
-            blocks.append(Block("list_item", BULLET_RE.sub("", clean, count=1)))
+            blocks.append(Block("list_item", without_bullet(clean)))
         elif is_caption(clean):
             flush()
             blocks.append(Block("caption", clean))

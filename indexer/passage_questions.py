@@ -85,14 +85,19 @@ class Attachment:
     entries: int = 0
 
 
-def read_entries(path: Path) -> tuple[list[tuple[int, QuestionEntry]], list[str]]:
-    """The valid entries of a questions file with their line numbers, and a warning per bad line."""
-    entries: list[tuple[int, QuestionEntry]] = []
-    warnings: list[str] = []
+def read_entries(path: Path, max_bytes: int | None = None) -> tuple[list[tuple[int, QuestionEntry]], list[str]]:
+    """The valid entries of a questions file with their line numbers, and a warning per bad line (one
+    that is not JSON, nests too deeply, or is not an entry). A file over ``max_bytes`` is not read."""
     try:
+        size = path.stat().st_size
+        if max_bytes is not None and size > max_bytes:
+            return [], [f"{path.name}: {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit per file "
+                        "(REPORTQA_MAX_FILE_MB); its questions are not used"]
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         return [], [f"{path.name}: cannot be read ({exc}); its questions are not used"]
+    entries: list[tuple[int, QuestionEntry]] = []
+    warnings: list[str] = []
     for n, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -103,14 +108,19 @@ def read_entries(path: Path) -> tuple[list[tuple[int, QuestionEntry]], list[str]
         except ValidationError as exc:
             problem = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:3])
             warnings.append(f"{path.name}:{n}: {problem}; line skipped")
+        except RecursionError:
+            warnings.append(f"{path.name}:{n}: nested too deeply to read; line skipped")
+        except ValueError as exc:  # e.g. a number with more digits than Python converts
+            warnings.append(f"{path.name}:{n}: cannot be read ({str(exc)[:120]}); line skipped")
     return entries, warnings
 
 
-def attach(path: Path, passages: list[tuple[int, Passage]]) -> Attachment:
+def attach(path: Path, passages: list[tuple[int, Passage]], max_bytes: int | None = None) -> Attachment:
     """Attach the entries of ``path`` to the ``(index, passage)`` pairs of its report: each entry
     goes to every passage whose text holds its anchor (letters and digits compared, case-folded),
-    with the anchor's offsets in that passage's text."""
-    entries, warnings = read_entries(path)
+    with the anchor's offsets in that passage's text. A file over ``max_bytes`` is not read (a warning
+    says so)."""
+    entries, warnings = read_entries(path, max_bytes)
     texts = [(idx, p.text) for idx, p in passages]
     keys = [(idx, match_key(text)) for idx, text in texts]
     out = Attachment(warnings=warnings, entries=len(entries))

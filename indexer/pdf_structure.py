@@ -26,26 +26,23 @@ from pathlib import Path
 from typing import Any, Literal
 
 from indexer.blocks import APPENDIX_RE, Block, heading_number, is_caption
-from indexer.cleaning import Vocabulary, fold_homoglyphs, normalize_unicode, repair_glued_compounds, running_line_key
-from indexer.layout import BULLET_RE, _merge_across_pages, join_lines
+from indexer.cleaning import (
+    PAGE_NUMBER_RE,
+    Vocabulary,
+    fold_homoglyphs,
+    normalize_unicode,
+    repair_glued_compounds,
+    running_line_key,
+)
+from indexer.layout import _merge_across_pages, join_lines
 from indexer.markdown import CONTENTS_RE, is_quote_heading, is_url
-from indexer.sections import FRONT_MATTER, format_numbered
+from indexer.pdf_outline import OutlineEntry, levels_follow_numbering
+from indexer.sections import FRONT_MATTER, format_numbered, split_contents_line
 from reportqa.settings import PdfLayoutConfig
-from reportqa.text import match_key
+from reportqa.text import is_list_item, match_key, without_bullet
 
 BOLD_RE = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
-PAGE_NUMBER_RE = re.compile(r"^\s*(?:page\s+)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?\s*$", re.IGNORECASE)
 FOOTNOTE_MARK_RE = re.compile(r"^[\d,*†‡]{1,6}$")
-TOC_LINE_RE = re.compile(r"^(.*?\S)(?:\s*\.{2,})?\s+(\d{1,4})$")
-
-
-@dataclass(frozen=True)
-class OutlineEntry:
-    """One bookmark of the PDF's outline: its title, depth (1 = top) and 0-based page."""
-
-    title: str
-    level: int
-    page: int
 
 
 @dataclass
@@ -59,6 +56,7 @@ class PdfLine:
     bottom: float
     size: float
     bold: bool
+    x1: float = 0.0  # where the line ends on the right
 
 
 @dataclass
@@ -84,35 +82,6 @@ class PdfStructure:
     title: str | None = None
     tables: int = 0
     page_texts: list[str] = field(default_factory=list)  # each page's lines, running lines removed
-
-
-def read_outline(reader: Any) -> list[OutlineEntry]:
-    """The outline of a pypdf PdfReader, flattened in order; empty when it has none or it is broken."""
-    entries: list[OutlineEntry] = []
-
-    def walk(items: list, level: int) -> None:
-        for item in items:
-            if isinstance(item, list):
-                walk(item, level + 1)
-                continue
-            try:
-                page = reader.get_destination_page_number(item)
-            except Exception:  # a bookmark to nowhere: skip it
-                continue
-            title = clean_text(str(getattr(item, "title", "") or "")).strip()
-            if title and page is not None and page >= 0:
-                entries.append(OutlineEntry(title, level, page))
-
-    try:
-        walk(reader.outline, 1)
-    except Exception:  # a malformed outline is ignored; layout still gives structure
-        return []
-    return entries
-
-
-def clean_text(text: str) -> str:
-    """Unicode-normalised text (look-alike letters are folded later, over the whole document)."""
-    return normalize_unicode(text)
 
 
 def _is_bold(fontname: str) -> bool:
@@ -212,7 +181,7 @@ def _line(row: list[dict], page_no: int, config: PdfLayoutConfig) -> PdfLine | N
     biggest = max(w["size"] for w in row)
     row = [w for w in row if not (FOOTNOTE_MARK_RE.match(w["text"]) and w["size"] < config.pdf_superscript * biggest
                                   and w["bottom"] < max(v["bottom"] for v in row) - 1)] or row
-    text = clean_text(" ".join(w["text"] for w in row)).strip()
+    text = normalize_unicode(" ".join(w["text"] for w in row)).strip()
     if not text:
         return None
     weights: Counter[float] = Counter()
@@ -222,7 +191,8 @@ def _line(row: list[dict], page_no: int, config: PdfLayoutConfig) -> PdfLine | N
         bold_chars += len(w["text"]) if _is_bold(w["fontname"]) else 0
     total = sum(weights.values())
     return PdfLine(text, page_no, min(w["x0"] for w in row), min(w["top"] for w in row),
-                   max(w["bottom"] for w in row), weights.most_common(1)[0][0], bold_chars == total)
+                   max(w["bottom"] for w in row), weights.most_common(1)[0][0], bold_chars == total,
+                   max(w["x1"] for w in row))
 
 
 def _page_tables(page: Any, page_no: int) -> list[tuple[PdfTable, tuple[float, float, float, float]]]:
@@ -234,7 +204,7 @@ def _page_tables(page: Any, page_no: int) -> list[tuple[PdfTable, tuple[float, f
         settings["explicit_horizontal_lines"] = [min(e["top"] for e in verticals),
                                                  max(e["bottom"] for e in verticals)]
     for table in page.find_tables(table_settings=settings):
-        rows = [[clean_text(c or "").strip() for c in row] for row in table.extract()]
+        rows = [[normalize_unicode(c or "").strip() for c in row] for row in table.extract()]
         rows = [r for r in rows if any(r)]
         for row in rows:
             while row and not row[-1]:
@@ -300,7 +270,7 @@ def _style(line: PdfLine, body: float, config: PdfLayoutConfig) -> tuple[float, 
     """The heading style of a line (size, bold), or None for body text."""
     if line.size >= config.pdf_heading_ratio * body:
         return (line.size, line.bold)
-    if line.bold and line.size >= config.pdf_bold_heading_ratio * body and not BULLET_RE.match(line.text):
+    if line.bold and line.size >= config.pdf_bold_heading_ratio * body and not is_list_item(line.text):
         return (line.size, True)
     return None
 
@@ -322,11 +292,11 @@ def _extract_contents(items: list[PdfLine | PdfTable], body: float,
         item = items[i]
         if not isinstance(item, PdfLine):
             break
-        match = TOC_LINE_RE.match(item.text)
-        if match:
+        text, page = split_contents_line(item.text)
+        if page is not None:
             head = pending or item
-            title = f"{pending.text} {match.group(1)}" if pending else match.group(1)
-            entries.append((head, title, match.group(2)))
+            title = f"{pending.text} {text}" if pending else text
+            entries.append((head, title, str(page)))
             pending = None
             end = i + 1
         elif pending is None and len(item.text.split()) <= config.pdf_contents_wrap_words:
@@ -373,14 +343,22 @@ def _group(items: list[PdfLine | PdfTable], body: float, titles: set[int],
         same = (prev is not None and groups and groups[-1][0] == kind and prev.page == item.page
                 and -1.0 <= item.top - prev.bottom <= config.pdf_paragraph_gap * max(body, item.size)
                 and (kind != "heading" or groups[-1][2] == style)
-                and not (kind == "body" and BULLET_RE.match(item.text))
-                and not (kind == "body" and is_caption(item.text)))
+                and not (kind == "body" and is_list_item(item.text))
+                and not (kind == "body" and is_caption(item.text))
+                and not (kind == "body" and _caption_ended(groups[-1][1], item)))
         if same:
             groups[-1][1].append(item)
         else:
             groups.append((kind, [item], style))
         prev = item
     return groups
+
+
+def _caption_ended(lines: list[PdfLine], item: PdfLine) -> bool:
+    """Whether a caption set in body type ends before ``item``: the next line starts a sentence and runs
+    further right than the caption's last line (a wrapped caption's lines shorten; a paragraph's first
+    line runs to the margin), so the paragraph after a caption never becomes part of it."""
+    return is_caption(lines[0].text) and item.text[:1].isupper() and item.x1 > lines[-1].x1 + 1.0
 
 
 def _blocks(groups: list[tuple[str, list[PdfLine], Any]], vocab: Vocabulary, body: float,
@@ -413,8 +391,8 @@ def _blocks(groups: list[tuple[str, list[PdfLine], Any]], vocab: Vocabulary, bod
             continue
         if is_caption(text):
             blocks.append(Block("caption", text, page, page_end))
-        elif BULLET_RE.match(lines[0].text):
-            blocks.append(Block("list_item", BULLET_RE.sub("", text, count=1), page, page_end))
+        elif is_list_item(lines[0].text):
+            blocks.append(Block("list_item", without_bullet(text), page, page_end))
         else:
             blocks.append(Block("paragraph", text, page, page_end))
     return blocks, styles
@@ -520,20 +498,6 @@ def _apply_outline(blocks: list[Block], outline: list[OutlineEntry], config: Pdf
         _walk_trails(blocks, levels, pushes)
         return True
     return False
-
-
-def levels_follow_numbering(outline: list[OutlineEntry], config: PdfLayoutConfig | None = None) -> bool:
-    """Whether the outline's depths agree with its headings' numbers ('1.2' one deeper than '1.').
-    An outline made from HTML heading tags (a browser's 'print to PDF') often does not; then its
-    headings are kept but their levels come from the numbering and the contents list."""
-    config = config or PdfLayoutConfig()
-    numbered = [(heading_number(e.title)[0], e.level) for e in outline]
-    pairs = [(n, lv) for n, lv in numbered if n is not None]
-    if len(pairs) < 2:
-        return True
-    agree = sum(1 for (a, la), (b, lb) in zip(pairs, pairs[1:]) if (len(b) - len(a) > 0) == (lb - la > 0)
-                and (len(b) - len(a) < 0) == (lb - la < 0))
-    return agree >= config.pdf_outline_agreement * (len(pairs) - 1)
 
 
 def _apply_size_ranks(blocks: list[Block], styles: dict[int, Any]) -> None:

@@ -11,16 +11,14 @@ in the index's build spec like the PDF layout thresholds.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from difflib import SequenceMatcher
 
 from indexer.blocks import heading_number
+from indexer.sections import split_contents_line
 from reportqa.records import Passage
 from reportqa.settings import PdfLayoutConfig
 from reportqa.text import match_key
-
-PAGE_CELL = re.compile(r"^(.*?)[\s\t]+(\d{1,4})\s*$")
 
 
 class SectionPages:
@@ -33,11 +31,9 @@ class SectionPages:
         self.by_number: dict[tuple[int, ...], int] = {}
         self.by_title: dict[str, int] = {}
         for line in lines:
-            match = PAGE_CELL.match(line.replace("\t", " ").strip())
-            if not match:
+            text, page = split_contents_line(line)
+            if page is None:
                 continue
-            text = re.sub(r"\s+", " ", match.group(1)).strip()
-            page = int(match.group(2))
             number, title = heading_number(text)
             if number is not None:  # a numbered entry is found by its number only, never by its title
                 self.by_number.setdefault(number, page)

@@ -25,6 +25,19 @@ ANCHORS = frozenset(
 )
 
 
+# A contents line: its title, an optional dot leader, and the page number ("6.1 Direct measures .... 31").
+CONTENTS_LINE_RE = re.compile(r"^(.*?\S)(?:\s*\.{2,})?\s+(\d{1,4})$")
+
+
+def split_contents_line(line: str) -> tuple[str, int | None]:
+    """A contents line's title and page number: '6.1 Direct disruption measures<TAB>31' →
+    ('6.1 Direct disruption measures', 31); tabs and runs of spaces count as one space. A line
+    without a page number gives (its text, None)."""
+    text = " ".join(line.split())
+    match = CONTENTS_LINE_RE.match(text)
+    return (match.group(1), int(match.group(2))) if match else (text, None)
+
+
 @dataclass(frozen=True)
 class ContentsEntry:
     """One line of a report's own contents list."""
@@ -39,13 +52,9 @@ def parse_contents(lines: list[str]) -> list[ContentsEntry]:
     unnumbered entry is one level below the entry above it."""
     entries = []
     for line in lines:
-        cells = [c.strip() for c in line.split("\t") if c.strip()]
-        if cells and re.fullmatch(r"\d{1,4}", cells[-1]):
-            cells = cells[:-1]
-        if not cells:
+        text, _ = split_contents_line(line)
+        if not text or text.isdigit():
             continue
-        text = " ".join(cells)
-        text = re.sub(r"\s+\d{1,4}$", "", text).strip()
         number, title = heading_number(text)
         if number is not None:
             level = len(number)

@@ -5,23 +5,30 @@ from __future__ import annotations
 
 import re
 
+from reportqa.speaker_codes import SPEAKER_CODE
+
 ABBREVIATIONS = frozenset(
     "e.g i.e etc al dr mr mrs ms prof no nos vs cf fig figs st vol pp p ed eds approx inc ltd co "
     "jr sr ch sec para op cit ibid viz est dept govt rev".split()
 )
-_BOUNDARY = re.compile(r"[.!?…]+[”’\"')\]]*(?=\s+)")
+# A run of sentence-ending marks (from its first mark only, so a long run of dots is not re-scanned at
+# every position) and any closing quotes or brackets, before a space.
+_BOUNDARY = re.compile(r"(?<![.!?…])[.!?…]++[”’\"')\]]*+(?=\s)")
+_WORD_BEFORE = re.compile(r"[\w.]+$")
+_LOOKBACK = max(map(len, ABBREVIATIONS)) + 2  # longer than any abbreviation: a longer word is none
 _NEXT_START = re.compile(r"\s+(?=[A-Z0-9“\"‘'(\[•‣])")
-_SOURCE_TAG = re.compile(r"\s*\((?:FL|SL|DG|[^()]{0,80}\d{4}[^()]{0,20})\)")
+_SOURCE_TAG = re.compile(rf"\s*\((?:{SPEAKER_CODE}|[^()]{{0,80}}\d{{4}}[^()]{{0,20}})\)")
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:
-    """True when the period at ``dot`` ends an abbreviation or an initial, not a sentence."""
+    """True when the period at ``dot`` ends an abbreviation or an initial, not a sentence. Only the few
+    characters before it are read (a longer word is neither), so splitting stays linear in the text."""
     if text[dot] != ".":
         return False
-    token = re.findall(r"[\w.]+$", text[:dot])
+    token = _WORD_BEFORE.search(text, max(0, dot - _LOOKBACK), dot)
     if not token:
         return False
-    word = token[0].lower().rstrip(".")
+    word = token.group(0).lower().rstrip(".")
     return word in ABBREVIATIONS or (len(word) == 1 and word.isalpha())
 
 

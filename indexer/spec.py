@@ -4,35 +4,27 @@ was built from. Query-time code checks an index with these and never imports the
 
 from __future__ import annotations
 
-from indexer.chunking import CHUNKER_VERSION, ChunkingConfig
+from indexer.chunking import CHUNKER_VERSION
 from indexer.corpus import SourceFile
 from indexer.embedding import embedder_spec
-from indexer.store import BuildSpec
+from indexer.store.manifest import IndexManifest
+from indexer.store.verify import BuildSpec
 from reportqa.settings import Settings
 from reportqa.text import ANALYZER_VERSION
 
 
-def chunking_config(settings: Settings, max_tokens: int) -> ChunkingConfig:
-    """The chunker's config from the settings, for a model window of ``max_tokens``."""
-    c = settings.chunker
-    return ChunkingConfig(target_tokens=c.chunk_target_tokens, max_tokens=max_tokens,
-                          overlap_sentences=c.chunk_overlap_sentences, section_titles=c.embed_section_titles,
-                          min_fill=c.chunk_min_fill, block_fill=c.chunk_block_fill, max_carry=c.chunk_max_carry,
-                          tail_merge=c.chunk_tail_merge)
-
-
 def chunker_settings(settings: Settings, max_tokens: int) -> dict:
     """The chunker settings recorded in (and checked against) the index manifest."""
-    config = chunking_config(settings, max_tokens)
+    c = settings.chunker
     return {
         "version": CHUNKER_VERSION,
-        "target_tokens": config.target_tokens,
-        "overlap_sentences": config.overlap_sentences,
-        "section_titles": config.section_titles,
+        "target_tokens": c.chunk_target_tokens,
+        "overlap_sentences": c.chunk_overlap_sentences,
+        "section_titles": c.embed_section_titles,
         "max_tokens": max_tokens,
         "analyzer": ANALYZER_VERSION,
-        "packing": {"min_fill": config.min_fill, "block_fill": config.block_fill,
-                    "max_carry": config.max_carry, "tail_merge": config.tail_merge},
+        "packing": {"min_fill": c.chunk_min_fill, "block_fill": c.chunk_block_fill,
+                    "max_carry": c.chunk_max_carry, "tail_merge": c.chunk_tail_merge},
     }
 
 
@@ -51,18 +43,18 @@ def build_spec(settings: Settings) -> BuildSpec:
                      structure=structure_settings(settings))
 
 
-def corpus_changes(manifest: dict, files: list[SourceFile]) -> list[str]:
+def corpus_changes(manifest: IndexManifest, files: list[SourceFile]) -> list[str]:
     """Human-readable differences between the corpus and what an index was built from."""
-    sources = manifest.get("sources", {})
-    built = {name: info["sha256"] for name, info in sources.items()}
+    built = {name: info.sha256 for name, info in manifest.sources.items()}
+    indexed = manifest.indexed()
     now = {f.name: f.sha256 for f in files}
     changes = [f"new file {n}" for n in sorted(now.keys() - built.keys())]
     changes += [f"removed file {n}" for n in sorted(built.keys() - now.keys())]
     changes += [f"changed file {n}" for n in sorted(now.keys() & built.keys()) if now[n] != built[n]]
     changes += [f"changed passage questions of {f.name}" for f in files
-                if f.name in sources and sources[f.name].get("status") == "indexed"
-                and sources[f.name].get("questions_sha256") != f.questions_sha256]
+                if f.name in indexed and indexed[f.name].questions_sha256 != f.questions_sha256]
     changes += [f"changed manifest entry of {f.name}" for f in files
-                if f.name in sources and sources[f.name].get("status") == "indexed"
-                and sources[f.name].get("meta_sha256") != f.meta_sha256]
+                if f.name in indexed and indexed[f.name].meta_sha256 != f.meta_sha256]
+    changes += [f"new id {f.doc_id!r} of {f.name}" for f in files
+                if f.name in indexed and indexed[f.name].doc_id != f.doc_id]
     return changes

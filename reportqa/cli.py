@@ -37,11 +37,12 @@ def _add_paths(parser: argparse.ArgumentParser) -> None:
 def summary_line(report) -> str:
     skipped = "; ".join(f"{name} ({reason})" for name, reason in report.skipped) or "none"
     state = "Index is up to date" if report.up_to_date else "Indexed"
+    c = report.counts
     return (
-        f"{state}: {report.documents} documents, {report.passages} passages "
-        f"({report.tables} tables, {report.table_rows} table rows, {report.figures} figures), "
-        f"{report.acronyms} acronyms, {report.callouts_removed} pull-quotes removed; "
-        f"{report.questions} passage questions on {report.passages_with_questions} passages; "
+        f"{state}: {c.documents} documents, {c.passages} passages "
+        f"({c.tables} tables, {c.table_rows} table rows, {c.figures} figures), "
+        f"{c.acronyms} acronyms, {c.callouts_removed} pull-quotes removed; "
+        f"{c.questions} passage questions on {c.passages_with_questions} passages; "
         f"embedded {report.embedded}, reused {report.reused}; skipped: {skipped}; {report.seconds:.1f} s"
     )
 
@@ -60,9 +61,9 @@ def check_index(settings: Settings) -> list[str]:
     result = reader.connection().execute("PRAGMA integrity_check").fetchone()[0]
     if result != "ok":
         problems.append(f"SQLite integrity check failed: {result}")
-    counts = reader.manifest.get("counts", {})
-    if counts.get("passages") != len(reader.passages):
-        problems.append(f"manifest says {counts.get('passages')} passages, index has {len(reader.passages)}")
+    recorded = reader.manifest.counts.passages
+    if recorded != len(reader.passages):
+        problems.append(f"manifest says {recorded} passages, index has {len(reader.passages)}")
     try:
         problems += [f"out of date: {c}" for c in corpus_changes(reader.manifest, discover(settings.corpus_dir))]
     except CorpusError as exc:

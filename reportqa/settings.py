@@ -4,7 +4,7 @@ Every value can be overridden by an environment variable with the prefix ``REPOR
 (for example ``REPORTQA_INDEX_DIR=/srv/index``); command-line flags override both.
 
 The tuned numbers of each stage are declared once, with their bounds, in a config class of
-their own (index time: ``ChunkerConfig``, ``PdfLayoutConfig``, ``MeasureConfig``; query time:
+their own (index time: ``ChunkerConfig``, ``PdfLayoutConfig``, ``MeasureConfig``, ``InputLimitsConfig``; query time:
 ``AnalysisConfig``, ``CandidateConfig``, ``RankingConfig``, ``AnswerConfig``, ``DecisionConfig``).
 ``Settings`` inherits all of them, so each stays settable by environment variable, and hands each
 stage its own typed, frozen config (``settings.candidates``, ``settings.pdf_layout`` …).
@@ -166,6 +166,31 @@ class MeasureConfig(StageConfig):
     measure_snippet_chars: int = Field(320, ge=40, le=5000, description="longest snippet shown for a passage")
 
 
+class InputLimitsConfig(StageConfig):
+    """What reading one report file may cost (indexer.ingest, indexer.loaders with indexer.bounded and
+    indexer.pdf_budget, indexer.chunking): a file that needs more is skipped with the reason, so that no
+    file under the size cap can take the indexer (or ``serve`` at start-up) down. Not part of the build
+    spec: they decide whether a hostile file is read (and where a run of characters without a space is
+    cut), not how a report is read; no bundled report comes near them."""
+
+    max_file_mb: float = Field(25.0, gt=0, le=10_000, description="larger report files are skipped, with the reason")
+    max_word_chars: int = Field(1000, ge=50, le=1_000_000, description="a run of characters without a space "
+                                "longer than this is cut into pieces this long when passages are made (a 1 MB "
+                                "'word' is otherwise one passage that no query can match)")
+    pdf_memory_mb: int = Field(1024, ge=256, le=65_536, description="address space of the child process that "
+                               "reads one PDF; a PDF that needs more is skipped")
+    pdf_seconds: float = Field(50.0, gt=0, le=3600, description="wall-clock seconds to read one PDF (its own "
+                               "child process); a PDF that takes longer is skipped")
+    pdf_max_pages: int = Field(2000, ge=1, le=1_000_000, description="a PDF with more pages is skipped")
+    pdf_page_stream_mb: float = Field(16.0, gt=0, le=1000, description="decompressed drawing instructions of "
+                                      "one page (a page of a report holds well under 1 MB)")
+    pdf_page_tokens: int = Field(400_000, ge=1000, le=100_000_000, description="operators and operands in the "
+                                 "drawing instructions of one page (a page of the survey printed by Chromium holds "
+                                 "up to 22,000)")
+    pdf_file_tokens: int = Field(20_000_000, ge=1000, le=1_000_000_000, description="... of the whole PDF (the "
+                                 "62-page survey holds 0.87 million; pdfplumber reads about 130,000 a second)")
+
+
 class AnalysisConfig(StageConfig):
     """Reading the query: spelling, acronyms, unknown words, constraints."""
 
@@ -283,8 +308,8 @@ class FitConfig(StageConfig):
         "passage questions 0.851, both 0.849)")
 
 
-class Settings(BaseSettings, FitConfig, ChunkerConfig, PdfLayoutConfig, MeasureConfig, AnalysisConfig, CandidateConfig,
-               RankingConfig, AnswerConfig, DecisionConfig):
+class Settings(BaseSettings, FitConfig, ChunkerConfig, PdfLayoutConfig, MeasureConfig, InputLimitsConfig,
+               AnalysisConfig, CandidateConfig, RankingConfig, AnswerConfig, DecisionConfig):
     """All tunable values in one place. Build-affecting values are recorded in the index manifest,
     and the values the weights were fitted under in weights.json."""
 
@@ -307,7 +332,6 @@ class Settings(BaseSettings, FitConfig, ChunkerConfig, PdfLayoutConfig, MeasureC
                                 "(smaller and faster, slightly different vectors; see bench/RESULTS.md)")
     onnx_threads: int = Field(1, ge=0, le=64, description="'onnx': threads per encoding (0: one per core)")
     embed_batch_size: int = Field(16, ge=1, le=1024)
-    max_file_mb: float = Field(25.0, gt=0, le=10_000, description="larger report files are skipped, with the reason")
 
     # --- FAISS --------------------------------------------------------------------------
     hnsw_threshold: int = Field(100_000, ge=1)
@@ -398,6 +422,7 @@ class Settings(BaseSettings, FitConfig, ChunkerConfig, PdfLayoutConfig, MeasureC
     chunker = property(lambda self: self._part(ChunkerConfig), doc="the chunker's config")
     pdf_layout = property(lambda self: self._part(PdfLayoutConfig), doc="the PDF layout reader's config")
     measures = property(lambda self: self._part(MeasureConfig), doc="the measure cards' config")
+    input_limits = property(lambda self: self._part(InputLimitsConfig), doc="what reading one report may cost")
     analysis = property(lambda self: self._part(AnalysisConfig), doc="the query analyser's config")
     candidates = property(lambda self: self._part(CandidateConfig), doc="candidate generation's config")
     ranking = property(lambda self: self._part(RankingConfig), doc="the ranking stage's config")

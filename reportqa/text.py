@@ -1,6 +1,7 @@
 """The one text analyzer, shared by indexing, search, features, constraints, spelling and highlights:
 how text is tokenised, folded, stemmed and matched, which words are stopwords, what counts as a
-number and what marks a list item. Every token pattern lives here, so a rule is written once.
+number, what marks a list item and what labels a table or figure. Every token pattern lives here, so a
+rule is written once.
 
 Token kinds:
 - ``words``: case-folded word tokens (letters and digits, inner apostrophes), for bm25, features
@@ -25,7 +26,14 @@ KEY_TOKEN_RE = re.compile(r"[a-z0-9&']+")
 NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)?")  # 12, 3.5, 1,200 (as two when written "1,200")
 NUMBER_TOKEN_RE = re.compile(r"^\d[\d,.]*$")  # a word token that is a figure
 FIGURE_RE = re.compile(r"(?<![\w-])\d[\d,.]*%?(?![\w-])")  # 87, 1,200, 42%; not the 18 of "under-18s"
-BULLETS = ("•", "‣", "▪", "◦", "- ", "– ", "* ")
+# A list item starts with a printed bullet, a dash, an asterisk or a plus, or a number and a closing
+# parenthesis ("1) "), then a space: in Markdown, in text extracted from a PDF, and in the cleaned
+# text (where every list item starts "• ").
+BULLET_SYMBOLS = "•‣●▪◦∙■□➢►"
+LIST_MARK = "• "  # how the cleaned text marks a list item
+LIST_ITEM_RE = re.compile(rf"^\s*(?:[{BULLET_SYMBOLS}–\-*+]|\d{{1,3}}\))\s+")
+# "Table 2.", "Figure 3:", "Box 1", "Fig. A1" at the start of a line: the label of a table or figure.
+FIGURE_LABEL = r"(?:Table|Figure|Fig\.|Chart|Box|Exhibit|Diagram|Graph)\s+[A-Z]?\d+[A-Za-z]?(?:\.\d+)?"
 
 STOPWORDS = frozenset(
     """
@@ -149,9 +157,14 @@ def is_number_token(word: str) -> bool:
     return bool(NUMBER_TOKEN_RE.match(word))
 
 
-def is_list_item(sentence: str) -> bool:
-    """True for a bulleted line."""
-    return sentence.lstrip().startswith(BULLETS)
+def is_list_item(line: str) -> bool:
+    """True for a bulleted or numbered list item ("• text", "- text", "1) text")."""
+    return bool(LIST_ITEM_RE.match(line))
+
+
+def without_bullet(line: str) -> str:
+    """``line`` without its list mark ("- text" → "text"); unchanged when it is not a list item."""
+    return LIST_ITEM_RE.sub("", line, count=1)
 
 
 def is_lead_in(sentence: str) -> bool:

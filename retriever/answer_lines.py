@@ -13,11 +13,11 @@ import re
 from dataclasses import dataclass
 
 from reportqa.records import Passage
-from reportqa.text import words
+from reportqa.text import FIGURE_LABEL, words
 
-# "Table 8.", "Figure 2:", "Box 3 –", "Chart 1" at the start of a line: the label of a table or figure.
-LABEL_RE = re.compile(r"^\s*(?:Table|Figure|Fig\.|Box|Chart|Diagram|Graph|Appendix|Annex)\s+[A-Z]?\d+[a-z]?"
-                      r"(?:\.\d+)?(?:\s*[.:–—-]\s*|\s+|$)", re.IGNORECASE)
+# "Table 8.", "Figure 2:", "Box 3 –", "Appendix A1" at the start of a line: the label of a table, figure or appendix.
+LABEL_RE = re.compile(rf"^\s*(?:{FIGURE_LABEL}|(?:Appendix|Annex)\s+[A-Z]?\d+[a-z]?(?:\.\d+)?)(?:\s*[.:–—-]\s*|\s+|$)",
+                      re.IGNORECASE)
 ROW_SEPARATOR = " — "
 MAX_CAPTION_WORDS = 25
 

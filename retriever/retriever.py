@@ -19,7 +19,7 @@ from indexer.acronyms import GlossaryEntry, build_glossary
 from indexer.corpus import discover
 from indexer.embedding import Embedder, create_embedder, embedder_spec
 from indexer.spec import build_spec, corpus_changes
-from indexer.store import IndexReader, IndexStaleError, StoredDocument, open_index
+from indexer.store import IndexManifest, IndexReader, IndexStaleError, StoredDocument, open_index
 from reportqa.measures_records import MeasureCard
 from reportqa.records import Passage
 from reportqa.settings import Settings
@@ -161,15 +161,15 @@ class Retriever:
         """What the index holds and how it was built."""
         manifest = self.reader.manifest
         return {"passages": len(self.reader.passages), "documents": len(self.reader.documents),
-                "model": manifest["model"]["name"], "build_id": manifest.get("build_id", ""),
-                "built_at": manifest.get("built_at", ""), "weights": self.weights.source}
+                "model": manifest.model.name, "build_id": manifest.build_id,
+                "built_at": manifest.built_at, "weights": self.weights.source}
 
     def damage(self) -> str | None:
         """What changed on disk in the live build since it was opened and verified, or None."""
         return self.reader.damage()
 
     @property
-    def manifest(self) -> dict:
+    def manifest(self) -> IndexManifest:
         return self.reader.manifest
 
     # --- encoding --------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import browser_support
 from fpdf import FPDF
 
 BODY = ("Officers said the order was easy to apply for and quick to take effect, and that it stopped "
@@ -106,6 +107,34 @@ def table_pdf(path: Path) -> Path:
     return path
 
 
+def body_captions_pdf(path: Path) -> Path:
+    """Captions set in body type, at body line spacing: a table caption straight after a paragraph, and a
+    figure caption wrapped over two lines with a paragraph straight after it."""
+    pdf = ReportPdf()
+    pdf.add_page()
+    pdf.heading("Survey respondents", 16)
+    pdf.set_font("Helvetica", size=10)
+    for text in ("The survey reached officers in every region, as the table below shows.",
+                 "Table 3. Frontline survey respondents by police region"):
+        pdf.multi_cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
+    with pdf.table(col_widths=(60, 40, 40), first_row_as_headings=True) as table:
+        for row in (("Police region", "No. of respondents", "No. of forces"), ("Wales", "11", "4"),
+                    ("Total", "98", "32")):
+            r = table.row()
+            for cell in row:
+                r.cell(cell)
+    pdf.ln(4)
+    for text in (FIGURE_CAPTION, FIGURE_FOLLOWER):
+        pdf.multi_cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(path))
+    return path
+
+
+FIGURE_CAPTION = ("Figure 2. Frontline survey respondents' experience of training on child sexual abuse in their "
+                  "current role and in previous roles")
+FIGURE_FOLLOWER = "Nearly three quarters of the respondents said that they had been trained in their current role."
+
+
 def running_pdf(path: Path, pages: int = 4) -> Path:
     """(d) A running header and page-number footer on every page, a heading and body on each."""
     pdf = ReportPdf(running=True)
@@ -181,7 +210,7 @@ h3 { font-size: 13pt; } table { border-collapse: collapse; } td, th { border: 1p
 <p>Most respondents worked in response teams rather than in specialist units.</p>
 </body></html>"""
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(browser_support.CHROMIUM)  # the one Chromium the browser tests require
 
 
 def chromium_pdf(html: str, folder: Path, name: str = "chromium") -> Path:
@@ -231,3 +260,48 @@ def flat_outline_pdf(path: Path) -> Path:
         pdf.paragraph(text)
     pdf.output(str(path))
     return path
+
+
+# --- hand-built PDFs for hostile inputs (after ../shared/hostile/make_pdfs.py), small enough to make per test --
+FONT = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+TEXT_OPS = b"BT /F1 11 Tf 72 760 Td (Police disruption of child sexual abuse relies on warning notices.) Tj ET\n"
+
+
+def raw_pdf(objects: dict[int, bytes], root: int = 1) -> bytes:
+    """A PDF of ``objects`` ({number: body}) with a correct cross-reference table."""
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = {}
+    for number in sorted(objects):
+        offsets[number] = len(out)
+        out += b"%d 0 obj\n" % number + objects[number] + b"\nendobj\n"
+    xref, size = len(out), max(objects) + 1
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % size
+    for number in range(1, size):
+        out += (b"%010d 00000 n \n" % offsets[number]) if number in offsets else b"0000000000 65535 f \n"
+    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (size, root, xref)
+    return bytes(out)
+
+
+def drawing_pdf(path: Path, pages: list[bytes], declared: int | None = None) -> Path:
+    """One page per drawing-instruction stream in ``pages`` (each compressed, after a line of text); the
+    page tree declares ``declared`` pages (default: as many as there are)."""
+    import zlib
+
+    objects = {1: b"<< /Type /Catalog /Pages 2 0 R >>", 3: FONT}
+    kids = []
+    for n, body in enumerate(pages):
+        page, content = 10 + 2 * n, 11 + 2 * n
+        kids.append(b"%d 0 R" % page)
+        objects[page] = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> "
+                         b">> /Contents %d 0 R >>" % content)
+        data = zlib.compress(TEXT_OPS + body, 9)
+        objects[content] = b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(data) + data + b"\nendstream"
+    count = len(pages) if declared is None else declared
+    objects[2] = b"<< /Type /Pages /Kids [" + b" ".join(kids) + b"] /Count %d >>" % count
+    path.write_bytes(raw_pdf(objects))
+    return path
+
+
+def paths(n: int) -> bytes:
+    """``n`` drawn line segments: seven operators and operands each."""
+    return b"1 1 m 2 2 l S\n" * n

@@ -128,7 +128,7 @@ def test_kill_9_mid_build_leaves_previous_index(big_corpus) -> None:
     assert live_build(big_corpus.index_dir) == live
     assert [p.passage_id for p in open_index(big_corpus.index_dir).passages] == before
     report = build_index(big_corpus, embedder=FakeEmbedder(), progress=False)  # and a new build recovers
-    assert report.passages > 0 and live_build(big_corpus.index_dir) != live
+    assert report.counts.passages > 0 and live_build(big_corpus.index_dir) != live
 
 
 def test_server_keeps_answering_through_a_rebuild(big_corpus) -> None:
@@ -177,7 +177,7 @@ def test_bad_files_are_skipped_and_reported(tmp_path: Path, corpus_copy: Path) -
     assert set(reasons) == {"locked.pdf", "empty.txt", "binary.txt"}
     assert "encrypted" in reasons["locked.pdf"] and "empty" in reasons["empty.txt"]
     assert "binary" in reasons["binary.txt"]
-    assert report.documents == 2
+    assert report.counts.documents == 2
 
 
 # --- judgements under load --------------------------------------------------------------------------------

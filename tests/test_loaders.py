@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from fpdf import FPDF
 
-from indexer.corpus import SourceFile, discover, sha256_file
+from indexer.corpus import SourceFile, discover, sha256_file, supported_suffixes
 from indexer.document import build_document
-from indexer.loaders import LoadError, load
+from indexer.loaders import LOADERS, LoadError, load
 from reportqa.records import DocumentMeta
 
 TITLES = ["Warning notices", "Orders in practice", "Prevention orders"]
@@ -209,3 +209,119 @@ def test_pdf_passages_keep_their_pages_through_the_index(tmp_path: Path) -> None
     pages = {p.page_start for p in passages}
     assert None not in pages and pages >= {1, 2, 3}, "every passage of a PDF has its page, read back from disk"
     assert all(p.page_end >= p.page_start for p in passages)
+
+
+# --- one battery over every registered loader (indexer.loaders.LOADERS) ---------------------------------
+# A new loader is tested by adding a sample maker for its suffix here; a loader without one fails
+# test_every_loader_has_a_sample.
+BATTERY_SENTENCE = "Officers served a child abduction warning notice to break contact with a child at risk."
+
+
+def _sample_text(path: Path) -> Path:
+    path.write_text(f"Warning notices\n\n{BATTERY_SENTENCE}\n", encoding="utf-8")
+    return path
+
+
+def _sample_markdown(path: Path) -> Path:
+    path.write_text(f"# Warning notices\n\n{BATTERY_SENTENCE}\n", encoding="utf-8")
+    return path
+
+
+def _sample_pdf(path: Path) -> Path:
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=16)
+    pdf.cell(0, 10, "Warning notices")
+    pdf.ln(14)
+    pdf.set_font("Helvetica", size=10)
+    pdf.multi_cell(0, 6, BATTERY_SENTENCE)
+    pdf.output(str(path))
+    return path
+
+
+SAMPLES = {".txt": _sample_text, ".md": _sample_markdown, ".pdf": _sample_pdf}
+
+
+def _sample(suffix: str, folder: Path, stem: str = "sample") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return SAMPLES[suffix.lower()](folder / f"{stem}{suffix}")
+
+
+def test_every_loader_has_a_sample() -> None:
+    assert set(SAMPLES) == set(LOADERS) == set(supported_suffixes())
+
+
+@pytest.mark.parametrize("suffix", sorted(LOADERS) + [s.upper() for s in sorted(LOADERS)])
+def test_each_loader_reads_its_format_into_a_structured_document(tmp_path: Path, suffix: str) -> None:
+    raw = load(_source(_sample(suffix, tmp_path)))
+    assert raw.pages and raw.format in ("text", "markdown", "pdf")
+    doc = build_document(raw, DocumentMeta(doc_id="sample", file=f"sample{suffix}", title="T", short_title="T"))
+    assert BATTERY_SENTENCE in doc.text
+    assert [b.block.text for b in doc.blocks if b.kind == "heading"] == ["Warning notices"]
+
+
+@pytest.mark.parametrize("suffix", sorted(LOADERS))
+def test_each_loader_refuses_an_empty_file_saying_so(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"empty{suffix}"
+    path.write_bytes(b"")
+    with pytest.raises(LoadError, match=f"empty{suffix}: the file is empty"):
+        load(_source(path))
+
+
+@pytest.mark.parametrize("suffix", sorted(LOADERS))
+def test_each_loader_refuses_binary_garbage_with_a_reason(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"garbage{suffix}"
+    path.write_bytes(bytes(range(256)) * 64)
+    with pytest.raises(LoadError) as caught:
+        load(_source(path))
+    assert caught.value.path == path and caught.value.reason and str(caught.value).startswith(f"garbage{suffix}: ")
+
+
+@pytest.mark.parametrize("suffix", sorted(LOADERS))
+def test_each_loader_s_reports_are_indexed_and_found(tmp_path: Path, suffix: str) -> None:
+    from indexer.build import build_index
+    from indexer.embedding import FakeEmbedder
+    from indexer.store import open_index
+    from tests.conftest import fake_settings
+
+    _sample(suffix, tmp_path / "corpus", "notices-report")
+    settings = fake_settings(tmp_path / "corpus", tmp_path / "index")
+    report = build_index(settings, embedder=FakeEmbedder(), progress=False)
+    assert report.skipped == [] and report.counts.documents == 1
+    passages = open_index(settings.index_dir).passages
+    assert {p.doc_id for p in passages} == {"notices-report"}
+    assert any(BATTERY_SENTENCE in p.text for p in passages)
+
+
+def test_nul_bytes_anywhere_in_a_text_file_are_removed_never_indexed(tmp_path: Path, caplog) -> None:
+    """The binary check once looked at the first 64 KB only: NULs after it were indexed and sent raw to
+    the reader's page (issue 22, D18). A few NULs anywhere are dropped; a file full of them is binary."""
+    from indexer.build import build_index
+    from indexer.embedding import FakeEmbedder
+    from indexer.store import open_index
+    from tests.conftest import fake_settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    para = "Police disruption relies on warning notices and information sharing between agencies.\n\n"
+    (corpus / "late.md").write_bytes(("# NUL report\n\n" + para * 900).encode()
+                                     + b"Tail with NUL\x00bytes\x00inside nulzebra words.\n\n" + para.encode())
+    assert (corpus / "late.md").read_bytes().index(b"\x00") > 65536
+    (corpus / "early.txt").write_bytes(b"Early report\n\nabc\x00def " + para.encode() * 20)
+    (corpus / "binary.txt").write_bytes(b"Report\n" + b"\x00ab\x00cd\x00" * 2000)
+    settings = fake_settings(corpus, tmp_path / "index")
+    report = build_index(settings, embedder=FakeEmbedder(), progress=False)
+    assert report.skipped == [("binary.txt", "the file looks binary, not text (many control characters and "
+                                             "NUL bytes)")]
+    reader = open_index(settings.index_dir)
+    assert not any("\x00" in p.text for p in reader.passages)
+    assert not any("\x00" in d.text for d in reader.documents.values())
+    assert any("NULbytesinside nulzebra" in p.text for p in reader.passages)
+    assert any("abcdef" in p.text for p in reader.passages)
+    assert "late.md: 2 NUL or control characters removed" in caplog.messages
+
+
+def test_control_characters_are_cleaned_from_every_format() -> None:
+    from indexer.cleaning import normalize_unicode
+
+    assert normalize_unicode("a\x00b\x07c\td\ne\x0cf\x1bg\x7fh") == "abc\td\ne\x0cfgh"

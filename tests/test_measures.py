@@ -213,6 +213,16 @@ def test_a_cue_in_the_measures_own_name_does_not_count() -> None:
     assert group == "concerns" and cues == ("concern",)
 
 
+def test_a_tie_between_effectiveness_and_concerns_goes_to_concerns() -> None:
+    """Equal counts put the passage with the concerns: a limit stated in an effectiveness passage is what
+    a reader must not miss. The rule moved three real passages (one on the CAWN card) when it was '>'."""
+    group, cues = classify("The notices were effective, but a breach was common.", ("1. Intro",))
+    assert (group, cues) == ("concerns", ("breach",))
+    in_title = classify("Officers said it worked and it was useful.", ("5. Barriers to use",))  # 2 against 1 × 2
+    assert in_title == ("concerns", ("barriers",))
+    assert classify("It worked and was useful, despite one breach.", ("1. Intro",))[0] == "effectiveness"  # 2 > 1
+
+
 def test_the_grouping_and_ranking_numbers_come_from_the_settings(tmp_path: Path) -> None:
     """MeasureConfig (settings.measures) reaches the cards: by argument, and through the index build."""
     section = ("5. Why it was effective",)

@@ -66,7 +66,7 @@ def test_an_index_built_with_one_embedder_is_served_by_the_other(real_settings) 
     assert build_spec(onnx) == build_spec(minilm)
     assert fingerprint(onnx) == fingerprint(minilm)  # weights fitted under one are used by the other
     assert EMBEDDERS["onnx"].model_name == EMBEDDERS["minilm"].model_name
-    assert open_index(real_settings.index_dir, build_spec(minilm)).manifest["model"]["name"] == "all-MiniLM-L6-v2"
+    assert open_index(real_settings.index_dir, build_spec(minilm)).manifest.model.name == "all-MiniLM-L6-v2"
 
 
 def test_an_index_embeds_at_full_precision_and_with_every_core(real_settings) -> None:

@@ -47,17 +47,39 @@ def test_entries_attach_by_anchor_and_bad_lines_are_warnings(tmp_path: Path) -> 
     assert len(read_entries(path)[0]) == 2
 
 
+def test_one_unreadable_line_is_a_warning_naming_it_never_a_failed_build(corpus_copy: Path, tmp_path: Path) -> None:
+    """A line nested 1,200 levels deep (RecursionError in the JSON parser), a number too long to convert
+    and a bare string are each a warning with the file and line; the good entry is still attached and
+    the build completes (D1: before, one such line stopped every report from being indexed)."""
+    deep = "[" * 1200 + "]" * 1200
+    write_questions(corpus_copy, deep, json.dumps(ENTRY), '{"anchor": ' + "9" * 5000 + "}", '"not an entry"')
+    settings = fake_settings(corpus_copy, tmp_path / "index")
+    report = build_index(settings, embedder=FakeEmbedder(), progress=False)
+    assert report.counts.documents == 2 and report.counts.questions == 2
+    assert [w.split(":")[1] for w in report.question_warnings] == ["1", "3", "4"]
+    assert report.question_warnings[0] == "alpha-review.questions.jsonl:1: nested too deeply to read; line skipped"
+    assert report.question_warnings[1].startswith("alpha-review.questions.jsonl:3: cannot be read (")
+
+
+def test_a_questions_file_over_the_size_limit_is_not_read(tmp_path: Path) -> None:
+    path = write_questions(tmp_path, json.dumps(ENTRY), json.dumps(ENTRY))
+    entries, warnings = read_entries(path, max_bytes=100)
+    assert entries == [] and warnings == ["alpha-review.questions.jsonl: 0.0 MB, over the 0.0001 MB limit per "
+                                          "file (REPORTQA_MAX_FILE_MB); its questions are not used"]
+    assert len(read_entries(path, max_bytes=path.stat().st_size)[0]) == 2
+
+
 def test_questions_are_indexed_and_change_ranking(corpus_copy: Path, tmp_path: Path, caplog) -> None:
     settings = fake_settings(corpus_copy, tmp_path / "index")
     embedder = FakeEmbedder()
     write_questions(corpus_copy, json.dumps(ENTRY), json.dumps(dict(ENTRY, anchor="no such words in the review")))
     with caplog.at_level(logging.WARNING):
         report = build_index(settings, embedder=embedder, progress=False)
-    assert report.questions == 2 and report.passages_with_questions == 1
+    assert report.counts.questions == 2 and report.counts.passages_with_questions == 1
     assert any("anchor not found" in w for w in report.question_warnings)
     reader = open_index(settings.index_dir)
     owner = reader.passages[int(reader.questions.passage_idx[0])]
-    assert "cannot detect new images" in owner.text and reader.manifest["counts"]["questions"] == 2
+    assert "cannot detect new images" in owner.text and reader.manifest.counts.questions == 2
     anchored = [owner.text[s:e] for s, e in zip(reader.questions.anchor_start, reader.questions.anchor_end)]
     assert all(match_key(a) == match_key(ENTRY["anchor"]) for a in anchored), "offsets kept in the index"
 

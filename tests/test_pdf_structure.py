@@ -7,17 +7,16 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from browser_support import require_browser
 
 from indexer.corpus import SourceFile
 from indexer.document import CleanDocument, build_document
 from indexer.loaders import load
-from indexer.pdf_structure import OutlineEntry, levels_follow_numbering
+from indexer.pdf_outline import OutlineEntry, levels_follow_numbering
 from indexer.titles import distinct_short_titles, short_title
 from reportqa.records import DocumentMeta
 from reportqa.settings import Settings
 from tests import pdf_fixtures as fx
-
-needs_chromium = pytest.mark.skipif(not fx.CHROMIUM.exists(), reason="Chromium is not installed (/usr/bin/chromium)")
 
 
 def _doc(path: Path) -> CleanDocument:
@@ -147,6 +146,22 @@ def test_ruled_table_comes_out_with_rows_and_caption(tmp_path: Path) -> None:
     assert _trail_of(doc, "Most respondents worked") == ("Survey respondents",)
 
 
+def test_captions_in_body_type_are_kept_apart_and_attached(tmp_path: Path) -> None:
+    """A caption set like the body text is neither swallowed by the paragraph before it nor swallows the
+    one after it: the table takes its caption, the figure its two-line caption, and the next paragraph
+    stays a paragraph."""
+    doc = _doc(fx.body_captions_pdf(tmp_path / "captions.pdf"))
+    (table,) = doc.tables
+    assert table.block.caption == "Table 3. Frontline survey respondents by police region"
+    assert table.body == [["Wales", "11", "4"], ["Total", "98", "32"]]
+    figure = next(b for b in doc.blocks if b.kind == "figure")
+    assert figure.block.caption == fx.FIGURE_CAPTION  # both of its lines, nothing more
+    follower = next(b for b in doc.blocks if doc.text[b.start:b.end] == fx.FIGURE_FOLLOWER)
+    assert follower.kind == "paragraph"
+    assert [doc.text[b.start:b.end] for b in doc.blocks if b.kind == "paragraph"][0] == (
+        "The survey reached officers in every region, as the table below shows.")
+
+
 def test_running_header_footer_and_page_numbers_are_removed(tmp_path: Path) -> None:
     """(d) The running header and 'Page N' footer go; headings that differ only in a digit stay."""
     doc = _doc(fx.running_pdf(tmp_path / "running.pdf", pages=4))
@@ -243,9 +258,9 @@ def test_manifest_entries_sharing_a_short_title_get_their_file_names() -> None:
 
 
 @pytest.mark.browser
-@needs_chromium
 def test_chromium_printed_report_keeps_trails_pages_and_tables(tmp_path: Path) -> None:
     """A PDF printed by headless Chromium from HTML with h1/h2/h3 headings and a captioned table."""
+    require_browser()
     path = fx.chromium_pdf(fx.CHROMIUM_HTML, tmp_path)
     raw = load(SourceFile(path=path, sha256="t", meta=None))
     assert raw.title_hint == "Chromium Test Report"
@@ -263,10 +278,10 @@ def test_chromium_printed_report_keeps_trails_pages_and_tables(tmp_path: Path) -
 
 
 @pytest.mark.browser
-@needs_chromium
 def test_survey_slice_printed_to_pdf_keeps_the_markdown_trails(tmp_path: Path) -> None:
     """The bench conversion on a few sections of the survey (front matter, contents, 2. Method with
     its tables): PDF passage trails equal the Markdown's for at least 95% of passages."""
+    require_browser()
     from bench.pdf_survey import SURVEY, run, survey_slice
 
     markdown = survey_slice(SURVEY.read_text(encoding="utf-8"), "# 2. Method", "# 3. Police knowledge")
@@ -282,3 +297,19 @@ def test_two_columns_are_read_one_after_the_other(tmp_path: Path) -> None:
     assert fx.LEFT in doc.text and fx.RIGHT in doc.text  # each column's lines joined in order
     assert _trail_of(doc, fx.LEFT[:30]) == ("Regional differences in disruption", "Northern forces")
     assert _trail_of(doc, fx.RIGHT[:30]) == ("Regional differences in disruption", "Southern forces")
+
+
+@pytest.mark.parametrize("test", [test_chromium_printed_report_keeps_trails_pages_and_tables,
+                                  test_survey_slice_printed_to_pdf_keeps_the_markdown_trails], ids=["report", "survey"])
+def test_the_chromium_tests_fail_rather_than_skip_when_the_browser_is_required(test, tmp_path: Path,
+                                                                                monkeypatch) -> None:
+    """With REPORTQA_REQUIRE_BROWSER=1 (as in CI) a missing Chromium fails these tests; they skipped quietly."""
+    import browser_support
+
+    monkeypatch.setattr(browser_support, "CHROMIUM", str(tmp_path / "no-chromium"))
+    monkeypatch.setenv("REPORTQA_REQUIRE_BROWSER", "1")
+    with pytest.raises(pytest.fail.Exception, match="Chromium is required"):
+        test(tmp_path)
+    monkeypatch.setenv("REPORTQA_REQUIRE_BROWSER", "0")
+    with pytest.raises(pytest.skip.Exception, match="Chromium is not installed"):
+        test(tmp_path)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from indexer.acronyms import best_long_form, mine_acronyms
-from indexer.chunking import Chunker, ChunkingConfig
+from indexer.chunking import Chunker
 from indexer.cleaning import Vocabulary, fold_homoglyphs, join_hyphenated, repair_glued_compounds, strip_running_lines
 from indexer.embedding import FakeEmbedder
 from indexer.sentences import split_sentences
+from reportqa.settings import ChunkerConfig
 from reportqa.text import match_key
 
 
@@ -124,7 +125,8 @@ def test_table_keeps_its_caption_even_when_it_comes_after(real_documents) -> Non
 
 def test_appendix_a_rows_are_separate_passages(real_documents) -> None:
     embedder = FakeEmbedder(max_tokens=254)
-    passages = Chunker(ChunkingConfig(150, 254), embedder.count_tokens).chunk(real_documents["survey-report"])
+    chunker = Chunker(ChunkerConfig(chunk_target_tokens=150), 254, embedder.count_tokens, 1000)
+    passages = chunker.chunk(real_documents["survey-report"])
     rows = [p.passage for p in passages if p.passage.kind == "table_row"
             and p.passage.section[0].startswith("Appendix A")]
     assert len(rows) >= 40
@@ -191,7 +193,7 @@ def test_every_passage_fits_a_small_window(real_documents) -> None:
     """Even with a tiny window, over-long rows and figures are split rather than truncated."""
     embedder = FakeEmbedder(max_tokens=40)
     for doc in real_documents.values():
-        passages = Chunker(ChunkingConfig(30, 40), embedder.count_tokens).chunk(doc)
+        passages = Chunker(ChunkerConfig(chunk_target_tokens=30), 40, embedder.count_tokens, 1000).chunk(doc)
         assert max(embedder.count_tokens([p.embed_text for p in passages])) <= 40
         for p in passages:
             if p.passage.kind == "text":
