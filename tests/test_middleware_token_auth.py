@@ -1,10 +1,12 @@
 """The access token (web/middleware/token_auth.py): every way a token arrives is checked, with a
-wrong value too; the session cookie is signed and expires; a token in the address becomes the
-cookie and leaves the address; a browser without the token gets the sign-in page."""
+wrong value too; the session cookie is signed and expires, and one that is not valid counts as none;
+a token in the address becomes the cookie and leaves the address; a browser without the token gets
+the sign-in page, which posts the token (never in an address) and compares it as UTF-8."""
 
 from __future__ import annotations
 
-from urllib.parse import unquote
+import time
+from urllib.parse import quote, unquote
 
 import pytest
 from asgi_support import call, headers_of, ok_app
@@ -91,7 +93,8 @@ def test_a_wrong_token_in_the_address_is_refused(guarded: TestClient) -> None:
 def test_a_browser_without_the_token_gets_a_sign_in_page(guarded: TestClient) -> None:
     page = guarded.get("/", headers={"Accept": "text/html,application/xhtml+xml"})
     assert page.status_code == 401 and page.headers["content-type"].startswith("text/html")
-    assert '<form method="get" action="/">' in page.text and 'name="token"' in page.text
+    assert '<form method="post" action="/sign-in">' in page.text and 'name="token"' in page.text
+    assert 'name="next" value="/"' in page.text
     assert "not right" not in page.text and "signed in for 12 hours" in page.text
     wrong = guarded.get("/?token=nope", headers={"Accept": "text/html"})
     assert wrong.status_code == 401 and "not right" in wrong.text
@@ -102,7 +105,8 @@ def test_a_browser_without_the_token_gets_a_sign_in_page(guarded: TestClient) ->
 def test_the_sign_in_page_is_its_template_with_the_session_length() -> None:
     page = sign_in_page(wrong=True, session_seconds=8 * 3600)
     assert page.startswith("<!doctype html>") and "signed in for 8 hours" in page
-    assert '<p class="error" role="alert">That token is not right.</p>' in page
+    assert '<p class="error" id="token-error" role="alert">That token is not right.</p>' in page
+    assert 'aria-invalid="true" aria-describedby="token-error"' in page  # the error is tied to its field
     sent = call(TokenAuthMiddleware(ok_app, TOKEN, session_seconds=6 * 3600), headers=[(b"accept", b"text/html")])
     body = sent[1]["body"]
     assert sent[0]["status"] == 401 and b"signed in for 6 hours" in body and b'name="token"' in body
@@ -111,3 +115,63 @@ def test_the_sign_in_page_is_its_template_with_the_session_length() -> None:
 
 def test_without_a_token_every_request_passes() -> None:
     assert call(TokenAuthMiddleware(ok_app, None))[0]["status"] == 200
+
+
+def test_an_expired_but_genuine_session_cookie_is_refused() -> None:
+    middleware = TokenAuthMiddleware(ok_app, TOKEN)
+    past = int(time.time()) - 60
+    genuine = middleware.session_value(past)  # signed with the right token: only its expiry is wrong
+    assert middleware.valid_session(middleware.session_value(int(time.time()) + 60).encode())
+    assert not middleware.valid_session(genuine.encode())
+    sent = call(middleware, "/api/health", headers=[(b"cookie", f'{TOKEN_COOKIE}="{genuine}"'.encode())])
+    assert sent[0]["status"] == 401
+
+
+def test_a_cookie_that_is_not_valid_counts_as_none(guarded: TestClient) -> None:
+    # a cookie from before a token rotation, or from another instance on this host: signing in still works
+    stale = TokenAuthMiddleware(ok_app, "the-old-token").session_value(int(time.time()) + 3600)
+    guarded.cookies.clear()
+    page = guarded.get("/glossary", headers={"Accept": "text/html", "Cookie": f'{TOKEN_COOKIE}="{stale}"'})
+    assert page.status_code == 401 and "not right" not in page.text  # no token was given: nothing was wrong
+    assert f"{TOKEN_COOKIE}=;" in page.headers["set-cookie"] and "Max-Age=0" in page.headers["set-cookie"]
+    signed = guarded.get(f"/glossary?token={TOKEN}", headers={"Cookie": f'{TOKEN_COOKIE}="{stale}"'},
+                         follow_redirects=False)
+    assert signed.status_code == 303 and signed.headers["location"] == "/glossary"
+    posted = guarded.post("/sign-in", data={"token": TOKEN, "next": "/glossary"},
+                          headers={"Cookie": f'{TOKEN_COOKIE}="{stale}"'}, follow_redirects=False)
+    assert posted.status_code == 303 and TOKEN_COOKIE in posted.headers["set-cookie"]
+
+
+def test_the_sign_in_form_posts_the_token_and_goes_back_to_the_page(guarded: TestClient) -> None:
+    page = guarded.get("/glossary?x=1", headers={"Accept": "text/html"})
+    assert 'name="next" value="/glossary?x=1"' in page.text and "token=" not in page.text
+    wrong = guarded.post("/sign-in", data={"token": "nope", "next": "/glossary?x=1"}, follow_redirects=False)
+    assert wrong.status_code == 401 and "not right" in wrong.text and 'value="/glossary?x=1"' in wrong.text
+    assert "set-cookie" not in wrong.headers
+    right = guarded.post("/sign-in", data={"token": TOKEN, "next": "/glossary?x=1"}, follow_redirects=False)
+    assert right.status_code == 303 and right.headers["location"] == "/glossary?x=1"
+    assert TOKEN not in right.headers["location"] and TOKEN not in right.headers["set-cookie"]
+    assert guarded.get("/glossary").status_code == 200  # signed in by the cookie
+    away = guarded.post("/sign-in", data={"token": TOKEN, "next": "//evil.example/x"}, follow_redirects=False)
+    assert away.headers["location"] == "/evil.example/x"  # never another site
+
+
+def test_a_token_with_other_than_ascii_characters_signs_in(fake_retriever) -> None:
+    token = "clé-Ω-😀"
+    settings = fake_retriever.settings.model_copy(update={"api_token": SecretStr(token)})
+    client = client_for(settings, fake_retriever)
+    posted = client.post("/sign-in", data={"token": token, "next": "/"}, follow_redirects=False)
+    assert posted.status_code == 303  # the form posts UTF-8
+    client.cookies.clear()
+    linked = client.get("/?token=" + quote(token), follow_redirects=False)
+    assert linked.status_code == 303  # the address carries %-escaped UTF-8
+    assert client.get("/api/health", headers={"Authorization": f"Bearer {token}".encode()}).status_code == 200
+    assert client.post("/sign-in", data={"token": "cle-Ω-😀"}, follow_redirects=False).status_code == 401
+
+
+def test_the_sign_in_page_sends_each_security_header_once(guarded: TestClient) -> None:
+    page = guarded.get("/", headers={"Accept": "text/html"})
+    names = [name.lower() for name, _ in page.headers.multi_items()]
+    for header in ("content-security-policy", "x-frame-options", "x-content-type-options", "referrer-policy",
+                   "cache-control", "permissions-policy"):
+        assert names.count(header) == 1, header
