@@ -1,13 +1,14 @@
 """Request limits (web/middleware/limits.py): the body size, with or without a Content-Length,
-the request-smuggling shape, and the per-client rate limit."""
+the request-smuggling shape, and the per-client rate limit, counted across a server's workers."""
 
 from __future__ import annotations
 
+import pytest
 from asgi_support import call, echo_app, headers_of, ok_app, status_and_body
 from conftest import client_for
 from fastapi.testclient import TestClient
 
-from web.middleware.limits import BodySizeLimitMiddleware, RateLimitMiddleware
+from web.middleware.limits import BodySizeLimitMiddleware, RateLimitMiddleware, SharedWindow
 
 
 def test_request_body_limit(fake_retriever) -> None:
@@ -52,4 +53,46 @@ def test_the_rate_limit_counts_each_client_and_forgets_the_oldest() -> None:
     refused = call(app, client=("10.0.0.2", 1234))
     assert refused[0]["status"] == 429 and 1 <= int(headers_of(refused)[b"retry-after"]) <= 61
     assert status("10.0.0.3") == 200  # a third client: the least recently seen (10.0.0.1) is forgotten
-    assert status("10.0.0.1") == 200 and len(app._seen) == 2
+    assert status("10.0.0.1") == 200 and len(app.local._seen) == 2
+
+
+def test_the_rate_limit_is_shared_by_a_servers_workers(tmp_path) -> None:
+    # two workers of one server (issue 22, D16: with two workers, 38 of 60 requests passed a limit of 20)
+    shared = tmp_path / ".reportqa-rate-8000.sqlite3"
+    workers = [RateLimitMiddleware(ok_app, per_minute=20, shared=shared) for _ in range(2)]
+    statuses = [call(workers[n % 2], client=("10.0.0.1", 1234))[0]["status"] for n in range(60)]
+    assert statuses.count(200) == 20 and statuses[:20] == [200] * 20
+    refused = call(workers[1], client=("10.0.0.1", 1234))
+    assert refused[0]["status"] == 429 and 1 <= int(headers_of(refused)[b"retry-after"]) <= 61
+    assert call(workers[0], client=("10.0.0.2", 1234))[0]["status"] == 200  # each client counted apart
+    alone = [RateLimitMiddleware(ok_app, per_minute=20) for _ in range(2)]  # without the file: each its own
+    assert [call(alone[n % 2], client=("10.0.0.1", 1234))[0]["status"] for n in range(60)].count(200) == 40
+
+
+def test_old_counts_leave_the_shared_window(tmp_path) -> None:
+    window = SharedWindow(tmp_path / "rate.sqlite3")
+    assert window.take("a", 2, 1000.0) is None and window.take("a", 2, 1001.0) is None
+    assert window.take("a", 2, 1030.0) == pytest.approx(30.0)  # the oldest leaves the window in 30 s
+    assert window.take("a", 2, 1061.0) is None  # a minute on: room again, and the old rows are gone
+    assert window._connection().execute("SELECT COUNT(*) FROM hits").fetchone()[0] == 2
+
+
+def test_a_shared_file_that_cannot_be_used_falls_back_to_counting_alone(tmp_path, caplog) -> None:
+    folder = tmp_path / "not-a-file.sqlite3"
+    folder.mkdir()
+    app = RateLimitMiddleware(ok_app, per_minute=1, shared=folder)
+    assert [call(app, client=("10.0.0.1", 1))[0]["status"] for _ in range(2)] == [200, 429]
+    assert app.shared is None and "counts on its own" in caplog.text
+
+
+def test_several_workers_share_the_count_in_the_data_folder(fake_retriever, tmp_path) -> None:
+    from web.app import create_app
+
+    settings = fake_retriever.settings.model_copy(update={"workers": 2, "data_dir": tmp_path, "port": 8123,
+                                                          "rate_limit_per_minute": 5})
+    [limit] = [m for m in create_app(settings, load_on_startup=False).user_middleware
+               if m.cls is RateLimitMiddleware]
+    assert limit.kwargs["shared"] == tmp_path / ".reportqa-rate-8123.sqlite3"
+    [alone] = [m for m in create_app(settings.model_copy(update={"workers": 1}), load_on_startup=False)
+               .user_middleware if m.cls is RateLimitMiddleware]
+    assert alone.kwargs["shared"] is None

@@ -29,7 +29,10 @@ def add_middleware(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(SameOriginWritesMiddleware, public_base_url=settings.public_base_url)
     app.add_middleware(BodySizeLimitMiddleware, limit=settings.max_request_bytes)
     app.add_middleware(HeadMiddleware)
-    app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
+    # Several workers count a client's requests together, in one small file in the data folder.
+    app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute,
+                       shared=settings.data_dir / f".reportqa-rate-{settings.port}.sqlite3" if settings.workers > 1
+                       else None)
     # Only the Host names this server is reached by: a page on another site cannot point its own
     # name at 127.0.0.1 (DNS rebinding) and read the reports or the questions asked.
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.served_hosts())
