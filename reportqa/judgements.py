@@ -31,12 +31,15 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from reportqa.text import match_key
+from reportqa.text import match_key as _match_key
 
 log = logging.getLogger(__name__)
+# Queries repeat (every judgement of a question, every evaluator): their keys are worked out once.
+match_key = lru_cache(maxsize=65_536)(_match_key)
 MAX_FIELD = 1000
 MAX_NAME = 200
 MAX_PASSAGE_ID = 200
@@ -151,10 +154,17 @@ class Undo:
 
 
 # --- the JSON lines format (the file before the store, and an export) ------------------------------------------
-def to_jsonl(records: Iterable[Judgement]) -> Iterator[str]:
-    """The records as JSON lines, retractions with ``"retract": true``: the format of the old file."""
+def to_jsonl(records: Iterable[Judgement], lines_a_chunk: int = 1) -> Iterator[str]:
+    """The records as JSON lines, retractions with ``"retract": true``: the format of the old file;
+    ``lines_a_chunk`` lines to each string yielded (a download sends fewer, larger pieces)."""
+    chunk: list[str] = []
     for record in records:
-        yield record.to_line()
+        chunk.append(record.to_line())
+        if len(chunk) >= lines_a_chunk:
+            yield "".join(chunk)
+            chunk = []
+    if chunk:
+        yield "".join(chunk)
 
 
 def parse_line(line: str | bytes) -> Judgement:
@@ -353,6 +363,12 @@ class JudgementStore:
         """Every judgement and retraction, in the order recorded."""
         return [_row(r) for r in self._rows(f"SELECT {COLUMNS} FROM judgements ORDER BY id")]
 
+    def standing(self, who: str | None = None) -> list[Judgement]:
+        """The judgements no undo cancelled (only ``who``'s when given), in the order recorded."""
+        where, params = _by(who)
+        where = (where + " AND" if where else "WHERE") + " retract = 0 AND undone_by IS NULL"
+        return [_row(r) for r in self._rows(f"SELECT {COLUMNS} FROM judgements {where} ORDER BY id", params)]
+
     def for_query(self, query: str) -> list[Judgement]:
         """The judgements still standing on ``query`` (compared on letters and digits), in order recorded."""
         return [_row(r) for r in self._rows(f"SELECT {COLUMNS} FROM judgements WHERE query_key = ? AND retract = 0 "
@@ -435,7 +451,11 @@ def review(records: list[Judgement], who: str | None = None) -> list[ReviewRow]:
 
 
 def standing(records: list[Judgement], who: str | None = None) -> list[Judgement]:
-    """The judgements no retraction cancelled, in order."""
+    """The judgements no retraction cancelled, in order (``records`` as they are when none is a
+    retraction: the store's own ``standing`` gives such a list)."""
+    if not any(j.retract for j in records):
+        name = None if who is None else normalise_name(who)
+        return [j for j in records if name is None or j.who == name]
     return [row.judgement for row in review(records, who) if row.status == "standing"]
 
 
@@ -453,7 +473,12 @@ def judgement_qrels(judgements: list[Judgement], questions: dict[str, str]) -> d
 
 def query_id(query: str) -> str:
     """A stable id for a query no question matches: 'j-' and 12 hex digits of its match key."""
-    return "j-" + hashlib.sha1(match_key(query).encode("utf-8")).hexdigest()[:12]
+    return _query_id_of_key(match_key(query))
+
+
+@lru_cache(maxsize=65_536)
+def _query_id_of_key(key: str) -> str:
+    return "j-" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
 
 
 def trec_qrels(judgements: list[Judgement], questions: dict[str, str], who: str | None = None,
@@ -465,7 +490,8 @@ def trec_qrels(judgements: list[Judgement], questions: dict[str, str], who: str 
     by_key = {match_key(text): qid for qid, text in questions.items()}
     chosen: dict[tuple[str, str], int] = {}
     for j in sorted(standing(judgements, who), key=lambda j: j.when):
-        qid = by_key.get(match_key(j.query)) or (query_id(j.query) if unmatched else None)
+        key = match_key(j.query)
+        qid = by_key.get(key) or (_query_id_of_key(key) if unmatched else None)
         if qid is not None:
             chosen[(qid, j.passage_id)] = int(j.relevant)
     return [f"{qid} 0 {pid} {rel}" for (qid, pid), rel in sorted(chosen.items())]

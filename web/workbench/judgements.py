@@ -19,12 +19,19 @@ from starlette.responses import Response
 from reportqa.judgements import normalise_name, to_jsonl, trec_qrels
 from web.deps import RetrieverDep, SettingsDep
 from web.workbench.auth import read_form, remember_choices, require_evaluator
-from web.workbench.judging import read_judgements, review_page, save_judgement, undo_judgement
+from web.workbench.judging import (
+    read_judgements,
+    review_page,
+    save_judgement,
+    standing_judgements,
+    undo_judgement,
+)
 from web.workbench.page import back_to, render, with_note
 from web.workbench.run_store import questions
 
 router = APIRouter(include_in_schema=False)
 REVIEW = "/evaluator/judgements"
+EXPORT_CHUNK_LINES = 2000  # JSON lines a piece of the download
 
 
 @router.post("/evaluator/session", name="evaluator_session")
@@ -101,7 +108,7 @@ def judgements_qrels(settings: SettingsDep, who: str | None = None, unmatched: b
     Queries that match an eval question take its id; others only with ``unmatched`` (id 'j-…')."""
     name = normalise_name(who)
     texts = {qid: q.question for qid, q in questions(settings).items()}
-    lines = trec_qrels(read_judgements(settings), texts, name or None, unmatched)
+    lines = trec_qrels(standing_judgements(settings, name or None), texts, None, unmatched)
     return PlainTextResponse("".join(f"{line}\n" for line in lines), headers={
         "content-disposition": f'attachment; filename="{_download_name("judgements", who, name)}.qrels"'})
 
@@ -112,5 +119,5 @@ def judgements_jsonl(settings: SettingsDep, who: str | None = None) -> Response:
     the format of the file the store replaced, as a download."""
     name = normalise_name(who)
     records = [j for j in read_judgements(settings) if not name or j.who == name]
-    return StreamingResponse(to_jsonl(records), media_type="application/x-ndjson", headers={
+    return StreamingResponse(to_jsonl(records, EXPORT_CHUNK_LINES), media_type="application/x-ndjson", headers={
         "content-disposition": f'attachment; filename="{_download_name("judgements", who, name)}.jsonl"'})

@@ -84,6 +84,11 @@ def read_judgements(settings: Settings) -> list[Judgement]:
     return _read(store_of(settings).all)
 
 
+def standing_judgements(settings: Settings, who: str | None = None) -> list[Judgement]:
+    """The judgements no undo cancelled (only ``who``'s when given); 503 when the store cannot be read."""
+    return _read(lambda: store_of(settings).standing(who))
+
+
 def standing_on(settings: Settings, query: str) -> list[Judgement]:
     """The judgements standing now on ``query`` (any evaluator); 503 when the store cannot be read."""
     return _read(lambda: store_of(settings).for_query(query))
