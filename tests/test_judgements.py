@@ -5,7 +5,9 @@ line skipped; JSON lines and TREC qrels as exports; the review a page at a time.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import re
 import sqlite3
 import threading
@@ -23,8 +25,12 @@ from reportqa.judgements import (
     JudgementStoreError,
     append_judgement,
     judgement_qrels,
+    legacy_path,
     load_judgements,
+    normalise_name,
     parse_jsonl,
+    parse_line,
+    query_id,
     retract_latest,
     review,
     standing,
@@ -289,3 +295,122 @@ def test_the_review_is_read_a_page_at_a_time_newest_first(tmp_path: Path) -> Non
     pair = [r for r in store.page("Ann", 0, 100) if r.judgement.pair == ("question5", "p1")]
     assert [r.undoable for r in pair] == [True, False]
     assert [j.relevant for j in store.for_query("QUESTION 5")] == [True, False]
+
+
+# --- exactly what is stored, read and said (mutation testing, issue 22) -----------------------------------------
+def undone_by(path: Path) -> dict[int, int | None]:
+    with sqlite3.connect(store_path(path)) as conn:
+        return dict(conn.execute("SELECT id, undone_by FROM judgements ORDER BY id"))
+
+
+def test_each_undo_marks_the_judgement_it_cancelled(tmp_path: Path) -> None:
+    old = legacy_lines(tmp_path / "judgements.jsonl", [
+        json.dumps({"query": "q", "passage_id": "p1", "relevant": True, "who": "Ann", "when": WHEN}),
+        json.dumps({"query": "q", "passage_id": "p2", "relevant": True, "who": "Ann", "when": WHEN}),
+        "",  # a blank line is passed over, and what follows is read
+        json.dumps({"query": "Q!", "passage_id": "p1", "relevant": True, "who": "Ann", "when": WHEN, "retract": True}),
+        json.dumps({"query": "q", "passage_id": "p2", "relevant": True, "who": "Bo", "when": WHEN, "retract": True}),
+    ])
+    store = JudgementStore(old)
+    assert store.count() == 4  # migrated on this first use
+    assert undone_by(old) == {1: 3, 2: None, 3: None, 4: None}  # Bo's undo cancels nothing of Ann's
+    assert [(r.id, r.status, r.undoable) for r in store.page(None, 0, 10)] == [
+        (4, "undo", False), (3, "undo", False), (2, "standing", True), (1, "undone", False)]
+    done = store.undo("q", "p2", "Ann")
+    assert done.cancelled == 2 and undone_by(old)[2] == 5 and done.retraction == store.all()[-1]
+    assert store.standing() == [] and store.count() == 5 and store.count("Bo") == 1 and store.count("Cy") == 0
+    store.add(Judgement("q", "p3", False, "Cy", WHEN))
+    store.add(Judgement("q", "p4", True, "Ann", WHEN))
+    assert [j.passage_id for j in store.standing()] == ["p3", "p4"] and store.standing("Ann")[0].passage_id == "p4"
+    assert store.migration() == "4 records migrated from judgements.jsonl into judgements.sqlite3"
+
+
+def test_a_store_made_fresh_or_absent_says_so(tmp_path: Path, caplog) -> None:
+    fresh = JudgementStore(tmp_path / "deep" / "er" / "j.sqlite3")  # folders made as needed
+    assert fresh.count() == 0 and fresh.names() == [] and fresh.page(None, 0, 10) == [] and fresh.standing() == []
+    assert fresh.for_query("q") == [] and fresh.migration() == "" and not fresh.path.exists()
+    fresh.add(Judgement.now("q", "p", True, "Ann"))
+    assert fresh.migration() == "" and fresh.names() == ["Ann"]
+    old = legacy_lines(tmp_path / "judgements.jsonl", [
+        json.dumps({"query": "q", "passage_id": "p", "relevant": True, "who": "Ann", "when": WHEN}), "{bad"])
+    with caplog.at_level(logging.WARNING, logger="reportqa.judgements"):
+        JudgementStore(old).count()
+    assert caplog.records[-1].getMessage() == ("judgements: 1 records migrated from judgements.jsonl into "
+                                              "judgements.sqlite3; 1 lines that could not be read were skipped")
+
+
+def test_the_json_lines_format_exactly(tmp_path: Path) -> None:
+    first = Judgement("café ✓", "p1", True, "Zoë", WHEN)
+    undo = Judgement("café ✓", "p1", True, "Zoë", WHEN, retract=True)
+    assert first.to_line() == ('{"query": "café ✓", "passage_id": "p1", "relevant": true, "who": "Zoë", '
+                               f'"when": "{WHEN}"}}\n')
+    assert undo.to_line().endswith(', "retract": true}\n')
+    assert list(to_jsonl([first, undo, first])) == [first.to_line(), undo.to_line(), first.to_line()]
+    assert list(to_jsonl([first, undo, first], 2)) == [first.to_line() + undo.to_line(), first.to_line()]
+    assert list(to_jsonl([first, undo], 2)) == [first.to_line() + undo.to_line()]
+    assert list(to_jsonl([])) == []
+    data = (first.to_line() + "\n{not json\n[" + "[" * 3000 + "\n" + undo.to_line()).encode("utf-8")
+    assert parse_jsonl(data) == ([first, undo], 2)
+    with pytest.raises(JudgementError, match=r"^not a judgement \(JSONDecodeError\)$"):
+        parse_line("{not json")
+    assert store_path(tmp_path / "j.sqlite3") == tmp_path / "j.sqlite3"
+    assert store_path(tmp_path / "judgements") == tmp_path / "judgements"
+    assert legacy_path(tmp_path / "judgements") == tmp_path / "judgements.jsonl"
+
+
+@pytest.mark.parametrize("judgement,message", [
+    (Judgement("q" * 1001, "p", True, "a", WHEN), "query must be 1-1000 characters"),
+    (Judgement(" ", "p", True, "a", WHEN), "query must be 1-1000 characters"),
+    (Judgement("q", "p" * 201, True, "a", WHEN), "passage_id is required"),
+    (Judgement("q", "", True, "a", WHEN), "passage_id is required"),
+    (Judgement("q", "p", 1, "a", WHEN), "relevant must be true or false"),
+    (Judgement("q", "p", True, "a" * 201, WHEN), "who (the evaluator's name) must be 1-200 printable characters"),
+    (Judgement("q", "p", True, " ", WHEN), "who (the evaluator's name) must be 1-200 printable characters"),
+    (Judgement("q", "p", True, 7, WHEN), "who (the evaluator's name) must be 1-200 printable characters"),
+    (Judgement("q", "p", True, "a", WHEN, retract=1), "retract must be true or false"),
+    (Judgement("q", "p", True, "a", "soon"), "when must be an ISO-8601 time"),
+    (Judgement("q", "p", True, "a", None), "when must be an ISO-8601 time"),
+])
+def test_an_invalid_judgement_says_which_field(judgement: Judgement, message: str) -> None:
+    with pytest.raises(JudgementError) as refused:
+        judgement.validate()
+    assert str(refused.value) == message
+
+
+def test_the_longest_fields_are_valid_and_times_are_utc(tmp_path: Path) -> None:
+    Judgement("q" * 1000, "p" * 200, False, "a" * 200, WHEN).validate()
+    assert Judgement.now("q", "p", True, " Ann\tLee ").when.endswith("+00:00")
+    assert Judgement.now("q", "p", True, " Ann\tLee ").who == "Ann Lee"
+    assert normalise_name("a\x00b\u200bc\n") == "a b c" and normalise_name(None) == ""
+    with pytest.raises(JudgementError) as refused:
+        JudgementStore(tmp_path / "j.sqlite3").add(Judgement("q", "p", True, "a", WHEN, retract=True))
+    assert str(refused.value) == "record an undo with undo(), which finds the judgement it cancels"
+    expected = "j-" + hashlib.sha1(b"whatisacawn").hexdigest()[:12]
+    assert query_id("What is a CAWN?") == expected == query_id("what is a cawn")
+
+
+def test_the_store_says_why_it_cannot_be_used(tmp_path: Path) -> None:
+    folder = tmp_path / "judgements.sqlite3"
+    folder.mkdir()
+    with pytest.raises(JudgementStoreError) as refused:
+        append_judgement(folder, Judgement.now("q", "p", True, "a"))
+    assert str(refused.value) == f"cannot write judgements to {folder}: unable to open database file"
+    blocked = tmp_path / "file"
+    blocked.write_text("", encoding="utf-8")
+    with pytest.raises(JudgementStoreError) as refused:
+        append_judgement(blocked / "j.sqlite3", Judgement.now("q", "p", True, "a"))  # its folder is a file
+    assert str(refused.value) == f"cannot write judgements to {blocked / 'j.sqlite3'}: File exists"
+
+
+def test_a_list_of_records_is_reviewed_as_the_store_would() -> None:
+    records = [Judgement("q", "p1", True, "Ann", WHEN), Judgement("q", "p1", False, "Ann", WHEN),
+               Judgement("q", "p2", True, "Bo", WHEN), Judgement("q", "p1", False, "Ann", WHEN, retract=True)]
+    assert [(r.id, r.status, r.undoable) for r in review(records)] == [
+        (1, "standing", True), (2, "undone", False), (3, "standing", True), (4, "undo", False)]
+    assert [r.id for r in review(records, "Bo")] == [3]
+    standing_only = [records[0], records[2]]  # as the store's own standing() gives them: no retraction
+    assert standing(standing_only, "Ann") == [records[0]] and standing(standing_only, " Bo ") == [records[2]]
+    assert standing(standing_only) == standing_only and standing(records, "Ann") == [records[0]]
+    with pytest.raises(JudgementError) as refused:
+        parse_line("[1]")
+    assert str(refused.value) == "not a judgement (TypeError)"

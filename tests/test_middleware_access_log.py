@@ -66,3 +66,21 @@ def test_a_request_that_fails_is_logged_as_a_500(caplog) -> None:
     with caplog.at_level(logging.INFO, logger="reportqa.access"), pytest.raises(RuntimeError):
         call(AccessLogMiddleware(broken), "/api/search", method="GET")
     assert caplog.records[-1].getMessage().startswith("GET /api/search 500 ")
+
+
+def test_one_line_exactly_with_the_time_taken(monkeypatch, caplog) -> None:
+    import web.middleware.access_log as access_log
+
+    ticks = iter([10.0, 10.25])
+    monkeypatch.setattr(access_log.time, "perf_counter", lambda: next(ticks))
+    with caplog.at_level(logging.INFO, logger="reportqa.access"):
+        call(AccessLogMiddleware(ok_app), "/api/search", query=b"q=Jane+Doe")  # queries are off unless asked for
+    assert caplog.records[-1].getMessage() == "GET /api/search 200 250.0ms"
+    ticks = iter([10.0, 10.5])
+    with caplog.at_level(logging.INFO, logger="reportqa.access"):
+        call(AccessLogMiddleware(ok_app, log_queries=True), "/", query=b"q=&x=caf%C3%A9&token=s3cret")
+    assert caplog.records[-1].getMessage() == "GET /?q=&x=caf%C3%A9&token=%5Bredacted%5D 200 500.0ms"
+
+
+def test_printable_text_of_any_script_is_logged_as_it_is() -> None:
+    assert escape_controls("/café/Ω") == "/café/Ω" and escape_controls("a\x00b") == "a\\x00b"

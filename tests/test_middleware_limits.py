@@ -3,6 +3,12 @@ the request-smuggling shape, and the per-client rate limit, counted across a ser
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+import tempfile
+import threading
+from pathlib import Path
+
 import pytest
 from asgi_support import call, echo_app, headers_of, ok_app, status_and_body
 from conftest import client_for
@@ -96,3 +102,91 @@ def test_several_workers_share_the_count_in_the_data_folder(fake_retriever, tmp_
     [alone] = [m for m in create_app(settings.model_copy(update={"workers": 1}), load_on_startup=False)
                .user_middleware if m.cls is RateLimitMiddleware]
     assert alone.kwargs["shared"] is None
+
+
+def test_the_refusals_say_exactly_why() -> None:
+    big = call(BodySizeLimitMiddleware(echo_app, limit=100), method="POST", headers=[(b"content-length", b"101")],
+               chunks=[b"x" * 101])
+    assert status_and_body(big) == (413, b'{"detail": "request body too large (limit 100 bytes)"}')
+    streamed = call(BodySizeLimitMiddleware(echo_app, limit=100), method="POST", chunks=[b"x" * 60, b"y" * 60])
+    assert status_and_body(streamed) == (413, b'{"detail": "request body too large (limit 100 bytes)"}')
+    smuggled = call(BodySizeLimitMiddleware(echo_app, limit=100), method="POST",
+                    headers=[(b"Content-Length", b"1"), (b"Transfer-Encoding", b"chunked")], chunks=[b"x"])
+    assert status_and_body(smuggled) == (400, b'{"detail": "a request cannot carry both Content-Length and '
+                                              b'Transfer-Encoding"}')
+    limited = RateLimitMiddleware(ok_app, per_minute=1)
+    call(limited)
+    assert status_and_body(call(limited)) == (429, b'{"detail": "too many requests: at most 1 a minute"}')
+
+
+def test_a_body_of_exactly_the_limit_passes_whole(monkeypatch) -> None:
+    app = BodySizeLimitMiddleware(echo_app, limit=100)
+    exact = call(app, method="POST", headers=[(b"Content-Length", b"100")], chunks=[b"x" * 100])
+    assert status_and_body(exact) == (200, b"x" * 100)
+    assert status_and_body(call(app, method="POST", headers=[(b"CONTENT-LENGTH", b"101")], chunks=[b"x"]))[0] == 413
+    other = call(app, method="POST", headers=[(b"x-count", b"99999")], chunks=[b"x"])  # another header's number
+    assert status_and_body(other) == (200, b"x")
+    assert call(app, method="POST", chunks=[]) == []  # the client went before its body came: nothing is sent
+
+    seen: list[dict] = []
+
+    async def reads_twice(scope, receive, send) -> None:
+        seen.append(await receive())
+        seen.append(await receive())
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    call(app, method="POST", chunks=[b"ab", b"cd"])
+    call(BodySizeLimitMiddleware(reads_twice, limit=100), method="POST", chunks=[b"ab", b"cd"])
+    assert seen == [{"type": "http.request", "body": b"abcd", "more_body": False}, {"type": "http.disconnect"}]
+
+
+def test_retry_after_says_when_the_oldest_request_leaves_the_minute(monkeypatch) -> None:
+    import web.middleware.limits as limits
+
+    clock = iter([1000.0, 1029.5, 1059.0, 1060.0, 1060.5])
+    monkeypatch.setattr(limits.time, "time", lambda: next(clock))
+    app = RateLimitMiddleware(ok_app, per_minute=1)
+    assert call(app)[0]["status"] == 200  # at 1000
+    assert headers_of(call(app))[b"retry-after"] == b"31"  # at 1029.5: 30.5 s to go, rounded up
+    assert headers_of(call(app))[b"retry-after"] == b"2"  # at 1059: 1 s to go, and one more
+    assert headers_of(call(app))[b"retry-after"] == b"1"  # at 1060: a minute old is still inside the minute
+    assert call(app)[0]["status"] == 200  # at 1060.5: it has left
+
+
+def test_the_local_and_shared_windows_count_alike() -> None:
+    from web.middleware.limits import LocalWindow
+
+    for window in (LocalWindow(10), SharedWindow(Path(tempfile.mkdtemp()) / "rate.sqlite3")):
+        assert window.take("a", 2, 1000.0) is None and window.take("a", 2, 1010.0) is None
+        assert window.take("a", 2, 1020.0) == pytest.approx(40.0)
+        assert window.take("a", 2, 1060.0) == pytest.approx(0.0)  # exactly a minute: still counted
+        assert window.take("a", 2, 1060.5) is None  # the first has left
+        assert window.take("b", 2, 1060.5) is None  # another client, counted apart
+        assert window.take("unknown", 1, 1060.5) is None
+
+
+def test_the_shared_window_survives_a_failed_count_and_is_used_from_any_thread(tmp_path) -> None:
+    window = SharedWindow(tmp_path / "rate.sqlite3")
+    with pytest.raises(sqlite3.Error):
+        window.take(["not", "an", "address"], 5, 1000.0)  # type: ignore[arg-type]
+    assert window.take("a", 5, 1000.0) is None  # the failed count was rolled back: nothing left open
+    results: list = []
+    worker = threading.Thread(target=lambda: results.append(window.take("a", 5, 1001.0)))
+    worker.start()
+    worker.join()
+    assert results == [None]
+    assert window._connection().execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_a_client_without_an_address_is_counted_as_one(caplog) -> None:
+    app = RateLimitMiddleware(ok_app, per_minute=1)
+    assert [call(app, client=None)[0]["status"] for _ in range(2)] == [200, 429]
+    assert list(app.local._seen) == ["unknown"]
+    folder = Path(tempfile.mkdtemp()) / "dir.sqlite3"
+    folder.mkdir()
+    broken = RateLimitMiddleware(ok_app, per_minute=1, shared=folder)
+    with caplog.at_level(logging.ERROR, logger="web.middleware.limits"):
+        call(broken)
+    assert caplog.records[-1].getMessage().startswith(f"the shared rate-limit counts in {folder} cannot be used (")
+    assert caplog.records[-1].getMessage().endswith("): this worker counts on its own")

@@ -5,10 +5,12 @@ passes on to the token check."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from asgi_support import call, status_and_body
 
-from web.middleware.origin import SameOriginWritesMiddleware, origin_of
+from web.middleware.origin import REFUSED, REFUSED_PAGE, SameOriginWritesMiddleware, origin_of
 
 HOST = [(b"host", b"127.0.0.1:8000")]
 
@@ -80,3 +82,23 @@ def test_origins_are_compared_in_one_form() -> None:
     assert origin_of("http://[::1]:8000") == "http://[::1]:8000"
     for nothing in ("null", "", "file:///etc/passwd", "http://", "http://x:notaport", "javascript:alert(1)"):
         assert origin_of(nothing) is None, nothing
+
+
+def test_a_request_without_a_scheme_is_taken_as_http() -> None:
+    middleware = SameOriginWritesMiddleware(_ok)
+    own = call(middleware, "/evaluator/judgements", method="POST", headers=HOST + [(b"origin", b"http://127.0.0.1:8000")])
+    assert own[0]["status"] == 200
+    assert middleware.own_origins({"headers": HOST}) == {"http://127.0.0.1:8000"}
+    assert middleware.own_origins({"headers": HOST, "scheme": "https"}) == {"https://127.0.0.1:8000"}
+    assert middleware.own_origins({"headers": []}) == set()  # no Host: no origin of its own
+
+
+def test_the_refusal_is_exactly_this() -> None:
+    headers = HOST + [(b"sec-fetch-site", b"cross-site")]
+    status, body = status_and_body(call(SameOriginWritesMiddleware(_ok), "/api/judgements", method="POST",
+                                        headers=headers))
+    assert json.loads(body) == {"detail": REFUSED} and REFUSED.startswith("This change was refused: it was sent from")
+    page = status_and_body(call(SameOriginWritesMiddleware(_ok), "/sign-in", method="POST", headers=headers))[1]
+    assert page.decode() == REFUSED_PAGE and "<h1>Refused</h1>" in REFUSED_PAGE
+    openapi = status_and_body(call(SameOriginWritesMiddleware(_ok), "/openapi.json", method="POST", headers=headers))
+    assert openapi[1].startswith(b'{"detail"')

@@ -5,11 +5,13 @@ the sign-in page, which posts the token (never in an address) and compares it as
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from urllib.parse import quote, unquote
 
 import pytest
-from asgi_support import call, headers_of, ok_app
+from asgi_support import call, headers_of, ok_app, status_and_body
 from conftest import client_for
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
@@ -175,3 +177,84 @@ def test_the_sign_in_page_sends_each_security_header_once(guarded: TestClient) -
     for header in ("content-security-policy", "x-frame-options", "x-content-type-options", "referrer-policy",
                    "cache-control", "permissions-policy"):
         assert names.count(header) == 1, header
+
+
+# --- exactly what is sent: the cookie, the redirect, the refusals (mutation testing, issue 22) --------------------
+def _session_cookie(sent: list[dict]) -> str:
+    return headers_of(sent)[b"set-cookie"].decode()
+
+
+def test_signing_in_sends_exactly_the_redirect_and_a_strict_cookie_secure_over_https() -> None:
+    middleware = TokenAuthMiddleware(ok_app, TOKEN, session_seconds=3600)
+    sent = call(middleware, "/glossary", query=f"token={TOKEN}&q=orders&x=".encode())
+    assert sent[0]["status"] == 303 and headers_of(sent)[b"location"] == b"/glossary?q=orders&x="
+    assert sent[1] == {"type": "http.response.body", "body": b""} and len(sent) == 2
+    cookie = _session_cookie(sent)
+    assert re.fullmatch(rf'{TOKEN_COOKIE}="\d+\.[0-9a-f]{{64}}"; HttpOnly; SameSite=Strict; Path=/; Max-Age=3600',
+                        cookie), cookie
+    expires = int(cookie.split('"')[1].split(".")[0])
+    assert abs(expires - (time.time() + 3600)) < 5
+    assert _session_cookie(call(middleware, "/", query=f"token={TOKEN}".encode(), scheme="https")).endswith(
+        "; Max-Age=3600; Secure")
+    alone = call(middleware, "/", query=f"token={TOKEN}".encode())
+    assert headers_of(alone)[b"location"] == b"/"  # nothing else in the address: no "?"
+
+
+def test_a_refusal_is_json_for_programs_and_the_sign_in_page_for_a_browser() -> None:
+    middleware = TokenAuthMiddleware(ok_app, TOKEN)
+    status, body = status_and_body(call(middleware, "/api/search"))
+    assert status == 401 and json.loads(body) == {"detail": "an API token is required (Authorization: Bearer <token>)"}
+    assert headers_of(call(middleware, "/api/search"))[b"www-authenticate"] == b"Bearer"
+    page = call(middleware, "/glossary", headers=[(b"accept", b"text/html")], query=b"token=wrong&x=1&y=")
+    assert page[0]["status"] == 401 and headers_of(page)[b"www-authenticate"] == b"Bearer"
+    html = page[1]["body"].decode()
+    assert 'name="next" value="/glossary?x=1&amp;y="' in html and "wrong" not in html  # the token is not echoed
+    assert "That token is not right." in html
+    posted = call(middleware, "/evaluator/jobs", method="POST", headers=[(b"accept", b"text/html")])[1]["body"]
+    assert b'name="next" value="/"' in posted  # a refused form post comes back to the start, not to a POST address
+    head = call(middleware, "/glossary", method="HEAD", headers=[(b"accept", b"text/html")])[1]["body"]
+    assert b'name="next" value="/glossary"' in head
+    assert b"not right" not in call(middleware, "/", headers=[(b"accept", b"text/html")])[1]["body"]
+    empty = call(middleware, "/", headers=[(b"accept", b"text/html")], query=b"token=")[1]["body"]
+    assert b"That token is not right." in empty  # an empty token was given, and is wrong
+    assert call(middleware, "/", query=b"token=%ff%fe")[0]["status"] == 401  # not UTF-8: wrong, never a 500
+    assert sign_in_page(False).count('name="next" value="/"') == 1
+
+
+def test_the_sign_in_form_reads_its_body_in_pieces_and_says_when_it_is_wrong() -> None:
+    middleware = TokenAuthMiddleware(ok_app, TOKEN)
+    form = [(b"content-type", b"application/x-www-form-urlencoded")]
+    pieces = call(middleware, "/sign-in", method="POST", headers=form,
+                  chunks=[b"next=%2Fglossary&tok", f"en={TOKEN}".encode()])
+    assert pieces[0]["status"] == 303 and headers_of(pieces)[b"location"] == b"/glossary"
+    assert _session_cookie(pieces).startswith(f'{TOKEN_COOKIE}="')
+    wrong = call(middleware, "/sign-in", method="POST", headers=form, chunks=[b"token=nope&next=/x"])
+    assert wrong[0]["status"] == 401 and headers_of(wrong)[b"www-authenticate"] == b"Bearer"
+    assert b"That token is not right." in wrong[1]["body"] and b'value="/x"' in wrong[1]["body"]
+    assert b"set-cookie" not in headers_of(wrong)
+    without_next = call(middleware, "/sign-in", method="POST", headers=form, chunks=[f"token={TOKEN}".encode()])
+    assert headers_of(without_next)[b"location"] == b"/"
+    crowded = b"&".join([b"a=1"] * 10) + f"&token={TOKEN}".encode()
+    assert call(middleware, "/sign-in", method="POST", headers=form, chunks=[crowded])[0]["status"] == 401
+    assert call(middleware, "/sign-in", method="POST", chunks=[b"token=\xff"])[0]["status"] == 401
+    assert call(middleware, "/sign-in", method="POST", chunks=[])  == []  # the client went: nothing is sent
+    nested = call(middleware, "/sign-in", method="POST", chunks=[f"token={TOKEN}&next=/a/b%3Fc%3D%C3%A9".encode()])
+    assert headers_of(nested)[b"location"] == b"/a/b?c=%C3%A9"  # an address of this site, ASCII
+
+
+def test_the_session_cookie_is_found_among_others_however_the_header_is_spaced() -> None:
+    middleware = TokenAuthMiddleware(ok_app, TOKEN)
+    value = middleware.session_value(int(time.time()) + 60)
+    for header in (f'a=1;{TOKEN_COOKIE}="{value}";b=2', f'a=1; {TOKEN_COOKIE}="{value}"', f'{TOKEN_COOKIE}={value}'):
+        assert call(middleware, "/api/health", headers=[(b"cookie", header.encode())])[0]["status"] == 200, header
+    stale = call(middleware, "/api/health", headers=[(b"cookie", f'{TOKEN_COOKIE}="1.{"0" * 64}"'.encode())])
+    assert stale[0]["status"] == 401
+    assert headers_of(stale)[b"set-cookie"] == f"{TOKEN_COOKIE}=; Max-Age=0; Path=/; HttpOnly; SameSite=Strict".encode()
+
+
+def test_paths_are_kept_on_this_site_exactly() -> None:
+    assert same_site_path("/\\evil.example") == "/evil.example"
+    assert same_site_path("//evil.example/x") == "/evil.example/x"
+    assert same_site_path("/Xavier/X") == "/Xavier/X"
+    assert same_site_path("relative") == "/relative"
+    assert same_site_path("/a\\b") == "/a/b"
