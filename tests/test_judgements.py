@@ -314,6 +314,13 @@ def test_each_undo_marks_the_judgement_it_cancelled(tmp_path: Path) -> None:
     store = JudgementStore(old)
     assert store.count() == 4  # migrated on this first use
     assert undone_by(old) == {1: 3, 2: None, 3: None, 4: None}  # Bo's undo cancels nothing of Ann's
+    with sqlite3.connect(store.path) as conn:
+        assert dict(conn.execute("SELECT key, value FROM meta"))["migrated_from"] == str(old)
+    twice = legacy_lines(tmp_path / "twice.jsonl", [
+        json.dumps({"query": "q", "passage_id": "p1", "relevant": relevant, "who": "Ann", "when": WHEN})
+        for relevant in (True, False)])
+    assert [r.status for r in JudgementStore(twice).page(None, 0, 10)] == ["standing", "standing"]
+    assert undone_by(twice) == {1: None, 2: None}  # judging a pair again cancels nothing: the latest wins
     assert [(r.id, r.status, r.undoable) for r in store.page(None, 0, 10)] == [
         (4, "undo", False), (3, "undo", False), (2, "standing", True), (1, "undone", False)]
     done = store.undo("q", "p2", "Ann")
