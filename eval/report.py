@@ -11,7 +11,17 @@ from pathlib import Path
 
 from eval.metrics import MEASURES
 from eval.runner import OUTCOMES
-from reportqa.run_files import PLOT, SUMMARY, AskSummary, ConfigRun, ConfigSummary, RunSummary, report_name
+from reportqa.run_files import (
+    PLOT,
+    SUMMARY,
+    WRITING_PREFIX,
+    AskSummary,
+    ConfigRun,
+    ConfigSummary,
+    RunSummary,
+    report_name,
+    sweep_stale_writing,
+)
 
 CURVE_KS = (1, 3, 5, 10)
 HEADLINE = ("Hit@1", "Hit@3", "Hit@5", "Hit@10", "MRR@10", "nDCG@10", "R@5")
@@ -124,16 +134,19 @@ def write_reports(out_dir: Path, results: list[ConfigRun], ask: AskSummary | Non
     <label>-recall.png, where the label is the date, or ``<date>.2``, ``<date>.3``… when a run of
     that date is already there: an existing report is never overwritten (two runs at once each get
     their own label). Each file is written to a temp file first and then linked into place, so a
-    reader never sees half a file. Returns the paths written."""
+    reader never sees half a file; the summary is published last, so a run stopped on the way (the
+    workbench headlines a run by its summary) is never headlined without its files. Folders that
+    stopped runs left behind are swept first. Returns the paths written."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    sweep_stale_writing(out_dir)
     day = day or date.today().isoformat()
     names = [PLOT, f"{SUMMARY}.md", f"{SUMMARY}.json"] + [f"{r.name}.{ext}" for r in results for ext in ("md", "json")]
-    with tempfile.TemporaryDirectory(prefix=".eval-", dir=out_dir) as tmp_name:
+    with tempfile.TemporaryDirectory(prefix=WRITING_PREFIX, dir=out_dir) as tmp_name:
         tmp = Path(tmp_name)
         while True:
             label = _run_label(out_dir, day, names)
             files = _render(tmp, label, day, results, ask, split, n_questions)
-            claim = out_dir / report_name(label, f"{SUMMARY}.json")  # taking the summary's name claims the label
+            claim = out_dir / report_name(label, PLOT)  # taking the plot's name claims the label
             try:
                 _publish(files.pop(claim.name), claim)
             except FileExistsError:  # another run took this label meanwhile: try the next one
@@ -141,11 +154,11 @@ def write_reports(out_dir: Path, results: list[ConfigRun], ask: AskSummary | Non
                     leftover.unlink()
                 continue
             break
-        written = []
-        for name, path in files.items():
-            _publish(path, out_dir / name)
+        written = [claim]
+        for name in sorted(files, key=lambda name: name.endswith(f"-{SUMMARY}.json")):  # the summary last
+            _publish(files[name], out_dir / name)
             written.append(out_dir / name)
-    return written + [claim]
+    return written
 
 
 def _render(tmp: Path, label: str, day: str, results: list[ConfigRun], ask: AskSummary | None, split: str,

@@ -12,13 +12,18 @@ Files written before a field existed stay readable: a run from before per-questi
 (issue 14) reads with no ``questions``; a hit without its report, section, words or features
 (runs keep those for the top few hits only) reads with them empty; a summary whose ask figures
 are of the older shape (abstention precision and recall) reads with no ask figures. A file that is
-not one of these raises RunFormatError, naming the file and the problem.
+not one of these raises RunFormatError, naming the file and the problem, however it is damaged
+(nesting too deep to read, a number too large or not finite, a field of the wrong type).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
+import shutil
+import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -39,6 +44,22 @@ class RunFormatError(ValueError):
     """A run or summary file cannot be read; the message names the file and the problem."""
 
 
+# What reading a damaged file's fields can raise: a missing key, a wrong type, a bad or overflowing
+# number (int(1e400)), nesting too deep to walk.
+FIELD_ERRORS = (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError)
+
+
+def _loads(text: str, source: Path, what: str) -> dict:
+    """The JSON object ``text`` holds. Raises RunFormatError naming ``source`` when it is not one."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+        raise RunFormatError(f"{source}: not {what} ({exc.__class__.__name__}: {str(exc)[:120]})") from exc
+    if not isinstance(data, dict):
+        raise RunFormatError(f"{source}: not {what} (a JSON {type(data).__name__}, not an object)")
+    return data
+
+
 def report_name(label: str, part: str) -> str:
     """The file name of one part of a run's report: ``<label>-<part>`` (``2026-11-29-full.json``)."""
     return f"{label}-{part}"
@@ -48,6 +69,35 @@ def label_key(label: str) -> tuple[str, int]:
     """Sort key of a run label: by date, then by its number (2026-11-29 < 2026-11-29.2 < 2026-11-29.10)."""
     day, _, n = label.partition(".")
     return day, int(n) if n.isdigit() else 1
+
+
+WRITING_PREFIX = ".eval-"  # the folder a run's files are written in before they are published (eval/report.py)
+STALE_WRITING_SECONDS = 3600.0  # writing a run's files takes seconds: a folder this old was left by a run stopped
+
+
+def remove_old_folders(candidates: Iterable[Path], older_than: float) -> list[Path]:
+    """Remove each of ``candidates`` that is a folder (never a file or a link) last changed more than
+    ``older_than`` seconds ago: the folders eval runs that were stopped leave behind. Returns those removed."""
+    removed = []
+    cutoff = time.time() - older_than
+    for folder in candidates:
+        try:
+            if folder.is_dir() and not folder.is_symlink() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder)
+                removed.append(folder)
+        except OSError:
+            continue
+    return removed
+
+
+def sweep_stale_writing(reports_dir: Path, older_than: float = STALE_WRITING_SECONDS) -> list[Path]:
+    """Remove the folders runs stopped while writing left in ``reports_dir`` and its split folders
+    (``.eval-*`` folders older than ``older_than`` seconds; never a file, such as the workbench's
+    ``.eval-job.lock``). Returns those removed."""
+    if not reports_dir.is_dir():
+        return []
+    folders = [reports_dir] + [p for p in reports_dir.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    return remove_old_folders([left for folder in folders for left in folder.glob(WRITING_PREFIX + "*")], older_than)
 
 
 def first_words(text: str, n: int) -> str:
@@ -161,22 +211,22 @@ class ConfigRun:
     @classmethod
     def from_json(cls, text: str, source: Path) -> ConfigRun:
         """The run a file holds. Raises RunFormatError naming ``source`` when it is not a run file."""
+        data = _loads(text, source, "an eval run file")
         try:
-            data = json.loads(text)
             name, per_query = str(data["name"]), data["per_query"]
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise RunFormatError(f"{source}: not an eval run file ({exc.__class__.__name__}: {exc})") from exc
+        except KeyError as exc:
+            raise RunFormatError(f"{source}: not an eval run file (KeyError: {exc})") from exc
         try:
             return cls(name, _measures(data.get("overall") or {}), _grouped(data.get("by_persona")),
-                       _grouped(data.get("by_tag")), float(data.get("latency_p50_ms", 0.0)),
-                       float(data.get("latency_p95_ms", 0.0)),
+                       _grouped(data.get("by_tag")), _number(data.get("latency_p50_ms", 0.0)),
+                       _number(data.get("latency_p95_ms", 0.0)),
                        tuple(_failing(f) for f in data.get("failing") or [] if isinstance(f, dict) and "id" in f),
                        {str(qid): _measures(values) for qid, values in per_query.items()},
                        tuple(_question(r) for r in data.get("questions") or [] if isinstance(r, dict) and "id" in r),
                        str(data.get("split", DEV_SPLIT)), str(data.get("date", "")), str(data.get("label", "")))
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a half-written or hand-edited file
+        except FIELD_ERRORS as exc:  # a half-written, hand-edited or damaged file
             raise RunFormatError(f"{source}: a per-question record cannot be read ({exc.__class__.__name__}: "
-                                 f"{exc})") from exc
+                                 f"{str(exc)[:120]})") from exc
 
     @classmethod
     def read(cls, path: Path) -> ConfigRun:
@@ -254,13 +304,14 @@ class RunSummary:
         """The summary a file holds; one written before labels takes its label from the file name.
         Raises RunFormatError naming ``source`` when it is not a summary."""
         default_label = source.name.removesuffix(f"-{SUMMARY}.json")
+        data = _loads(text, source, "an eval summary")
         try:
-            data = json.loads(text)
             return cls(str(data["date"]), str(data.get("label") or default_label), str(data["split"]),
                        int(data["questions"]), {str(name): _config_summary(c) for name, c in data["configs"].items()},
                        _ask(data.get("ask")), tuple(str(m) for m in data.get("measures") or ()))
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise RunFormatError(f"{source}: not an eval summary ({exc.__class__.__name__}: {exc})") from exc
+        except FIELD_ERRORS as exc:
+            raise RunFormatError(f"{source}: not an eval summary ({exc.__class__.__name__}: {str(exc)[:120]})") \
+                from exc
 
     @classmethod
     def read(cls, path: Path) -> RunSummary:
@@ -280,8 +331,16 @@ def _ordered(data: dict, keys: tuple[str, ...]) -> dict:
     return {key: data[key] for key in keys}
 
 
+def _number(value: object) -> float:
+    """A measure's value: a finite number (ValueError otherwise: 'inf', 1e400, NaN, a string)."""
+    number = float(value)  # type: ignore[arg-type]
+    if not math.isfinite(number):
+        raise ValueError(f"{value!r} is not a finite number")
+    return number
+
+
 def _measures(values: dict) -> Measures:
-    return {str(name): float(value) for name, value in values.items()}
+    return {str(name): _number(value) for name, value in values.items()}
 
 
 def _grouped(groups: dict | None) -> dict[str, Measures]:
@@ -289,7 +348,13 @@ def _grouped(groups: dict | None) -> dict[str, Measures]:
 
 
 def _rank(value: int | str | None) -> int | None:
-    return None if value is None else int(value)
+    """A rank: None (not found) or a whole number from 1 (ValueError otherwise)."""
+    if value is None:
+        return None
+    rank = int(value)
+    if rank < 1:
+        raise ValueError(f"rank {value!r} is not 1 or more")
+    return rank
 
 
 def _failing(raw: dict) -> FailingQuestion:
@@ -298,7 +363,7 @@ def _failing(raw: dict) -> FailingQuestion:
 
 
 def _hit(raw: dict) -> RecordedHit:
-    return RecordedHit(int(raw["rank"]), str(raw["passage_id"]), float(raw["score"]), bool(raw["relevant"]),
+    return RecordedHit(int(raw["rank"]), str(raw["passage_id"]), _number(raw["score"]), bool(raw["relevant"]),
                        _measures(raw.get("features") or {}), str(raw.get("doc_id", "")),
                        str(raw.get("short_title", "")), str(raw.get("section", "")), str(raw.get("words", "")))
 
@@ -310,8 +375,8 @@ def _question(raw: dict) -> QuestionRecord:
 
 
 def _config_summary(raw: dict) -> ConfigSummary:
-    return ConfigSummary(_measures(raw["overall"]), float(raw.get("latency_p50_ms", 0.0)),
-                         float(raw.get("latency_p95_ms", 0.0)))
+    return ConfigSummary(_measures(raw["overall"]), _number(raw.get("latency_p50_ms", 0.0)),
+                         _number(raw.get("latency_p95_ms", 0.0)))
 
 
 def _ask(raw: dict | None) -> AskSummary | None:
@@ -319,18 +384,19 @@ def _ask(raw: dict | None) -> AskSummary | None:
     if not raw or "answered_unanswerable" not in raw:
         return None
     wrong = tuple(WrongAnswer(str(w["id"]), str(w["persona"]), str(w["question"]), str(w["problem"]),
-                              str(w["outcome"]), float(w["confidence"]), tuple(str(r) for r in w.get("reasons") or ()))
+                              str(w["outcome"]), _number(w["confidence"]),
+                              tuple(str(r) for r in w.get("reasons") or ()))
                   for w in raw.get("wrong") or ())
     return AskSummary(
         answerable=int(raw["answerable"]), unanswerable=int(raw["unanswerable"]),
         outcomes={str(p): {str(o): int(n) for o, n in mix.items()} for p, mix in raw["outcomes"].items()},
-        answered_unanswerable=float(raw["answered_unanswerable"]),
-        not_covered_answerable=float(raw["not_covered_answerable"]),
-        closest_answerable=float(raw["closest_answerable"]), evidence_carried=float(raw["evidence_carried"]),
-        evidence_carried_answered=float(raw["evidence_carried_answered"]),
-        latency_p50_ms=float(raw["latency_p50_ms"]), latency_p95_ms=float(raw["latency_p95_ms"]), wrong=wrong,
+        answered_unanswerable=_number(raw["answered_unanswerable"]),
+        not_covered_answerable=_number(raw["not_covered_answerable"]),
+        closest_answerable=_number(raw["closest_answerable"]), evidence_carried=_number(raw["evidence_carried"]),
+        evidence_carried_answered=_number(raw["evidence_carried_answered"]),
+        latency_p50_ms=_number(raw["latency_p50_ms"]), latency_p95_ms=_number(raw["latency_p95_ms"]), wrong=wrong,
         by_question={str(q): str(o) for q, o in (raw.get("by_question") or {}).items()},
-        figures={str(p): {str(m): float(v) for m, v in values.items()}
+        figures={str(p): {str(m): _number(v) for m, v in values.items()}
                  for p, values in (raw.get("figures") or {}).items()},
         glance={str(q): bool(v) for q, v in (raw.get("glance") or {}).items()},
-        curve=tuple({str(k): float(v) for k, v in point.items()} for point in raw.get("curve") or ()))
+        curve=tuple({str(k): _number(v) for k, v in point.items()} for point in raw.get("curve") or ()))

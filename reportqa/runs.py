@@ -30,6 +30,9 @@ from reportqa.run_files import (
     report_name,
 )
 
+MIN_RR = 0.05  # RR@10 is 0 or at least 0.1; a smaller positive value (a damaged file) names no rank
+UNANSWERABLE = "unanswerable"  # the persona of the questions the reports do not answer (eval/questions.py)
+
 
 @dataclass(frozen=True)
 class QuestionInfo:
@@ -209,24 +212,42 @@ def resolve_run(ref: str, reports_dir: Path) -> Path:
     raise RunNotFoundError(f"no eval run {ref!r} in {reports_dir}; runs there: {known}")
 
 
+def _question_records(path: Path) -> list[dict]:
+    """The JSON objects of a question file's lines; a line (or a file) that cannot be read is
+    skipped (eval/questions.py validates the sets)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
+    out = []
+    for line in lines:
+        try:
+            data = json.loads(line)
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(data, dict):
+            out.append(data)
+    return out
+
+
 def question_index(eval_dir: Path) -> dict[str, QuestionInfo]:
-    """Every question of the dev and sealed sets by id (to name the questions of older runs); a
-    line that cannot be read is skipped (eval/questions.py validates the sets)."""
+    """Every question of the dev and sealed sets by id (to name the questions of older runs)."""
     out: dict[str, QuestionInfo] = {}
     sealed = eval_dir / "sealed"
     files = [eval_dir / "questions.jsonl"] + (sorted(sealed.glob("*.jsonl")) if sealed.is_dir() else [])
     for path in files:
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError):
-            continue
-        for line in lines:
+        for data in _question_records(path):
             try:
-                data = json.loads(line)
                 out[str(data["id"])] = QuestionInfo(str(data["id"]), str(data["persona"]), str(data["question"]))
-            except (json.JSONDecodeError, KeyError, TypeError):
+            except KeyError:
                 continue
     return out
+
+
+def dev_question_counts(eval_dir: Path) -> tuple[int, int]:
+    """How many questions of the dev set are answerable, and how many there are in all."""
+    dev = [d for d in _question_records(eval_dir / "questions.jsonl") if d.get("split", DEV_SPLIT) == DEV_SPLIT]
+    return sum(1 for d in dev if d.get("persona") != UNANSWERABLE), len(dev)
 
 
 def load_run(path: Path, questions: dict[str, QuestionInfo] | None = None, ref: str | None = None) -> RunRecord:
@@ -246,7 +267,7 @@ def load_run(path: Path, questions: dict[str, QuestionInfo] | None = None, ref: 
             results[qid] = QuestionResult(qid, r.persona, r.question, r.first_rank, r.depth, r.relevant, r.hits, rr)
             continue
         fail, info = failing.get(qid), known.get(qid)
-        rank = round(1 / rr) if rr > 0 else fail.first_rank if fail else None
+        rank = round(1 / rr) if rr >= MIN_RR else fail.first_rank if fail else None
         persona = (fail.persona if fail else "") or (info.persona if info else "unknown")
         text = (fail.question if fail else "") or (info.question if info else "")
         results[qid] = QuestionResult(qid, persona, text, rank, LEGACY_DEPTH, (), (), rr)
@@ -261,23 +282,30 @@ def open_run(ref: str, reports_dir: Path, questions: dict[str, QuestionInfo] | N
     return load_run(resolve_run(ref, reports_dir), questions)
 
 
-def latest_summaries(reports_dir: Path) -> list[tuple[RunSummary, str | None]]:
+def latest_summaries(reports_dir: Path, headline: str | None = None) -> list[tuple[RunSummary, str | None]]:
     """The newest readable summary of each split (dev in reports/, others in reports/<split>/),
-    with the path of its plot relative to reports/ (or None). A summary that cannot be read (half
-    written, edited by hand) is passed over for the one before it."""
+    with the path of its plot relative to reports/ (or None). With ``headline`` (a configuration's
+    name), the newest that ran it, when any did. A summary that cannot be read (half written,
+    edited by hand), or whose run files are not all there (a run stopped while its files were
+    published), is passed over for the one before it."""
     suffix = f"-{SUMMARY}.json"
     found = []
     for folder, _ in _split_folders(reports_dir):
         newest_first = sorted(folder.glob(f"*{suffix}"), key=lambda p: label_key(p.name.removesuffix(suffix)),
                               reverse=True)
+        complete = []
         for path in newest_first:
             try:
                 summary = RunSummary.read(path)
             except RunFormatError:
                 continue
-            plot = folder / report_name(path.name.removesuffix(suffix), PLOT)
-            found.append((summary, str(plot.relative_to(reports_dir)) if plot.exists() else None))
-            break
+            label = path.name.removesuffix(suffix)
+            if all((folder / report_name(label, f"{config}.json")).is_file() for config in summary.configs):
+                complete.append((summary, label))
+        chosen = next((c for c in complete if headline in c[0].configs), complete[0] if complete else None)
+        if chosen is not None:
+            plot = folder / report_name(chosen[1], PLOT)
+            found.append((chosen[0], str(plot.relative_to(reports_dir)) if plot.exists() else None))
     return found
 
 

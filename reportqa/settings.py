@@ -365,8 +365,15 @@ class Settings(BaseSettings, FitConfig, ChunkerConfig, PdfLayoutConfig, MeasureC
     max_query_chars: int = Field(1000, ge=1)
     max_request_bytes: int = Field(16_384, ge=256)
     rate_limit_per_minute: int = Field(0, ge=0, le=1_000_000, description="requests a minute per client; 0 = off")
-    judgements_path: Path | None = Field(None, description="default: eval/judgements.jsonl in a checkout, "
-                                         "DATA_DIR/judgements.jsonl otherwise")
+    judgements_path: Path | None = Field(None, description="the judgements store (SQLite); default: "
+                                         "eval/judgements.sqlite3 in a checkout (git-ignored), "
+                                         "DATA_DIR/judgements.sqlite3 otherwise. A .jsonl path names the file "
+                                         "written before the store: its store is the .sqlite3 file beside it, "
+                                         "migrated from it on first use")
+    judgements_page_size: int = Field(100, ge=10, le=1000, description="judgements the review page shows at once")
+    form_key_path: Path | None = Field(None, description="the key the workbench's form tokens are signed with "
+                                       "(made on first use, readable by this user only); default: "
+                                       "DATA_DIR/.reportqa-form-key")
 
     # --- evaluator workbench -------------------------------------------------------------------
     eval_record_depth: int = Field(10, ge=1, le=50, description="hits an eval run records per question")
@@ -395,7 +402,9 @@ class Settings(BaseSettings, FitConfig, ChunkerConfig, PdfLayoutConfig, MeasureC
         if self.index_dir is None:
             self.index_dir = self.data_dir / "index"
         if self.judgements_path is None:
-            self.judgements_path = (PROJECT_ROOT / "eval" if checkout else self.data_dir) / "judgements.jsonl"
+            self.judgements_path = (PROJECT_ROOT / "eval" if checkout else self.data_dir) / "judgements.sqlite3"
+        if self.form_key_path is None:
+            self.form_key_path = self.data_dir / ".reportqa-form-key"
         if self.reports_dir is None:
             self.reports_dir = PROJECT_ROOT / "eval" / "reports" if checkout else self.data_dir / "eval-reports"
         return self

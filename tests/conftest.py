@@ -27,7 +27,8 @@ REAL_CORPUS = PROJECT_ROOT / "corpus"
 def fake_settings(corpus: Path, index: Path, **extra) -> Settings:
     """Settings for a small corpus with the fake embedder (small chunks, no fitted weights)."""
     values = dict(corpus_dir=corpus, index_dir=index, embedder="fake", chunk_target_tokens=60,
-                  weights_path=index / "no-weights.json", allowed_hosts=["testserver", "127.0.0.1", "localhost"])
+                  weights_path=index / "no-weights.json", allowed_hosts=["testserver", "127.0.0.1", "localhost"],
+                  form_key_path=index.parent / "form-key")
     values.update(extra)
     return Settings(**values)
 
@@ -139,8 +140,8 @@ def eval_root(fake_retriever, tmp_path_factory) -> Path:
 
 @pytest.fixture
 def wb_settings(fake_retriever, eval_root, tmp_path) -> Settings:
-    """Evaluator mode on, the eval folder ``eval_root``, judgements in a fresh file."""
-    return evaluator_settings(fake_retriever.settings, tmp_path / "judgements.jsonl", eval_root)
+    """Evaluator mode on, the eval folder ``eval_root``, judgements in a fresh store."""
+    return evaluator_settings(fake_retriever.settings, tmp_path / "judgements.sqlite3", eval_root)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from conftest import FIXTURE_CORPUS, client_for, fake_settings
 from fastapi.testclient import TestClient
+from markupsafe import Markup
 
 from indexer.build import build_index
 from indexer.embedding import FakeEmbedder
@@ -27,7 +28,7 @@ from retriever.highlight import ScoredSentence
 from retriever.results import AnswerSentence, Hit
 from retriever.retriever import Retriever
 from retriever.schema import Signals
-from web.answer_block import answer_line, balanced_quote
+from web.answer_block import answer_line, balanced_quote, row_table, with_speaker_codes
 from web.search_page import collapse_adjacent
 
 COMPOSER = ExtractiveComposer(AnswerConfig(), RankingConfig().unit_words)
@@ -494,3 +495,15 @@ def test_answer_and_cards_explain_speaker_codes(client) -> None:
     assert tooltip in answer  # the answer's quoted sentence, "… what works." (FL)
     cards = re.findall(r'<article class="card[^"]*".*?</article>', page, flags=re.S)
     assert any(tooltip in card for card in cards)  # and the card of the passage it quotes
+
+
+def test_speaker_codes_are_explained_in_text_never_inside_an_attribute() -> None:
+    # a table whose header holds a speaker code (../shared/hostile/speaker-table.md; issue 22, D14)
+    table = row_table("Table 1. Views by role of respondent", ("Respondent (FL)", "View (SL)"),
+                      ("Officer (FL)", "Good view"))
+    html = str(with_speaker_codes(table))
+    assert '<td data-label="Respondent (FL)">' in html and '<td data-label="View (SL)">' in html  # intact
+    assert html.count('<abbr class="speaker"') == 3  # two header cells and one body cell, all in text
+    assert re.search(r'<th scope="col">Respondent \(<abbr class="speaker" title="[^"]+">FL</abbr>\)</th>', html)
+    assert "Officer (<abbr" in html
+    assert str(with_speaker_codes(Markup("said so (DG)."))).startswith('said so (<abbr class="speaker" title="')

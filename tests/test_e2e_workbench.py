@@ -4,6 +4,7 @@ and phone widths. Set REPORTQA_REQUIRE_BROWSER=1 to fail rather than skip withou
 
 from __future__ import annotations
 
+import re
 import shutil
 import urllib.parse
 import urllib.request
@@ -74,8 +75,17 @@ def test_failures_drill_down_judge_with_a_name_and_undo(served, browser) -> None
     candidate.locator("summary", has_text="features").click()
     expect(candidate.locator("table.features")).to_contain_text("best_sentence")
     assert candidate.locator("input[name=who]").first.input_value() == "Alice Example"
-    candidate.get_by_role("button", name="Relevant", exact=True).click()
+    judge = candidate.get_by_role("button", name=re.compile(r"^Relevant: candidate 1, "))  # named with its passage
+    assert judge.count() == 1
+    judge.focus()
+    page.keyboard.press("Enter")  # by keyboard: the page comes back to this candidate, with the focus on it
+    page.wait_for_url(f"**#cand-{passage}")
     expect(page.get_by_test_id("note")).to_contain_text(f"Saved: {passage} relevant (by Alice Example)")
+    assert page.evaluate("document.activeElement.id") == f"cand-{passage}"
+    note = page.locator(f"#cand-{passage}").get_by_role("status")
+    expect(note).to_contain_text(f"Saved: {passage} relevant")  # announced, in the candidate judged
+    page.keyboard.press("Tab")  # the next stop is inside the candidate, not the top of the page
+    assert page.evaluate(f"document.getElementById('cand-{passage}').contains(document.activeElement)")
     page.screenshot(path=str(ARTIFACTS / "workbench-drill-down.png"), full_page=True)
     [saved] = load_judgements(root / "j.jsonl")
     assert (saved.who, saved.passage_id, saved.relevant, saved.query) == ("Alice Example", passage, True, question)
@@ -83,6 +93,7 @@ def test_failures_drill_down_judge_with_a_name_and_undo(served, browser) -> None
     page.locator(f"li.candidate[data-passage='{passage}']").get_by_role(
         "button", name="Undo my last judgement of this passage").click()
     expect(page.get_by_test_id("note")).to_contain_text(f"Undone: Alice Example's judgement of {passage}")
+    assert page.evaluate("document.activeElement.id") == f"cand-{passage}"
     page.goto(base + "/evaluator/judgements?who=" + urllib.request.quote("Alice Example"))
     table = page.get_by_test_id("judgements")
     expect(table).to_contain_text("undone")
@@ -187,4 +198,104 @@ def test_a_judgement_without_a_name_asks_for_one(served, browser) -> None:
     expect(box.locator(".judge-status")).to_have_text("Saved: relevant.")
     whos = [j.who for j in load_judgements(root / "j.jsonl")]
     assert "Dee Example" in whos and "evaluator" not in whos
+    context.close()
+
+
+ATTACKER_PAGES = {  # as ../shared/hostile/csrf/ serves them from another port of the same host
+    "judge": '<form id=f method=post action="TARGET/evaluator/judgements"><input name=form_token value="KNOWN">'
+             '<input name=who value="CSRF"><input name=query value="csrf forged query">'
+             '<input name=passage_id value="PASSAGE"><input name=relevant value="false"></form>',
+    "session": '<form id=f method=post action="TARGET/evaluator/session"><input name=form_token value="KNOWN">'
+               '<input name=who value="Mallory"><input name=judging value="on"></form>',
+    "job": '<form id=f method=post action="TARGET/evaluator/jobs"><input name=form_token value="KNOWN">'
+           '<input name=configs value="bm25"></form>',
+}
+
+
+def test_a_page_on_another_port_cannot_write_through_the_victims_browser(served, browser) -> None:
+    """Issue 22, D4: a page on another port of the same host plants the form cookie and posts the forms;
+    it also tries the JSON API without CORS. Nothing is recorded, nothing is started, no cookie is changed."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    base, root = served
+    before = len(load_judgements(root / "j.jsonl"))
+    passage = urllib.request.urlopen(base + "/api/search?q=notices&k=1").read().decode()
+    passage = re.search(r'"passage_id":\s*"([^"]+)"', passage).group(1)
+    known = "A" * 43
+
+    class Attacker(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            name = self.path.strip("/").split("?")[0]
+            if name == "api":
+                body = ("<script>var b = JSON.stringify({query: 'csrf api', passage_id: '" + passage + "', "
+                        "relevant: true, who: 'CSRF-api'}); Promise.all(["
+                        "fetch('TARGET/api/judgements', {method: 'POST', mode: 'no-cors', credentials: 'include', "
+                        "body: new Blob([b])}), fetch('TARGET/api/judgements', {method: 'POST', mode: 'no-cors', "
+                        "credentials: 'include', headers: {'Content-Type': 'text/plain'}, body: b})])"
+                        ".then(function () { document.title = 'done'; }, function () { document.title = 'done'; });"
+                        "</script>")
+            else:
+                body = ATTACKER_PAGES[name] + "<script>document.getElementById('f').submit()</script>"
+            data = body.replace("TARGET", base).replace("KNOWN", known).replace("PASSAGE", passage).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Set-Cookie", f"reportqa_form={known}; Path=/")  # cookies ignore ports
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    attacker = ThreadingHTTPServer(("127.0.0.1", 0), Attacker)
+    threading.Thread(target=attacker.serve_forever, daemon=True).start()
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(base + "/evaluator")  # the victim has the workbench open
+        statuses = {}
+        for name in ATTACKER_PAGES:
+            with page.expect_response(lambda r: r.request.method == "POST") as posted:
+                page.goto(f"http://127.0.0.1:{attacker.server_port}/{name}")
+            statuses[name] = posted.value.status
+            expect_refused = page.locator("h1").inner_text()
+            assert expect_refused == "Refused", name
+        page.goto(f"http://127.0.0.1:{attacker.server_port}/api")
+        page.wait_for_function("document.title === 'done'")
+    finally:
+        attacker.shutdown()
+        context.close()
+    assert statuses == {"judge": 403, "session": 403, "job": 403}
+    assert len(load_judgements(root / "j.jsonl")) == before  # nothing recorded, by the forms or the API
+    assert not any(j.who.startswith("CSRF") for j in load_judgements(root / "j.jsonl"))
+    status = urllib.request.urlopen(base + "/api/evaluator/job").read().decode()
+    assert '"state":"idle"' in status.replace(" ", "")  # no run was started
+
+
+def test_the_run_page_follows_a_run_without_reloading_itself(served, browser) -> None:
+    """Last in this module: the run it starts adds runs the tests above would also see."""
+    from playwright.sync_api import expect
+
+    base, _ = served
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(base + "/evaluator")
+    form = page.get_by_test_id("start-run")
+    for box in form.locator("input[type=checkbox]").all():
+        box.uncheck()
+    form.get_by_label("bm25", exact=True).check()
+    form.get_by_role("button", name="Start eval run").click()
+    page.wait_for_url("**/evaluator/job")
+    page.evaluate("window.stayedOnThePage = true")  # gone if the page reloads itself
+    assert page.locator("meta[http-equiv=refresh]").count() == 0
+    assert page.get_by_role("progressbar", name="Progress of eval run 1").count() == 1
+    expect(page.locator("#job-reload")).to_be_hidden()  # the reload link is for pages without JavaScript
+    expect(page.get_by_test_id("job-state")).to_contain_text("finished", timeout=180_000)
+    assert page.evaluate("window.stayedOnThePage") is True
+    steps = page.get_by_role("status").filter(has_text="steps")
+    expect(steps).to_contain_text("Finished. Wrote")
+    assert page.evaluate("document.getElementById('job-progress').value") == \
+        page.evaluate("document.getElementById('job-progress').max") > 1
+    expect(page.locator("#job-end")).to_be_visible()
     context.close()

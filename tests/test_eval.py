@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 
 import ir_measures
@@ -15,7 +14,7 @@ from eval.metrics import aggregate, first_relevant_rank, per_query, percentile
 from eval.qrels import span_passages
 from eval.questions import QuestionSetError, check_evidence, load_questions, locate
 from eval.report import write_reports
-from reportqa.judgements import Judgement, JudgementError, append_judgement, judgement_qrels, load_judgements
+from reportqa.judgements import Judgement, append_judgement
 from reportqa.records import Passage
 from reportqa.run_files import AskSummary, ConfigRun, FailingQuestion
 from reportqa.settings import PROJECT_ROOT
@@ -144,45 +143,7 @@ def test_report_writer_produces_files(tmp_path: Path) -> None:
     assert len(written) == 5
 
 
-# --- judgements ----------------------------------------------------------------------------------------------
-def test_judgements_round_trip_and_become_qrels(tmp_path: Path) -> None:
-    path = tmp_path / "judgements.jsonl"
-    append_judgement(path, Judgement("How long is a review?", "p1", True, "eval-1", "2026-01-01T10:00:00+00:00"))
-    append_judgement(path, Judgement("how long is a review", "p1", False, "eval-2", "2026-01-02T10:00:00+00:00"))
-    append_judgement(path, Judgement("Unrelated?", "p2", True, "eval-1", "2026-01-01T10:00:00+00:00"))
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write("{not json\n")
-    records = load_judgements(path)
-    assert len(records) == 3
-    assert set(json.loads(path.read_text(encoding="utf-8").splitlines()[0])) == {
-        "query", "passage_id", "relevant", "who", "when"}
-    assert judgement_qrels(records, {"q1": "How long is a review?"}) == {"q1": {"p1": 0}}
-
-
-def test_invalid_judgements_are_refused(tmp_path: Path) -> None:
-    with pytest.raises(JudgementError):
-        append_judgement(tmp_path / "j.jsonl", Judgement("", "p1", True, "me", "2026-01-01T00:00:00"))
-    with pytest.raises(JudgementError):
-        append_judgement(tmp_path / "j.jsonl", Judgement("q", "p1", True, "me", "yesterday"))
-    assert not (tmp_path / "j.jsonl").exists()
-
-
-def test_concurrent_appends_lose_nothing(tmp_path: Path) -> None:
-    path = tmp_path / "judgements.jsonl"
-
-    def worker(n: int) -> None:
-        for k in range(25):
-            append_judgement(path, Judgement.now(f"query {n} {k} " + "x" * 500, f"p{k}", bool(k % 2), f"w{n}"))
-
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    lines = path.read_text(encoding="utf-8").splitlines()
-    assert len(lines) == 200 and all(json.loads(line) for line in lines)
-
-
+# --- judgements (the store itself: tests/test_judgements.py) -----------------------------------------------------
 def test_judgements_feed_eval_qrels(fake_retriever, tmp_path: Path) -> None:
     questions = load_questions(QUESTIONS)[:3]
     path = tmp_path / "j.jsonl"
@@ -214,40 +175,3 @@ def test_regression_compare_takes_float_noise_within_a_tolerance() -> None:
     assert compare(before, noise, tolerance=1e-5) == []
     assert compare(before, moved, tolerance=1e-5) == ["q: ask differs (citations)", "q: full differs"]
 
-
-def test_a_judgement_after_a_line_without_newline_is_not_lost(tmp_path: Path) -> None:
-    path = tmp_path / "judgements.jsonl"
-    first = Judgement.now("q one", "p1", True, "a")
-    append_judgement(path, first)
-    path.write_text(path.read_text(encoding="utf-8").rstrip("\n"), encoding="utf-8")  # no final newline
-    append_judgement(path, Judgement.now("q two", "p2", False, "b"))
-    assert [j.query for j in load_judgements(path)] == ["q one", "q two"]
-
-
-def test_an_unwritable_judgements_file_is_a_clear_error(tmp_path: Path) -> None:
-    from reportqa.judgements import JudgementStoreError
-
-    folder = tmp_path / "ro"
-    folder.mkdir()
-    (folder / "judgements.jsonl").mkdir()  # a folder where the file should be: unwritable even as root
-    with pytest.raises(JudgementStoreError, match="cannot write judgements"):
-        append_judgement(folder / "judgements.jsonl", Judgement.now("q", "p", True, "a"))
-
-
-def test_appending_a_judgement_waits_for_the_file_lock(tmp_path: Path) -> None:
-    import fcntl
-    import threading
-
-    path = tmp_path / "judgements.jsonl"
-    path.write_text("", encoding="utf-8")
-    done = threading.Event()
-    with path.open("a") as holder:
-        fcntl.flock(holder.fileno(), fcntl.LOCK_EX)  # another writer holds the lock
-        writer = threading.Thread(target=lambda: (append_judgement(path, Judgement.now("q", "p", True, "a")),
-                                                  done.set()))
-        writer.start()
-        assert not done.wait(0.5), "the append must wait while another writer holds the lock"
-        assert path.read_text(encoding="utf-8") == ""
-        fcntl.flock(holder.fileno(), fcntl.LOCK_UN)
-    assert done.wait(5) and len(load_judgements(path)) == 1
-    writer.join()

@@ -36,7 +36,9 @@ def test_query_logging_can_be_switched_on(fake_retriever, caplog) -> None:
     client = client_for(fake_retriever.settings.model_copy(update={"log_queries": True}), fake_retriever)
     with caplog.at_level(logging.INFO):
         client.get("/api/search", params={"q": "acacia"})
-    assert "acacia" in " ".join(r.getMessage() for r in caplog.records)
+    # the server's own access log line (the test's HTTP client logs its URLs too: that is not the server)
+    served = [r.getMessage() for r in caplog.records if r.name == "reportqa.access"]
+    assert len(served) == 1 and served[0].startswith("GET /api/search?q=acacia 200 ")
 
 
 def test_control_characters_in_paths_cannot_forge_log_lines(caplog) -> None:
@@ -64,3 +66,21 @@ def test_a_request_that_fails_is_logged_as_a_500(caplog) -> None:
     with caplog.at_level(logging.INFO, logger="reportqa.access"), pytest.raises(RuntimeError):
         call(AccessLogMiddleware(broken), "/api/search", method="GET")
     assert caplog.records[-1].getMessage().startswith("GET /api/search 500 ")
+
+
+def test_one_line_exactly_with_the_time_taken(monkeypatch, caplog) -> None:
+    import web.middleware.access_log as access_log
+
+    ticks = iter([10.0, 10.25])
+    monkeypatch.setattr(access_log.time, "perf_counter", lambda: next(ticks))
+    with caplog.at_level(logging.INFO, logger="reportqa.access"):
+        call(AccessLogMiddleware(ok_app), "/api/search", query=b"q=Jane+Doe")  # queries are off unless asked for
+    assert caplog.records[-1].getMessage() == "GET /api/search 200 250.0ms"
+    ticks = iter([10.0, 10.5])
+    with caplog.at_level(logging.INFO, logger="reportqa.access"):
+        call(AccessLogMiddleware(ok_app, log_queries=True), "/", query=b"q=&x=caf%C3%A9&token=s3cret")
+    assert caplog.records[-1].getMessage() == "GET /?q=&x=caf%C3%A9&token=%5Bredacted%5D 200 500.0ms"
+
+
+def test_printable_text_of_any_script_is_logged_as_it_is() -> None:
+    assert escape_controls("/café/Ω") == "/café/Ω" and escape_controls("a\x00b") == "a\\x00b"

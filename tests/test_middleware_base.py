@@ -47,3 +47,19 @@ def test_an_html_response_says_its_charset_and_length() -> None:
     assert status_and_body(sent) == (401, "<p>café</p>".encode())
     assert headers_of(sent)[b"content-type"] == b"text/html; charset=utf-8"
     assert headers_of(sent)[b"content-length"] == str(len("<p>café</p>".encode())).encode()
+
+
+def test_other_traffic_gets_the_same_receive_and_send() -> None:
+    received: list = []
+
+    async def app(scope, receive, send) -> None:
+        received.append((receive, send))
+
+    async def receive() -> dict:
+        return {}
+
+    async def send(message) -> None:
+        return None
+
+    asyncio.run(Refusing(app)({"type": "websocket"}, receive, send))
+    assert received == [(receive, send)]

@@ -45,3 +45,30 @@ def test_a_page_gets_a_short_error_page_and_a_started_response_is_left_alone(cap
     assert caplog.records[-1].getMessage() == "unexpected error on /glossary"  # the path, never the query
     midway = call(LoggedErrorsMiddleware(_fails_midway), "/api/search")
     assert [m["type"] for m in midway] == ["http.response.start"] and midway[0]["status"] == 200
+
+
+def test_the_answers_to_an_unexpected_error_are_exactly_these() -> None:
+    for path in ("/api/search", "/docs", "/openapi.json", "/redoc"):
+        status, body = status_and_body(call(LoggedErrorsMiddleware(_fails), path))
+        assert (status, body) == (500, b'{"detail": "internal error"}'), path
+    status, body = status_and_body(call(LoggedErrorsMiddleware(_fails), "/glossary"))
+    assert body == b"<!doctype html><title>ReportQA</title><h1>Something went wrong</h1>"
+
+
+def test_a_request_without_a_path_is_still_answered(caplog) -> None:
+    async def no_path(scope, receive, send) -> None:
+        raise RuntimeError("a bug")
+
+    sent: list[dict] = []
+
+    async def send(message) -> None:
+        sent.append(message)
+
+    async def receive() -> dict:
+        return {"type": "http.disconnect"}
+
+    import asyncio
+
+    with caplog.at_level(logging.ERROR, logger="reportqa.access"):
+        asyncio.run(LoggedErrorsMiddleware(no_path)({"type": "http", "method": "GET", "headers": []}, receive, send))
+    assert sent[0]["status"] == 500 and caplog.records[-1].getMessage() == "unexpected error on "

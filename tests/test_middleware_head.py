@@ -33,3 +33,15 @@ def test_only_head_is_changed() -> None:
     assert status_and_body(call(middleware, method="HEAD")) == (200, b"")
     assert status_and_body(call(middleware, method="POST")) == (200, b"hello")
     assert methods == ["GET", "POST"]
+
+
+def test_head_sends_the_get_headers_and_an_empty_body_message_for_each_piece() -> None:
+    async def app(scope, receive, send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"10")]})
+        await send({"type": "http.response.body", "body": b"hello", "more_body": True})
+        await send({"type": "http.response.body", "body": b"world"})
+
+    sent = call(HeadMiddleware(app), method="HEAD")
+    assert sent == [{"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"10")]},
+                    {"type": "http.response.body", "body": b"", "more_body": True},
+                    {"type": "http.response.body", "body": b"", "more_body": False}]

@@ -8,7 +8,7 @@ from asgi_support import call, headers_of
 from conftest import client_for
 from fastapi.testclient import TestClient
 
-from web.middleware.base import CSP, DOCS_CSP
+from web.middleware.base import CSP, DOCS_CSP, HEADERS
 from web.middleware.headers import SecurityHeadersMiddleware
 
 
@@ -55,3 +55,12 @@ def test_a_response_that_already_carries_the_headers_gets_each_once() -> None:
     assert b"www-authenticate" in names
     policy = headers_of(call(SecurityHeadersMiddleware(hardened), "/api/health"))[b"content-security-policy"]
     assert policy == CSP.encode()
+
+
+def test_a_response_without_headers_gets_them_all() -> None:
+    async def bare(scope, receive, send) -> None:
+        await send({"type": "http.response.start", "status": 204})
+        await send({"type": "http.response.body", "body": b""})
+
+    names = [k for k, _ in call(SecurityHeadersMiddleware(bare), "/api/health")[0]["headers"]]
+    assert sorted(names) == sorted([k for k, _ in HEADERS] + [b"content-security-policy"])

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from conftest import client_for, evaluator_settings
 from fastapi.testclient import TestClient
 
+from reportqa.judgements import load_judgements
 from web.app import create_app
 from web.holder import RetrieverHolder
 
@@ -85,8 +85,8 @@ def test_judgement_is_appended(client, web_settings, fake_retriever) -> None:
     pid = fake_retriever.reader.passages[0].passage_id
     response = client.post("/api/judgements", json={"query": "hotel guests", "passage_id": pid, "relevant": True})
     assert response.status_code == 201 and response.json()["saved"]
-    record = json.loads(web_settings.judgements_path.read_text(encoding="utf-8").splitlines()[0])
-    assert record["query"] == "hotel guests" and record["passage_id"] == pid and record["relevant"] is True
+    [record] = load_judgements(web_settings.judgements_path)
+    assert record.query == "hotel guests" and record.passage_id == pid and record.relevant is True
 
 
 def test_judgements_need_the_evaluator_switch(web_settings, fake_retriever) -> None:
@@ -194,3 +194,26 @@ def test_health_reports_a_new_build_at_once(fake_built) -> None:
     build_index(fake_built, embedder=embedder, progress=False)
     now = client.get("/api/health").json()["build"]
     assert now != first and now == live_build(fake_built.index_dir).name.removeprefix("build-")
+
+
+def test_health_is_degraded_with_the_error_while_a_new_build_on_disk_is_damaged(fake_built) -> None:
+    from indexer.build import build_index
+    from indexer.embedding import FakeEmbedder
+    from indexer.store import live_build
+    from retriever.retriever import Retriever
+
+    embedder = FakeEmbedder()
+    holder = RetrieverHolder(fake_built, opener=lambda s: Retriever.open(s, embedder=embedder, check_corpus=False))
+    holder.load()
+    client = TestClient(create_app(fake_built, holder=holder, load_on_startup=False))
+    first = client.get("/api/health").json()
+    assert first["status"] == "ok" and first["detail"] is None
+    (fake_built.corpus_dir / "alpha-review.txt").write_text("A new report on hotels and taxis.\n", encoding="utf-8")
+    build_index(fake_built, embedder=embedder, progress=False)
+    vectors = live_build(fake_built.index_dir) / "sentences.npy"
+    vectors.write_bytes(vectors.read_bytes()[:-64] + b"\x7f" * 64)  # the new build on disk is damaged
+    health = client.get("/api/health")
+    body = health.json()
+    assert health.status_code == 200 and body["status"] == "degraded"  # still answering, from the build before
+    assert body["build"] == first["build"] and "sentences.npy" in body["detail"] and "not served" in body["detail"]
+    assert client.get("/api/search", params={"q": "warning notices"}).status_code == 200

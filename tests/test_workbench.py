@@ -9,7 +9,7 @@ from workbench_support import run_ref
 from web.workbench import drilldown, jobs, judgements, router, runs
 
 PAGES = {"evaluator", "evaluator_run", "evaluator_question", "evaluator_compare", "evaluator_job",
-         "evaluator_judgements", "evaluator_qrels", "eval_report", "evaluator_job_json"}
+         "evaluator_judgements", "evaluator_qrels", "evaluator_jsonl", "eval_report", "evaluator_job_json"}
 FORMS = {"evaluator_start_job", "evaluator_session", "evaluator_judge", "evaluator_undo"}
 
 

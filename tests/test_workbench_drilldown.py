@@ -10,7 +10,7 @@ from conftest import client_for
 from markupsafe import escape
 from workbench_support import QUESTIONS, block, run_ref
 
-from reportqa.judgements import Judgement, append_judgement
+from reportqa.judgements import Judgement, append_judgement, retract_latest
 from reportqa.runs import open_run, summary_of
 from retriever.pipeline import PIPELINES
 
@@ -74,3 +74,35 @@ def test_passages_are_previewed_by_the_setting(wb_settings, fake_retriever, eval
     top = fake_retriever.search("Operation Lantern issued notices", k=1, pipeline=PIPELINES["bm25"])[0].passage
     three = " ".join(top.text.split()[:3])
     assert f"<p>{escape(three)}… <a" in page  # the live candidate: three words, then the link
+
+
+def test_the_drill_down_follows_judgements_and_their_undos(wb_client, wb_settings, eval_root: Path,
+                                                           fake_retriever) -> None:
+    ref = run_ref(eval_root, "bm25")
+    text = dict((q[0], q[2]) for q in QUESTIONS)["a1"]
+    page = lambda: wb_client.get("/evaluator/question", params={"run": ref, "id": "a1"}).text  # noqa: E731
+
+    def is_evidence(pid: str) -> bool:
+        html = page()
+        assert f'data-passage="{pid}"' in html
+        return f'class="candidate card evidence" data-passage="{pid}"' in html
+
+    now = fake_retriever.search(text, k=wb_settings.evaluator_live_depth, pipeline=PIPELINES["bm25"])
+    spans = [h.passage.passage_id for h in now if is_evidence(h.passage.passage_id)]
+    other = next(h.passage.passage_id for h in now if h.passage.passage_id not in spans)
+    assert spans, "the question's evidence spans mark some candidate"
+    path = wb_settings.judgements_path
+    append_judgement(path, Judgement.now(text, other, True, "Ed"))
+    assert is_evidence(other)
+    retract_latest(path, text.upper(), other, "Ed")  # undone: no longer counted
+    assert not is_evidence(other)
+    append_judgement(path, Judgement.now(text, spans[0], False, "Ed"))  # a judgement overrides the spans
+    assert not is_evidence(spans[0])
+    append_judgement(path, Judgement.now(text, spans[0], True, "Flo"))  # the latest judgement of a pair wins
+    assert is_evidence(spans[0])
+    retract_latest(path, text, spans[0], "Flo")
+    assert not is_evidence(spans[0])  # Ed's "not relevant" stands again
+    retract_latest(path, text, spans[0], "Ed")
+    assert is_evidence(spans[0])  # nothing standing: the spans again
+    append_judgement(path, Judgement.now("another question", other, True, "Ed"))  # another query's: not counted
+    assert not is_evidence(other)

@@ -4,6 +4,7 @@ sees, and the server's settings (never its API token) handed to the eval process
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -13,7 +14,7 @@ import pytest
 from pydantic import SecretStr
 from workbench_support import waiting_job
 
-from web.workbench.job_runner import EvalJobs, JobBusyError, runner_for, settings_env
+from web.workbench.job_runner import EvalJobs, JobBusyError, runner_for, settings_env, sweep_temp_folders
 
 
 def test_one_job_at_a_time(tmp_path: Path) -> None:
@@ -125,3 +126,53 @@ def test_the_eval_process_never_gets_the_api_token(wb_settings, monkeypatch, tmp
     assert "REPORTQA_API_TOKEN" not in env and "never-passed" not in env.values()
     assert env["SOMETHING_ELSE"] == "kept" and env["REPORTQA_REPORTS_DIR"] == str(settings.reports_dir)
     assert len(seen["pass_fds"]) == 1  # the locked file goes to the eval process
+
+
+# --- a run whose server went away (issue 22, D12) ----------------------------------------------------------------
+def _without_a_watcher(monkeypatch) -> None:
+    """The server's watcher thread dies at once, as with the server (a crash): it records nothing, and
+    lets go of the run lock, which the eval process keeps until it ends."""
+    def gone(self, process, job_id, progress, log_path, lock_fd, folder) -> None:
+        os.close(lock_fd)
+
+    monkeypatch.setattr(EvalJobs, "_watch", gone)
+
+
+@pytest.mark.parametrize("ends", ["written", "killed"])
+def test_a_run_whose_server_went_away_reads_as_it_ended(tmp_path: Path, monkeypatch, ends: str) -> None:
+    _without_a_watcher(monkeypatch)
+    lock = tmp_path / "reports" / ".eval-job.lock"
+    folder = tmp_path / "reportqa-eval-crash"
+    folder.mkdir()
+    progress = folder / "progress.json"
+    final = {"done": 8, "total": 8, "stage": "written", "written": ["x-bm25.json"]} if ends == "written" \
+        else {"done": 3, "total": 8, "stage": "bm25"}
+    code = f"import json, pathlib\npathlib.Path({str(progress)!r}).write_text(json.dumps({final!r}))\n"
+    crashed = EvalJobs(lock)
+    crashed.start([sys.executable, "-c", code], dict(os.environ), ["bm25"], "dev", progress, folder)
+    restarted = EvalJobs(lock)  # the server started again, or another worker
+    deadline = time.monotonic() + 20
+    while restarted._held() and time.monotonic() < deadline:  # the eval process still runs
+        time.sleep(0.05)
+    status = restarted.status()
+    if ends == "written":
+        assert status.state == "done" and status.written == ("x-bm25.json",) and (status.done, status.total) == (8, 8)
+        assert "recorded its end" in status.message
+    else:
+        assert status.state == "failed" and (status.done, status.total) == (3, 8) and "not written" in status.message
+    assert not folder.exists()  # its temporary folder is cleaned up
+    recorded = json.loads(restarted.status_path.read_text(encoding="utf-8"))
+    assert recorded["state"] == status.state  # settled once, for every worker
+    assert EvalJobs(lock).status() == status
+
+
+def test_temporary_folders_older_than_any_run_are_swept(tmp_path: Path) -> None:
+    old, recent, other = tmp_path / "reportqa-eval-old", tmp_path / "reportqa-eval-new", tmp_path / "keep-old"
+    for folder in (old, recent, other):
+        folder.mkdir()
+        (folder / "progress.json").write_text("{}", encoding="utf-8")
+    week = time.time() - 8 * 24 * 3600
+    for folder in (old, other):
+        os.utime(folder, (week, week))
+    assert sweep_temp_folders(tmp_path) == [old]
+    assert recent.exists() and other.exists()

@@ -15,7 +15,7 @@ from reportqa.judgements import load_judgements, normalise_name, review
 from web.workbench.judging import read_judgements, save_judgement, undo_judgement
 
 
-def test_api_judgement_with_name_and_undo(wb_client, wb_settings, fake_retriever) -> None:
+def test_api_judgement_with_name_and_undo(wb_client, fake_retriever) -> None:
     pid = fake_retriever.passages[0].passage_id
     body = {"query": "hotel guests", "passage_id": pid, "relevant": True, "who": "Bea"}
     assert wb_client.post("/api/judgements", json=body).json()["who"] == "Bea"
@@ -25,7 +25,12 @@ def test_api_judgement_with_name_and_undo(wb_client, wb_settings, fake_retriever
                                                         "who": "Bea"}).status_code == 404
 
 
-def test_evaluator_names_are_normalised_on_every_path(wb_client, wb_settings, fake_retriever) -> None:
+def test_evaluator_names_are_normalised_on_every_path(wb_settings, fake_retriever) -> None:
+    # a line of the old judgements file whose name has a tab is migrated as the same evaluator, not dropped
+    legacy = wb_settings.judgements_path.with_suffix(".jsonl")
+    legacy.write_text(json.dumps({"query": "what is a CAWN", "passage_id": "p7", "relevant": True,
+                                  "who": "Alice\tSmith", "when": "2026-01-01T00:00:00+00:00"}) + "\n", encoding="utf-8")
+    wb_client = client_for(wb_settings, fake_retriever)
     pid = fake_retriever.passages[0].passage_id
     made = wb_client.post("/api/judgements", json={"query": "hotel guests", "passage_id": pid, "relevant": True,
                                                    "who": "  Alice   Smith "})
@@ -35,13 +40,9 @@ def test_evaluator_names_are_normalised_on_every_path(wb_client, wb_settings, fa
     assert undone.status_code == 303
     assert wb_client.post("/api/judgements", json={"query": "q", "passage_id": pid, "relevant": True,
                                                     "who": " \t "}).status_code == 422
-    # an older line whose name has a tab is read, as the same evaluator, not dropped
-    with wb_settings.judgements_path.open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps({"query": "what is a CAWN", "passage_id": "p7", "relevant": True,
-                             "who": "Alice\tSmith", "when": "2026-01-01T00:00:00+00:00"}) + "\n")
     records = load_judgements(wb_settings.judgements_path)
-    assert records[-1].who == "Alice Smith"
-    assert [r.judgement.passage_id for r in review(records, "Alice  Smith")] == [pid, pid, "p7"]
+    assert records[0].who == "Alice Smith"
+    assert [r.judgement.passage_id for r in review(records, "Alice  Smith")] == ["p7", pid, pid]
     assert "p7" in wb_client.get("/evaluator/judgements", params={"who": "Alice\tSmith"}).text
     again = wb_client.post("/api/judgements/undo", json={"query": "what is a CAWN", "passage_id": "p7",
                                                          "who": "Alice Smith"})
@@ -101,5 +102,6 @@ def test_recording_needs_the_evaluator_permission_whoever_calls(wb_settings, fak
             call()
         assert refused.value.status_code == 403
     saved = save_judgement(wb_settings, fake_retriever, " q ", pid, True, " Di  Ng ")
-    assert (saved.query, saved.who) == ("q", "Di Ng") and undo_judgement(wb_settings, "Q", pid, "Di Ng").retract
+    assert (saved.query, saved.who) == ("q", "Di Ng")
+    assert undo_judgement(wb_settings, "Q", pid, "Di Ng").retraction.retract
     assert [j.retract for j in read_judgements(wb_settings)] == [False, True]

@@ -5,6 +5,7 @@ posting the workbench's forms with their form token, and a stand-in eval job."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -77,10 +78,12 @@ def write_fabricated(reports: Path) -> Path:
     return reports
 
 
-def form_token(client: TestClient) -> str:
-    """This test browser's form token (opening the workbench gives it one)."""
-    client.get("/evaluator")
-    return client.cookies[FORM_COOKIE]
+def form_token(client: TestClient, page: str = "/evaluator") -> str:
+    """This test browser's form token, as a workbench page's forms carry it (opening the page gives
+    the browser its form session, the cookie the token is bound to)."""
+    html = client.get(page).text
+    assert client.cookies.get(FORM_COOKIE)
+    return re.search(r'name="form_token" value="([0-9a-f]+)"', html).group(1)
 
 
 def post_form(client: TestClient, path: str, fields: dict, follow: bool = False):

@@ -33,9 +33,14 @@ AFTER_CLOSING = ".,;:!?… "  # what may follow a sentence's closing mark ('“I
 
 
 def with_speaker_codes(html: Markup) -> Markup:
-    """``html`` (already escaped) with each (FL), (SL), (DG) given its meaning as a tooltip."""
-    return Markup(SPEAKER_RE.sub(
-        lambda m: f'(<abbr class="speaker" title="{SPEAKER_CODES[m.group(1)]}">{m.group(1)}</abbr>)', str(html)))
+    """``html`` (already escaped) with each (FL), (SL), (DG) given its meaning as a tooltip, in its
+    text only: a code inside a tag (a table cell's ``data-label="Respondent (FL)"``) is left alone."""
+    def explain(text: str) -> str:
+        return SPEAKER_RE.sub(lambda m: f'(<abbr class="speaker" title="{SPEAKER_CODES[m.group(1)]}">'
+                                        f'{m.group(1)}</abbr>)', text)
+
+    parts = re.split(r"(<[^>]*>)", str(html))  # tags at odd places; escaped text cannot hold "<" or ">"
+    return Markup("".join(part if n % 2 else explain(part) for n, part in enumerate(parts)))
 
 
 def _first_closes_at(body: str) -> int | None:

@@ -78,7 +78,8 @@ def documents(retriever: RetrieverDep) -> list[dict]:
 @router.get("/health", response_model=HealthResponse, summary="Is the index loaded",
             responses={503: {"description": "the live index is damaged"}})
 def health(request: Request, retriever: RetrieverDep):
-    """Which build is served (a re-index shows at once), and whether its files are still intact."""
+    """Which build is served (a re-index shows at once), and whether its files are still intact;
+    ``degraded``, with the error, while a newer build on disk cannot be served."""
     try:
         retriever = request.app.state.holder.catch_up()
     except IndexStoreError as exc:
@@ -88,13 +89,15 @@ def health(request: Request, retriever: RetrieverDep):
         return JSONResponse({"status": "damaged", "index_loaded": True, "detail": damage +
                              "; run `reportqa index --rebuild`"}, status_code=503)
     facts = retriever.health()
-    return {"status": "ok", "index_loaded": True, "passages": facts["passages"], "documents": facts["documents"],
-            "model": facts["model"], "build": str(facts["build_id"])}
+    problem = request.app.state.holder.last_error  # a newer build on disk that could not be served
+    return {"status": "degraded" if problem else "ok", "index_loaded": True, "passages": facts["passages"],
+            "documents": facts["documents"], "model": facts["model"], "build": str(facts["build_id"]),
+            "detail": f"a newer index build on disk is not served: {problem}" if problem else None}
 
 
 @router.post("/judgements", response_model=JudgementOut, status_code=201, summary="Record a relevance judgement")
 def post_judgement(body: JudgementIn, retriever: RetrieverDep, settings: SettingsDep) -> dict:
-    """Append (query, passage, relevant, who, when) to the judgements file for eval; ``who`` is
+    """Record (query, passage, relevant, who, when) in the judgements store for eval; ``who`` is
     the evaluator's name.
 
     Requires the evaluator switch (REPORTQA_EVALUATOR_MODE=true); 403 otherwise.
@@ -106,7 +109,7 @@ def post_judgement(body: JudgementIn, retriever: RetrieverDep, settings: Setting
 @router.post("/judgements/undo", response_model=JudgementOut, status_code=201, summary="Undo a judgement",
              responses={404: {"description": "that evaluator has no standing judgement of the pair"}})
 def undo_judgement(body: JudgementUndoIn, settings: SettingsDep) -> dict:
-    """Append a retraction of ``who``'s latest standing judgement of (query, passage); the file
-    stays append-only. Requires the evaluator switch; 404 when there is nothing to undo."""
-    retraction = judging.undo_judgement(settings, body.query, body.passage_id, body.who)
+    """Record a retraction of ``who``'s latest standing judgement of (query, passage); nothing is
+    deleted. Requires the evaluator switch; 404 when there is nothing to undo."""
+    retraction = judging.undo_judgement(settings, body.query, body.passage_id, body.who).retraction
     return {"saved": True, **retraction.__dict__}

@@ -32,12 +32,14 @@ class DocumentModel(BaseModel):
 
 
 class HealthResponse(BaseModel):
-    status: str
+    status: str = Field(description="ok; degraded while a newer build on disk cannot be served (the build "
+                        "served is the one before it); damaged (503) when the build served is")
     index_loaded: bool
     passages: int
     documents: int
     model: str
     build: str
+    detail: str | None = Field(None, description="when degraded: why the newer build is not served")
 
 
 class JudgementIn(BaseModel):

@@ -4,7 +4,8 @@ recorded and re-run now (drilldown); starting an eval run in the background and 
 (jobs, with job_runner); judgements with the evaluator's name, undo, review and TREC qrels export
 (judgements, through judging, which the JSON API uses too).
 
-Every page works with JavaScript off (GET forms, POST forms, a meta refresh while a run goes).
+Every page works with JavaScript off (GET forms, POST forms; the run page has a reload link where its
+script would follow the run).
 Reading needs only what every page needs (the access token, when set); writing also needs the
 server's evaluator permission (auth). page renders what every workbench page shares; run_store
 reads the runs, cached (file_cache) until their files change.

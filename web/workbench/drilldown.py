@@ -1,7 +1,7 @@
 """The workbench's drill-down into one question of a run: what the run recorded (its first
 evidence, its top passages and the ask outcome that day) beside the same question re-run now
 against the live index, every candidate with its features, judged against the evidence and the
-judgements standing now."""
+judgements standing now (a judgement undone no longer counts; the latest of a pair wins)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from reportqa.settings import Settings
 from retriever.pipeline import DEFAULT_PIPELINE, PIPELINES
 from retriever.retriever import Retriever
 from web.deps import RetrieverDep, SettingsDep
-from web.workbench.judging import read_judgements
+from web.workbench.judging import standing_on
 from web.workbench.page import render
 from web.workbench.run_store import questions, refuse_held_back, run_named
 
@@ -45,6 +45,7 @@ def question_page(request: Request, retriever: RetrieverDep, settings: SettingsD
         "outcome_now": retriever.ask(text).outcome if text else None,
         "recorded_outcome": _recorded_ask(record, result.id), "live_depth": settings.evaluator_live_depth,
         "pipeline_name": record.config if record.config in PIPELINES else DEFAULT_PIPELINE,
+        "places": {f"cand-{h.passage_id}" for h in live},
         "back": str(request.url.path) + "?" + urlencode({"run": record.ref, "id": result.id})}, settings)
 
 
@@ -53,7 +54,7 @@ def _live(retriever: Retriever, settings: Settings, record: RunRecord, result: Q
     """The question searched now with the run's pipeline, each candidate with its features and
     whether it is evidence now: what the run counted, changed by the judgements standing now."""
     relevant_now = dict.fromkeys(result.relevant, 1)
-    relevant_now.update(judgement_qrels(read_judgements(settings), {result.id: text}).get(result.id, {}))
+    relevant_now.update(judgement_qrels(standing_on(settings, text), {result.id: text}).get(result.id, {}))
     pipeline = PIPELINES.get(record.config, PIPELINES[DEFAULT_PIPELINE])
     live = []
     for hit in retriever.search(text, k=settings.evaluator_live_depth, pipeline=pipeline):

@@ -10,6 +10,12 @@ eval process holds it: a server restart does not free it while the old run still
 start anywhere is refused while it is held. The run's status is kept in
 ``<reports dir>/.eval-job.status.json`` next to the lock, so every worker shows the same run.
 A run is stopped after ``eval_job_timeout_seconds``.
+
+A run whose server went away (a crash, a restart) is settled by the first worker to look once the
+run lock is free: as done when the eval process recorded its end (its progress file's last state,
+"written"), as failed otherwise; either way its temporary folder (``reportqa-eval-*``, the progress
+file and the log) is removed. Such folders left older than a week (the longest timeout) are swept
+when a run starts.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+from reportqa.run_files import remove_old_folders
 from reportqa.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -37,6 +44,10 @@ POLL_SECONDS = 0.5
 LOCK_NAME = ".eval-job.lock"
 STATUS_SUFFIX = ".status.json"
 DEFAULT_TIMEOUT_SECONDS = 7200.0
+TEMP_PREFIX = "reportqa-eval-"
+STALE_TEMP_SECONDS = 7 * 24 * 3600 + 3600  # older than the longest timeout a run may have
+FINISHED_STAGE = "written"  # the progress file's stage once the eval process wrote its reports
+STARTING_STAGE = "loading the index and the questions"
 SECRET_VARIABLES = (ENV_PREFIX + "API_TOKEN",)  # never handed to the eval subprocess
 State = Literal["running", "done", "failed"]
 
@@ -56,7 +67,7 @@ class JobStatus:
     started: str
     done: int = 0
     total: int = 0
-    stage: str = "starting"
+    stage: str = STARTING_STAGE
     finished: str | None = None
     message: str = ""
     written: tuple[str, ...] = ()
@@ -133,16 +144,12 @@ class EvalJobs:
         self.lock_path = lock_path
         self.status_path = lock_path.with_name(lock_path.stem + STATUS_SUFFIX)
         self.timeout_seconds = timeout_seconds
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # status() may settle a run from inside start()
         self._thread: threading.Thread | None = None
 
     # --- the shared status file --------------------------------------------------------------------------
     def _read_file(self) -> dict:
-        try:
-            data = json.loads(self.status_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}
+        return _read_dict(self.status_path)
 
     def _write_file(self, data: dict) -> None:
         try:
@@ -176,39 +183,69 @@ class EvalJobs:
         try:
             status = JobStatus(int(data["id"]), data["state"], tuple(data.get("configs", ())), str(data["split"]),
                                str(data["started"]), finished=data.get("finished"),
-                               message=str(data.get("message", "")), stage=str(data.get("stage", "starting")),
+                               message=str(data.get("message", "")), stage=str(data.get("stage", STARTING_STAGE)),
                                written=tuple(str(w) for w in data.get("written", ())),
-                               done=int(data.get("done", 0)), total=int(data.get("total", 0)))
+                               done=_count(data.get("done", 0)), total=_count(data.get("total", 0)))
         except (KeyError, TypeError, ValueError):
             return None
         if not status.running:
             return status
         progress = _progress(Path(str(data.get("progress", ""))))
-        status = replace(status, done=int(progress.get("done", status.done)),
-                         total=int(progress.get("total", status.total)), stage=str(progress.get("stage", status.stage)))
+        status = replace(status, done=_count(progress.get("done", status.done)),
+                         total=_count(progress.get("total")) or status.total,
+                         stage=str(progress.get("stage", status.stage)))
         watched = self._thread is not None and self._thread.is_alive()
         if not watched and not self._held():  # nobody holds the run any more: its watcher went with a server
-            return replace(status, state="failed", finished=status.finished or _now(),
-                           message="The server stopped while this run went; its end was not recorded. "
-                                   "Check the reports folder, or start the run again.")
+            return self._settle(status) or status
         return status
 
-    def start_eval(self, settings: Settings, configs: list[str], split: str, with_ask: bool) -> JobStatus:
-        """Start `reportqa eval` on this server's settings. Raises JobBusyError while one runs."""
-        folder = Path(tempfile.mkdtemp(prefix="reportqa-eval-"))
+    def _settle(self, status: JobStatus) -> JobStatus | None:
+        """Record the end of ``status``'s run, whose watcher went with its server: done when its
+        progress file says its reports were written, failed otherwise; then remove its temporary
+        folder. Done under the run lock, so one worker settles it and a new run cannot start
+        meanwhile. None when the run lock is held after all, or the status file moved on."""
+        try:
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError:
+            return None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return None
+            with self._lock:
+                data = self._read_file()
+                if data.get("id") != status.id or data.get("state") != "running":
+                    return None
+                end = _orphan_end(data)
+                self._write_file({**data, **end})
+                _remove_folder(data)
+        finally:
+            os.close(fd)
+        return replace(status, state=end["state"], finished=end["finished"], message=end["message"],
+                       done=end["done"], total=end["total"] or status.total, stage=end.get("stage", status.stage),
+                       written=tuple(end.get("written", ())))
+
+    def start_eval(self, settings: Settings, configs: list[str], split: str, with_ask: bool,
+                   expected_steps: int = 0) -> JobStatus:
+        """Start `reportqa eval` on this server's settings (``expected_steps``: how many steps it
+        should take, shown until the eval process counts them). Raises JobBusyError while one runs."""
+        sweep_temp_folders()
+        folder = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
         progress = folder / "progress.json"
         try:
             return self.start(eval_command(configs, split, with_ask, progress), eval_env(settings), configs, split,
-                              progress, folder)
+                              progress, folder, expected_steps)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
 
     def start(self, command: list[str], env: dict[str, str], configs: list[str], split: str, progress: Path,
-              folder: Path | None = None) -> JobStatus:
+              folder: Path | None = None, expected_steps: int = 0) -> JobStatus:
         """Start ``command`` in the background; it reports through the JSON file ``progress``
-        (``{"done", "total", "stage", "written"}``). Raises JobBusyError while a job is running
-        (here or in another process), OSError when the lock cannot be made."""
+        (``{"done", "total", "stage", "written"}``), kept in ``folder`` (removed when the run ends).
+        Raises JobBusyError while a job is running (here or in another process), OSError when the
+        lock cannot be made."""
         with self._lock:
             current = self.status()
             if self._thread is not None and self._thread.is_alive() and current is not None:
@@ -233,9 +270,12 @@ class EvalJobs:
                 os.close(lock_fd)
                 raise
             job_id = (current.id if current is not None else 0) + 1
-            status = JobStatus(job_id, "running", tuple(configs), split, _now())
+            status = JobStatus(job_id, "running", tuple(configs), split, _now(), total=expected_steps,
+                               stage=STARTING_STAGE)
             self._write_file({"id": job_id, "state": "running", "configs": list(configs), "split": split,
-                              "started": status.started, "progress": str(progress), "pid": process.pid})
+                              "started": status.started, "progress": str(progress), "pid": process.pid,
+                              "total": expected_steps, "stage": STARTING_STAGE,
+                              "folder": str(folder) if folder is not None else ""})
             self._thread = threading.Thread(target=self._watch, args=(process, job_id, progress, log_path,
                                                                       lock_fd, folder),
                                             daemon=True, name=f"eval-job-{job_id}")
@@ -266,13 +306,13 @@ class EvalJobs:
             if process.returncode == 0:
                 written = tuple(str(w) for w in data.get("written", []))
                 self._update(job_id, state="done", finished=_now(), stage="written", written=list(written),
-                             done=int(data.get("done", 0)), total=int(data.get("total", 0)),
+                             done=_count(data.get("done", 0)), total=_count(data.get("total", 0)),
                              message=f"Wrote {len(written)} report files.")
             else:
                 tail = [line for line in log_path.read_text(encoding="utf-8", errors="replace").splitlines()
                         if line.strip()][-3:]
-                self._update(job_id, state="failed", finished=_now(), done=int(data.get("done", 0)),
-                             total=int(data.get("total", 0)),
+                self._update(job_id, state="failed", finished=_now(), done=_count(data.get("done", 0)),
+                             total=_count(data.get("total", 0)),
                              message=f"reportqa eval stopped (exit {process.returncode}): " + " / ".join(tail))
         except Exception as exc:  # the watcher must never take the server down
             log.exception("eval run %d could not be watched", job_id)
@@ -283,10 +323,49 @@ class EvalJobs:
                 shutil.rmtree(folder, ignore_errors=True)
 
 
-def _progress(path: Path) -> dict:
-    """The progress file the eval subprocess keeps, or {} while there is none."""
+def _read_dict(path: Path) -> dict:
+    """The JSON object in ``path``, or {} when there is none (or it is not one, however damaged)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def _progress(path: Path) -> dict:
+    """The progress file the eval subprocess keeps, or {} while there is none."""
+    return _read_dict(path)
+
+
+def _orphan_end(data: dict) -> dict:
+    """The end of a run whose server went away, from its status and the last state of its progress file."""
+    progress = _progress(Path(str(data.get("progress", ""))))
+    counts = {"done": _count(progress.get("done")), "total": _count(progress.get("total"))}
+    if progress.get("stage") == FINISHED_STAGE:
+        written = [str(w) for w in progress.get("written") or [] if isinstance(w, str)]
+        return {"state": "done", "finished": _now(), "stage": FINISHED_STAGE, "written": written, **counts,
+                "message": f"Wrote {len(written)} report files (the server stopped during the run; "
+                           "the eval process recorded its end)."}
+    return {"state": "failed", "finished": _now(), "stage": str(progress.get("stage", STARTING_STAGE)), **counts,
+            "message": "The server stopped while this run went, and the eval process did not record an end: "
+                       "its reports were not written. Start the run again."}
+
+
+def _count(value: object) -> int:
+    try:
+        return max(0, int(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return 0
+
+
+def _remove_folder(data: dict) -> None:
+    """Remove a run's temporary folder (only one of ours: a ``reportqa-eval-*`` folder)."""
+    folder = Path(str(data.get("folder") or ""))
+    if folder.name.startswith(TEMP_PREFIX):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def sweep_temp_folders(root: Path | None = None, older_than: float = STALE_TEMP_SECONDS) -> list[Path]:
+    """Remove the runs' temporary folders left in ``root`` (the temp folder) by servers that went
+    away, once older than any run may last. Returns those removed."""
+    return remove_old_folders((root or Path(tempfile.gettempdir())).glob(TEMP_PREFIX + "*"), older_than)

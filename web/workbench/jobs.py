@@ -1,13 +1,17 @@
 """The workbench's eval runs: start `reportqa eval` on the dev split from the page (one at a time),
-and follow it on a page that refreshes itself while it runs, or as JSON. The runner itself is
-web/workbench/job_runner.py."""
+and follow it on its page, or as JSON. The page never reloads itself (a reload sends the focus and
+a screen reader back to the top): a named progress bar and a polite live region show the progress,
+kept up to date by web/static/workbench.js from the JSON route; without JavaScript, a link reloads
+the page. The runner itself is web/workbench/job_runner.py."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from reportqa.runs import dev_question_counts
 from reportqa.settings import Settings
 from retriever.pipeline import DEFAULT_CONFIGS, PIPELINES
 from web.deps import SettingsDep
@@ -16,8 +20,16 @@ from web.workbench.job_runner import EvalJobs, JobBusyError, JobStatus, runner_f
 from web.workbench.page import render
 
 router = APIRouter(include_in_schema=False)
-JOB_REFRESH_SECONDS = 3
+JOB_POLL_SECONDS = 3  # how often the page's script asks for the progress
 RUNNABLE_SPLIT = "dev"  # the sealed set is evaluated once, from the command line
+
+
+def expected_steps(settings: Settings, configs: list[str], with_ask: bool) -> int:
+    """The steps an eval run of ``configs`` should take (as eval/evaluate.py counts them: each
+    configuration searches the answerable questions, the ask slice asks every question), shown
+    while the eval process loads; it counts them itself once it starts."""
+    answerable, total = dev_question_counts(settings.eval_dir)
+    return len(configs) * answerable + (total if with_ask else 0)
 
 
 def jobs_for(request: Request) -> EvalJobs:
@@ -35,7 +47,7 @@ def jobs_for(request: Request) -> EvalJobs:
 async def start_job(request: Request, settings: SettingsDep) -> Response:
     """Start ``reportqa eval`` (dev split) in the background; one at a time."""
     require_evaluator(settings)
-    fields = await read_form(request)
+    fields = await read_form(request, settings)
     configs = [c for c in fields.get("configs", " ".join(DEFAULT_CONFIGS)).split() if c]
     chosen = [name for name in PIPELINES if fields.get(f"config_{name}") == "on"] or configs
     unknown = [c for c in chosen if c not in PIPELINES]
@@ -44,10 +56,11 @@ async def start_job(request: Request, settings: SettingsDep) -> Response:
                                                     f"choose from {', '.join(PIPELINES)}.")
     with_ask = fields.get("ask", "") == "on"
     try:
-        jobs_for(request).start_eval(settings, chosen, RUNNABLE_SPLIT, with_ask)
+        await run_in_threadpool(jobs_for(request).start_eval, settings, chosen, RUNNABLE_SPLIT, with_ask,
+                                expected_steps(settings, chosen, with_ask))
     except JobBusyError as exc:
         return render(request, "evaluator_job.html", {"job": jobs_for(request).status(), "busy": str(exc),
-                                                      "refresh": JOB_REFRESH_SECONDS}, settings, status_code=409)
+                                                      "poll": JOB_POLL_SECONDS}, settings, status_code=409)
     except OSError as exc:  # the reports folder (lock, status) cannot be written, or eval cannot start
         raise HTTPException(status_code=503, detail=f"The eval run could not be started: {exc.strerror or exc}") \
             from exc
@@ -56,13 +69,9 @@ async def start_job(request: Request, settings: SettingsDep) -> Response:
 
 @router.get("/evaluator/job", response_class=HTMLResponse, name="evaluator_job")
 def job_page(request: Request, settings: SettingsDep) -> Response:
-    """The current or last run's progress; refreshes itself while it runs."""
-    status = jobs_for(request).status()
-    response = render(request, "evaluator_job.html", {"job": status, "busy": "", "refresh": JOB_REFRESH_SECONDS},
-                      settings)
-    if status is not None and status.running:
-        response.headers["refresh"] = str(JOB_REFRESH_SECONDS)  # the meta refresh's twin, for any browser
-    return response
+    """The current or last run's progress (its script follows a run that goes; it never reloads itself)."""
+    return render(request, "evaluator_job.html", {"job": jobs_for(request).status(), "busy": "",
+                                                  "poll": JOB_POLL_SECONDS}, settings)
 
 
 def job_json(status: JobStatus | None) -> dict:
