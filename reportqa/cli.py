@@ -313,11 +313,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port), ("workers", args.workers),
                                    ("insecure", args.insecure)) if v}
     settings = settings.model_copy(update=overrides)
-    from web.serve import check_exposure
+    from web.serve import bind_listener, check_exposure
 
     check_exposure(settings)  # before the index is built: a refusal should not wait for it
-    ensure_index(settings, progress=True)
-    return serve(settings)
+    listener = bind_listener(settings.host, settings.port)  # likewise a port in use
+    try:
+        ensure_index(settings, progress=True)
+        return serve(settings, listener)
+    finally:
+        listener.close()
 
 
 def build_parser() -> argparse.ArgumentParser:
