@@ -230,11 +230,23 @@ def cmd_ask(args: argparse.Namespace) -> int:
                         lambda query, answer, citer: ask_response(answer, citer), _print_answer)
 
 
+def _cited(sentence) -> str:
+    """A sentence with every citation that says it: 'text [1]', or 'text [1, 3]' (quoted once, cited twice)."""
+    numbers = [sentence.citation, *(n for n in sentence.also_cited if n != sentence.citation)]
+    return f"{sentence.text} [{', '.join(map(str, numbers))}]"
+
+
 def _print_answer(retriever, answer) -> None:
     if answer.corrections:
         print("(searched with " + ", ".join(f"'{b}' for '{a}'" for a, b in answer.corrections.items()) + ")")
     print(f"[{answer.outcome}]")
-    print(answer.text if answer.abstained else "\n".join(f"{s.text} [{s.citation}]" for s in answer.sentences))
+    if answer.outcome == "answer":
+        print("\n".join(_cited(s) for s in answer.sentences))
+    elif answer.outcome == "closest" and answer.lead is not None:  # up front, and not framed as an answer
+        print(f"The closest the reports come: {_cited(answer.lead)}")
+        print("(not a direct answer: read the passages before relying on it)")
+    else:
+        print(answer.text)
     for reason in answer.reasons:
         print(reason)
     print()

@@ -21,7 +21,7 @@ QUERIES = ["how long is the review period for licenced premises?", '"no penalty 
 def run_cli(settings, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     env = dict(os.environ, REPORTQA_EMBEDDER="fake", REPORTQA_CORPUS_DIR=str(settings.corpus_dir),
                REPORTQA_INDEX_DIR=str(settings.index_dir), REPORTQA_CHUNK_TARGET_TOKENS="60",
-               REPORTQA_WEIGHTS_PATH=str(settings.weights_path))
+               REPORTQA_WEIGHTS_PATH=str(settings.weights_path), REPORTQA_PUBLIC_BASE_URL="https://rqa.force.local")
     result = subprocess.run([sys.executable, "-m", "reportqa.cli", *args], capture_output=True, text=True,
                             env=env, timeout=120)
     if check:
@@ -66,8 +66,9 @@ def test_ask_batch_contract(fake_built, batch_file: Path) -> None:
     assert len(lines) == len(QUERIES)
     for query, line in zip(QUERIES, lines):
         obj = json.loads(line)
-        assert set(obj) == {"query", "outcome", "abstained", "answer", "reasons", "sentences", "citations",
+        assert set(obj) == {"query", "outcome", "abstained", "answer", "reasons", "sentences", "lead", "citations",
                             "passages"} and obj["query"] == query
+        assert obj["lead"] is None or obj["outcome"] == "closest"
         assert isinstance(obj["abstained"], bool) and isinstance(obj["answer"], str)
         assert obj["outcome"] in ("answer", "closest", "not_covered")
         assert obj["abstained"] == (obj["outcome"] != "answer")
@@ -77,7 +78,8 @@ def test_ask_batch_contract(fake_built, batch_file: Path) -> None:
             assert set(c) == {"n", "passage_id", "doc_id", "doc_title", "section", "page", "text", "citation"}
             assert c["citation"]["bibtex"].startswith("@techreport{")
         for s in obj["sentences"]:
-            assert set(s) == {"text", "citation", "kind", "caption", "header", "cells"} and s["citation"] in numbers
+            assert set(s) == {"text", "citation", "kind", "caption", "header", "cells", "passage_id", "start", "end",
+                              "also_cited"} and s["citation"] in numbers
             assert s["kind"] in ("sentence", "table_row") and (s["kind"] == "table_row") == bool(s["cells"])
             cited = next(c for c in obj["citations"] if c["n"] == s["citation"])
             assert s["text"] in cited["text"]

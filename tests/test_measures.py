@@ -301,10 +301,11 @@ def test_measure_page_shows_description_and_cited_passages(tiny_client, tiny) ->
     assert tiny_client.get("/measures/..%2F..%2Fetc").status_code == 404
 
 
-def test_search_for_an_acronym_shows_the_card_first(tiny_client) -> None:
+def test_search_for_an_acronym_shows_the_card_before_the_passages(tiny_client) -> None:
     page = tiny_client.get("/", params={"q": "CAWNs"}).text
     box = page.index('data-testid="measure-card"')
-    assert box < page.index('data-testid="answer"') < page.index('id="results-heading"')
+    # after the answer block (whose first sentence must stay in a phone's first screen), before the passages
+    assert page.index('data-testid="answer"') < box < page.index('id="results-heading"')
     assert 'href="http://testserver/measures/child-abduction-warning-notices"' in page[box:box + 600]
     plain = tiny_client.get("/", params={"q": "officers in chatrooms"}).text
     assert 'data-testid="measure-card"' not in plain
