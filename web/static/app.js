@@ -82,6 +82,18 @@
     update();
   }
 
+  function scrollableTables() {
+    // A table wider than the screen scrolls inside its box: keyboard users reach it with Tab and scroll it
+    // with the arrow keys; screen readers hear which table it is.
+    document.querySelectorAll(".table-wrap").forEach(function (box) {
+      if (box.hasAttribute("tabindex") || box.scrollWidth <= box.clientWidth + 1) { return; }
+      var caption = box.querySelector("caption");
+      box.setAttribute("tabindex", "0");
+      box.setAttribute("role", "region");
+      box.setAttribute("aria-label", (caption ? caption.textContent.trim() : "Table") + " (scrolls sideways)");
+    });
+  }
+
   // Evaluator workbench: the evaluator's name lives in this browser (localStorage); the judgement
   // buttons show only when this browser turned them on (the reportqa_judging cookie, set on /evaluator).
   var NAME_KEY = "reportqa.evaluator";
@@ -190,6 +202,8 @@
     }
     followReading();
     setUpEvaluator();
+    scrollableTables();
+    window.addEventListener("resize", scrollableTables);
   });
 
   window.addEventListener("pageshow", restoreFocus);  // a fresh load and a page restored from the back-forward cache
