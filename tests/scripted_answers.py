@@ -14,6 +14,7 @@ from retriever.results import Answer, AnswerSentence, Citation, Hit
 CLOSEST = "how would officers find out an order was breached"
 TABLE_CLOSEST = "how many respondents were in london"
 TWICE_CITED = "is there a penalty for breaching a cawn"
+QUOTED = "do officers check the pnc"  # answered with a survey quote ending "(FL)"
 NO_LEAD = "what did the survey say about orders"  # closest, with no sentence that comes close enough
 LEAD_TEXT = "Many would learn of a breach from the victim."
 TWICE_TEXT = "There is no penalty attached to the breach of"  # the start of the CAWN sentence; found below
@@ -54,6 +55,11 @@ class ScriptedRetriever:
             return self._answer(query, "closest", [survey, cawn], lead=_sentence(survey, LEAD_TEXT, 1))
         if query == TABLE_CLOSEST:
             return self._answer(query, "closest", [london], lead=_row(london, 1))
+        if query == QUOTED:
+            start = survey.text.index('"I check the PNC')
+            end = survey.text.index("(FL)", start) + 4
+            quote = AnswerSentence(survey.text[start:end], 1, passage_id=survey.passage_id, start=start, end=end)
+            return self._answer(query, "answer", [survey], sentences=[quote])
         if query == NO_LEAD:
             return self._answer(query, "closest", [survey])
         if query == TWICE_CITED:

@@ -12,7 +12,7 @@ from html import unescape
 
 import pytest
 from conftest import client_for
-from scripted_answers import CLOSEST, LEAD_TEXT, NO_LEAD, TABLE_CLOSEST, TWICE_CITED, ScriptedRetriever
+from scripted_answers import CLOSEST, LEAD_TEXT, NO_LEAD, QUOTED, TABLE_CLOSEST, TWICE_CITED, ScriptedRetriever
 
 from reportqa.records import DocumentMeta
 from retriever.contract import ask_response
@@ -181,6 +181,11 @@ def test_speaker_codes_are_explained_in_words_on_the_page(client) -> None:
     key = visible(section(page, "speaker-key"))
     assert "(FL) frontline officer or staff member" in key
     assert "(DG)" not in key  # only the codes shown
+    assert page.count('data-testid="speaker-key"') == 1
+    answered = client.get("/", params={"q": QUOTED}).text  # the answer quotes a frontline officer
+    assert "(FL)" in visible(section(answered, "answer"))
+    assert 'data-testid="speaker-key"' in section(answered, "answer")  # the key sits with the answer that needs it
+    assert answered.count('data-testid="speaker-key"') == 1
     about = client.get("/about").text
     assert "hold the pointer" not in about and "frontline officer or staff member" in about
 

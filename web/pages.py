@@ -106,7 +106,8 @@ def home(request: Request, retriever: RetrieverDep, settings: SettingsDep, q: Qu
                "evaluator": settings.evaluator_mode, "answer": None, "cards": [], "error": None,
                "suggestions": [] if echo else suggestion_links(home_url, retriever.sample_questions(
                    settings.home_suggestions)), "related": [], "more_url": None, "offset": 0,
-               "unlinked_base": unlinked_citations_note(settings), "speaker_key": []}
+               "unlinked_base": unlinked_citations_note(settings), "speaker_key": [],
+               "speaker_key_in_answer": False}
     try:
         query = clean_query(q, settings, required=False)
         filters = filters_for(retriever, doc)
@@ -142,6 +143,8 @@ def home(request: Request, retriever: RetrieverDep, settings: SettingsDep, q: Qu
         context.update(search_measures(request, retriever, query, answer))  # measure_card, measure_links
         context["speaker_key"] = speaker_key([h.passage.text for h in shown] + [
             c.passage.text for c in answer.citations])  # every quote shown is in one of these passages
+        context["speaker_key_in_answer"] = bool(speaker_key(
+            [s.text for s in answer.sentences] + ([answer.lead.text] if answer.lead else [])))
     return TEMPLATES.TemplateResponse(request, "search.html", context)
 
 
