@@ -298,6 +298,15 @@ def test_measure_page_shows_description_and_cited_passages(tiny_client, tiny) ->
         assert shown == [p.passage_id for p in tiny.passages if p.section == (heading,) and p.kind == "text"], key
     assert "Table 1. Measures used by respondents" in page and ">39<" in page
     assert tiny_client.get("/measures/no-such-measure").status_code == 404
+
+
+def test_each_open_in_context_link_of_a_card_is_named_with_its_passage(tiny_client, tiny) -> None:
+    page = tiny_client.get(f"/measures/{tiny.measure_for('CAWN').slug}").text
+    links = re.findall(r'<a class="open" href="([^"]+)">(Open in context.*?)</a>', page, flags=re.S)
+    assert len(links) >= 3
+    names = {re.sub(r"<[^>]+>", "", name) for _, name in links}  # the accessible name: visible words first
+    assert all(n.startswith("Open in context: ") for n in names)
+    assert len(names) == len({href for href, _ in links})  # one name per passage opened
     assert tiny_client.get("/measures/..%2F..%2Fetc").status_code == 404
 
 
