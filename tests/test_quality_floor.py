@@ -13,14 +13,15 @@ import pytest
 
 from eval.evaluate import qrels_for
 from eval.questions import load_questions
-from eval.runner import ConfigResult, run_config
+from eval.runner import run_config
+from reportqa.run_files import ConfigRun
 from reportqa.settings import PROJECT_ROOT
 
 FLOOR = json.loads((PROJECT_ROOT / "eval" / "floor.json").read_text(encoding="utf-8"))
 
 
 @cache
-def _result(retriever, config: str) -> ConfigResult:
+def _result(retriever, config: str) -> ConfigRun:
     questions = load_questions(PROJECT_ROOT / "eval" / "questions.jsonl", FLOOR["split"])
     return run_config(retriever, config, questions, qrels_for(retriever, questions, None))
 
