@@ -7,7 +7,9 @@ the printed start page of its section where only the report's contents list give
 
 The passage link is ``{base}/doc/{doc_id}?p={passage_id}&s={section}&t={text anchor}#p-{passage_id}``:
 when the passage id changes after a re-index, the reader finds the passage again by its text
-anchor, else its section (see ``web.pages.reader``).
+anchor, else its section (see ``web.pages.reader``). When the base URL is a loopback address
+(REPORTQA_PUBLIC_BASE_URL unset on a server bound to 127.0.0.1), a passage link would only work on
+the machine that made it, so citations leave it out and keep the publisher's URL.
 """
 
 from __future__ import annotations
@@ -17,14 +19,16 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from reportqa.records import DocumentMeta, Passage
+from reportqa.settings import is_loopback
 
 NUMBERED = re.compile(r"^(\d{1,3}(?:\.\d{1,3})*)\.?\s+(.+)$")
 FRONT_MATTER = "Front matter"
 ANCHOR_WORDS = 8
 ANCHOR_MAX_CHARS = 60
+YEAR = re.compile(r"(?<![0-9])(1[89][0-9]{2}|20[0-9]{2})(?![0-9])")
 TITLE_STOPWORDS = frozenset({"a", "an", "the", "of", "on", "in", "and", "for", "to"})
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
@@ -180,7 +184,7 @@ class CitationParts:
     url: str
     section: str  # '§6.1.1 Child abduction warning notices', or '' in the front matter
     page: str  # see page_ref
-    link: str
+    link: str  # the passage in the reader; '' when the server has no public address (see Citer)
     accessed: date
 
 
@@ -223,8 +227,9 @@ def harvard(parts: CitationParts) -> str:
     out += f" {locator}." if locator else ""
     accessed = f"(Accessed: {_long_date(parts.accessed)})"
     if parts.url:
-        out += f" Available at: {parts.url} {accessed}. Passage: {parts.link}"
-    else:
+        out += f" Available at: {parts.url} {accessed}."
+        out += f" Passage: {parts.link}" if parts.link else ""
+    elif parts.link:
         out += f" Available at: {parts.link} {accessed}."
     return out
 
@@ -243,7 +248,8 @@ def apa(parts: CitationParts) -> str:
     if parts.url:
         out += f" {parts.url}"
     day = parts.accessed
-    out += f" Passage retrieved {MONTHS[day.month - 1]} {day.day}, {day.year}, from {parts.link}"
+    if parts.link:
+        out += f" Passage retrieved {MONTHS[day.month - 1]} {day.day}, {day.year}, from {parts.link}"
     return out
 
 
@@ -258,13 +264,15 @@ def ris(parts: CitationParts, passage: Passage) -> str:
         lines.append(f"PB  - {parts.publisher}")
     if parts.place:
         lines.append(f"CY  - {parts.place}")
-    lines.append(f"UR  - {parts.url or parts.link}")
+    if parts.url or parts.link:
+        lines.append(f"UR  - {parts.url or parts.link}")
     if passage.page_start:
         lines.append(f"SP  - {passage.page_start}")
         if passage.page_end and passage.page_end != passage.page_start:
             lines.append(f"EP  - {passage.page_end}")
-    note = "; ".join(x for x in (parts.section, parts.page, f"passage: {parts.link}") if x)
-    lines.append(f"N1  - {note}")
+    note = "; ".join(x for x in (parts.section, parts.page, f"passage: {parts.link}" if parts.link else "") if x)
+    if note:
+        lines.append(f"N1  - {note}")
     lines.append(f"Y2  - {parts.accessed:%Y/%m/%d}")
     lines.append("ER  - ")
     return "\n".join(lines)
@@ -285,9 +293,10 @@ def _url_escape(url: str) -> str:
     return url.replace("\\", "%5C").replace("{", "%7B").replace("}", "%7D").replace("%", r"\%").replace("#", r"\#")
 
 
-def bibtex_key(parts: CitationParts, fallback: str) -> str:
-    """A stable key: first author's family name, year, first word of the title and, for a title with
-    a subtitle, the subtitle's first word ('wager2021policefindings')."""
+def report_key(parts: CitationParts, fallback: str) -> str:
+    """The report's part of a key: first author's family name (else ``fallback``, the report id), year,
+    first word of the title and, for a title with a subtitle, the subtitle's first word
+    ('wager2021policefindings')."""
     def first_word(text: str) -> str:
         words = [w for w in re.findall(r"[a-z0-9]+", fold_ascii(text).lower()) if w not in TITLE_STOPWORDS]
         return words[0] if words else ""
@@ -296,6 +305,18 @@ def bibtex_key(parts: CitationParts, fallback: str) -> str:
     title, _, subtitle = parts.title.partition(":")
     key = f"{who or re.sub(r'[^a-z0-9]', '', fallback.lower())}{parts.year}{first_word(title)}{first_word(subtitle)}"
     return key or "report"
+
+
+def bibtex_key(parts: CitationParts, passage: Passage) -> str:
+    """A key distinct per passage and stable across re-indexing, so that several passages of one
+    report can sit in one .bib file: the report's key, the section number (when the section is
+    numbered) and the passage's content hash ('wager2021policefindings-6.1.1-3f2a9c1b0d')."""
+    heading = deepest_heading(passage)
+    number = NUMBERED.match(heading)
+    own = passage.passage_id[len(passage.doc_id) + 1:] if passage.passage_id.startswith(passage.doc_id + "-") \
+        else passage.passage_id
+    pieces = [report_key(parts, passage.doc_id), number.group(1) if number else "", re.sub(r"[^A-Za-z0-9]", "", own)]
+    return "-".join(p for p in pieces if p)
 
 
 def bibtex(parts: CitationParts, passage: Passage) -> str:
@@ -316,18 +337,28 @@ def bibtex(parts: CitationParts, passage: Passage) -> str:
         end = passage.page_end if passage.page_end and passage.page_end != passage.page_start else None
         fields.append(("pages", f"{passage.page_start}--{end}" if end else str(passage.page_start)))
     note = "; ".join(bibtex_escape(x) for x in (parts.section, parts.page) if x)
-    note = (note + ". " if note else "") + r"Passage: \url{" + _url_escape(parts.link) + "}"
-    fields.append(("note", note))
-    fields.append(("urldate", parts.accessed.isoformat()))
+    if parts.link:
+        note = (note + ". " if note else "") + r"Passage: \url{" + _url_escape(parts.link) + "}"
+    if note:
+        fields.append(("note", note))
+    if parts.url or parts.link:
+        fields.append(("urldate", parts.accessed.isoformat()))
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
-    return f"@techreport{{{bibtex_key(parts, passage.doc_id)},\n{body}\n}}"
+    return f"@techreport{{{bibtex_key(parts, passage)},\n{body}\n}}"
+
+
+def publication_year(meta: DocumentMeta) -> str:
+    """The year of publication in the report's date, however it is written ('March 2021', '2021-03-04',
+    '04/03/2021'), or '' when it has none."""
+    found = YEAR.search(meta.date)
+    return meta.year or (found.group(1) if found else "")
 
 
 def citation_parts(meta: DocumentMeta, passage: Passage, link: str, accessed: date | None = None) -> CitationParts:
     """The pieces of a passage's citation from its report's metadata."""
     authors = parse_authors(meta.author_names) if meta.author_names else parse_authors(meta.authors)
     return CitationParts(
-        authors=authors, year=meta.year, title=meta.title.strip(), publisher=meta.publisher.strip(),
+        authors=authors, year=publication_year(meta), title=meta.title.strip(), publisher=meta.publisher.strip(),
         place=meta.place.strip(), url=meta.url.strip(), section=section_ref(deepest_heading(passage)),
         page=page_ref(passage), link=link, accessed=accessed or date.today())
 
@@ -340,16 +371,25 @@ def format_citation(meta: DocumentMeta, passage: Passage, link: str, accessed: d
                              bibtex=bibtex(parts, passage))
 
 
+def is_local_address(base_url: str) -> bool:
+    """True when ``base_url`` points at this machine only (http://127.0.0.1:8000, http://localhost)."""
+    host = urlsplit(base_url).hostname
+    return host is None or is_loopback(host)
+
+
 class Citer:
-    """Cites passages of a set of reports, linking them under one public base URL."""
+    """Cites passages of a set of reports, linking them under one public base URL. A loopback base URL
+    is no address to give anyone: then citations carry no passage link (``links_passages`` is False)."""
 
     def __init__(self, documents: Mapping[str, DocumentMeta], base_url: str, accessed: date | None = None) -> None:
         self.documents = documents
         self.base_url = base_url.rstrip("/")
         self.accessed = accessed
+        self.links_passages = not is_local_address(self.base_url)
 
     def link(self, passage: Passage) -> str:
-        return passage_link(self.base_url, passage)
+        """The passage's link for a citation, or '' when the base URL is a loopback address."""
+        return passage_link(self.base_url, passage) if self.links_passages else ""
 
     def __call__(self, passage: Passage) -> FormattedCitation | None:
         meta = self.documents.get(passage.doc_id)

@@ -252,11 +252,23 @@ def cmd_ask(args: argparse.Namespace) -> int:
                         lambda query, answer, citer: ask_response(answer, citer), _print_answer)
 
 
+def _cited(sentence) -> str:
+    """A sentence with every citation that says it: 'text [1]', or 'text [1, 3]' (quoted once, cited twice)."""
+    numbers = [sentence.citation, *(n for n in sentence.also_cited if n != sentence.citation)]
+    return f"{sentence.text} [{', '.join(map(str, numbers))}]"
+
+
 def _print_answer(retriever, answer) -> None:
     if answer.corrections:
         print("(searched with " + ", ".join(f"'{b}' for '{a}'" for a, b in answer.corrections.items()) + ")")
     print(f"[{answer.outcome}]")
-    print(answer.text if answer.abstained else "\n".join(f"{s.text} [{s.citation}]" for s in answer.sentences))
+    if answer.outcome == "answer":
+        print("\n".join(_cited(s) for s in answer.sentences))
+    elif answer.outcome == "closest" and answer.lead is not None:  # up front, and not framed as an answer
+        print(f"The closest the reports come: {_cited(answer.lead)}")
+        print("(not a direct answer: read the passages before relying on it)")
+    else:
+        print(answer.text)
     for reason in answer.reasons:
         print(reason)
     print()
@@ -335,11 +347,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port), ("workers", args.workers),
                                    ("insecure", args.insecure)) if v}
     settings = settings.model_copy(update=overrides)
-    from web.serve import check_exposure
+    from web.serve import bind_listener, check_exposure
 
     check_exposure(settings)  # before the index is built: a refusal should not wait for it
-    ensure_index(settings, progress=True)
-    return serve(settings)
+    listener = bind_listener(settings.host, settings.port)  # likewise a port in use
+    try:
+        ensure_index(settings, progress=True)
+        return serve(settings, listener)
+    finally:
+        listener.close()
 
 
 def build_parser() -> argparse.ArgumentParser:

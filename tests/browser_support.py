@@ -89,6 +89,14 @@ def cli_server(env: dict[str, str], timeout: float = 120) -> Iterator[str]:
 
 
 @contextmanager
+def real_index_server(settings) -> Iterator[str]:
+    """``reportqa serve`` over the real-model index of ``settings`` (the bundled reports); yields its base URL."""
+    with cli_server({"REPORTQA_INDEX_DIR": str(settings.index_dir), "REPORTQA_CORPUS_DIR": str(settings.corpus_dir),
+                     "HF_HUB_OFFLINE": "1"}) as base:
+        yield base
+
+
+@contextmanager
 def app_server(app, port: int) -> Iterator[str]:
     """``app`` served by uvicorn in a thread on ``port``; yields its base URL once it has started."""
     import uvicorn

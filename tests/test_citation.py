@@ -3,6 +3,7 @@ and a PDF passage (exact page); authors, section pages, escaping, stored fields,
 
 from __future__ import annotations
 
+import re
 import shutil
 import sqlite3
 from datetime import date
@@ -80,7 +81,7 @@ def test_survey_cawn_passage_in_every_style(survey_index) -> None:
         "Y2  - 2026/11/29", "ER  - "])
     tex_link = link.replace("%", r"\%").replace("#", r"\#")
     assert cited.bibtex == "\n".join([
-        "@techreport{wager2021policefindings,",
+        f"@techreport{{wager2021policefindings-6.1.1-{pid.rsplit('-', 1)[1]},",
         "  author = {Wager, Nadia and Myers, Alexandra and Parkinson, Diana},",
         f"  title = {{{{{title}}}}},",
         "  institution = {Centre of expertise on child sexual abuse},",
@@ -139,7 +140,7 @@ def test_pdf_passage_cites_its_exact_page_in_every_style(pdf_index) -> None:
         f"N1  - §2 Warning notices; p. 2; passage: {link}", "Y2  - 2026/11/29", "ER  - "])
     tex_link = link.replace("%", r"\%").replace("#", r"\#")
     assert cited.bibtex == "\n".join([
-        "@techreport{smithdisruptionfield,",
+        f"@techreport{{smithdisruptionfield-2-{passage.passage_id.rsplit('-', 1)[1]},",
         "  author = {Smith, Jane and Jones, Amir},",
         r"  title = {{Disruption Orders \& Notices: A Field Guide}},",
         "  pages = {2},",
@@ -193,7 +194,7 @@ def test_bibtex_escapes_specials_and_keys_are_stable() -> None:
                         date="2020")
     passage = Passage("r-1", "r", "text", ("Front matter",), 0, 4, "Text")
     first = format_citation(meta, passage, "http://x/doc/r?p=r-1", ACCESSED).bibtex
-    assert first.startswith("@techreport{obriain2020odd100,")  # accents folded, stop words skipped
+    assert first.startswith("@techreport{obriain2020odd100-1,")  # accents folded, stop words skipped
     assert r"title = {{The \{Odd\} Report: 100\% \& more}}" in first
     assert first == format_citation(meta, passage, "http://x/doc/r?p=r-1", ACCESSED).bibtex
     assert Author("Ó Briain", "Seán").short == "Ó Briain, S."
@@ -279,3 +280,65 @@ def test_bundled_corpus_parse_matches_discover(real_documents) -> None:
     doc = build_document(load(files["survey-report"]), files["survey-report"].meta)
     assert any("6.1 Direct disruption measures" in line for line in doc.contents)
     assert real_documents["survey-report"].contents == doc.contents
+
+
+# --- issue 21, item 7: distinct BibTeX keys, author and year when the report has them --------------------------
+def test_bibtex_keys_are_distinct_per_passage_and_stable(survey_index) -> None:
+    reader = open_index(survey_index.index_dir)
+    citer = Citer({"survey-report": reader.documents["survey-report"].meta}, "https://reportqa.force.local",
+                  ACCESSED)
+    keys = [citer(p).bibtex.split("\n", 1)[0] for p in reader.passages]
+    assert len(keys) > 50 and len(set(keys)) == len(keys)  # a trainer can put any of them in one .bib file
+    cawn = _cawn(reader)
+    assert citer(cawn).bibtex.split("\n", 1)[0] == keys[reader.passages.index(cawn)]  # the same on every call
+    assert all(re.fullmatch(r"@techreport\{[A-Za-z0-9.-]+,", k) for k in keys)  # no character BibTeX trips on
+
+
+@pytest.mark.parametrize("date_text", ["2023", "May 2023", "4 May 2023", "2023-05-04", "04/05/2023"])
+def test_a_pdf_with_author_year_and_publisher_is_cited_with_them(date_text: str) -> None:
+    """What the indexer reads off a PDF's first page (authors, date, publishing body) reaches every
+    style: no "(no date)", and BibTeX gets author, year and institution."""
+    meta = DocumentMeta("speedwatch", "speedwatch.pdf", "Community Speedwatch in Rural Villages: An Evaluation",
+                        "Community Speedwatch in Rural Villages", authors="Jane Smith and Amir Jones",
+                        publisher="Rural Safety Trust", date=date_text)
+    passage = Passage("speedwatch-0123456789", "speedwatch", "text", ("2. Findings",), 0, 10, "Volunteers…",
+                      page_start=4, page_end=4)
+    cited = Citer({"speedwatch": meta}, "https://reportqa.force.local", ACCESSED)(passage)
+    assert cited.harvard.startswith("Smith, J. and Jones, A. (2023) Community Speedwatch in Rural Villages: An "
+                                    "Evaluation. Rural Safety Trust. §2 Findings, p. 4.")
+    assert cited.apa.startswith("Smith, J., & Jones, A. (2023). Community Speedwatch")
+    assert "AU  - Smith, Jane\nAU  - Jones, Amir\nPY  - 2023\n" in cited.ris and "PB  - Rural Safety Trust" in cited.ris
+    assert cited.bibtex.startswith("@techreport{smith2023communityevaluation-2-0123456789,")
+    for field in ("author = {Smith, Jane and Jones, Amir}", "institution = {Rural Safety Trust}", "year = {2023}"):
+        assert field in cited.bibtex
+
+
+# --- issue 21, item 11: no localhost link in a citation ------------------------------------------------------
+@pytest.mark.parametrize("base", ["http://127.0.0.1:8000", "http://localhost:8000/", "http://[::1]:8000",
+                                  "http://127.0.1.1:9000/reportqa"])
+def test_a_loopback_base_url_leaves_the_passage_link_out_and_keeps_the_publisher_url(survey_index, base) -> None:
+    reader = open_index(survey_index.index_dir)
+    meta = reader.documents["survey-report"].meta
+    citer = Citer({"survey-report": meta}, base, ACCESSED)
+    assert not citer.links_passages
+    cited = citer(_cawn(reader))
+    url = "https://www.csacentre.org.uk/research-resources/research-evidence/"
+    for text in cited.formats().values():
+        assert "/doc/" not in text and "127.0" not in text and "localhost" not in text and "::1" not in text
+        assert url in text
+    assert cited.harvard.endswith(f"Available at: {url} (Accessed: 29 November 2026).")
+    assert cited.apa.endswith(f"Centre of expertise on child sexual abuse. {url}")
+    assert "N1  - §6.1.1 Child abduction warning notices; §6.1 begins p. 31\n" in cited.ris
+    assert r"note = {\S{}6.1.1 Child abduction warning notices; \S{}6.1 begins p. 31}," in cited.bibtex
+    # a report with no publisher URL: no "Available at" with nothing after it
+    bare = Citer({"survey-report": DocumentMeta("survey-report", "s.md", "Title", "T")}, base, ACCESSED)(_cawn(reader))
+    assert "Available at" not in bare.harvard and "UR  -" not in bare.ris and "urldate" not in bare.bibtex
+
+
+def test_a_public_base_url_keeps_the_passage_link(survey_index) -> None:
+    reader = open_index(survey_index.index_dir)
+    citer = Citer({"survey-report": reader.documents["survey-report"].meta}, "https://reportqa.force.local",
+                  ACCESSED)
+    assert citer.links_passages
+    cited = citer(_cawn(reader))
+    assert all("https://reportqa.force.local/doc/survey-report?p=" in text for text in cited.formats().values())

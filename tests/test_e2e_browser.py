@@ -10,7 +10,7 @@ from __future__ import annotations
 import urllib.request
 
 import pytest
-from browser_support import ARTIFACTS, cli_server, require_browser
+from browser_support import ARTIFACTS, real_index_server, require_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
@@ -18,8 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.model]
 @pytest.fixture(scope="module")
 def server(real_settings):
     require_browser()
-    with cli_server({"REPORTQA_INDEX_DIR": str(real_settings.index_dir),
-                     "REPORTQA_CORPUS_DIR": str(real_settings.corpus_dir), "HF_HUB_OFFLINE": "1"}) as base:
+    with real_index_server(real_settings) as base:
         yield base
 
 
@@ -42,12 +41,14 @@ def test_ask_read_in_context_copy_and_glossary(server, browser) -> None:
     assert first_card.locator("mark.evidence, tr.evidence-row").count() >= 1
     page.screenshot(path=str(ARTIFACTS / "search-desktop.png"), full_page=True)
 
-    # Copy citation: the clipboard gets a Harvard reference: authors, year, publisher, section and a link.
+    # Copy citation: the clipboard gets a Harvard reference: authors, year, publisher, section and the
+    # publisher's link; no link to this loopback server (REPORTQA_PUBLIC_BASE_URL is not set), said on the page.
     first_card.get_by_role("button", name="Copy citation").click()
     expect(first_card.locator(".copy-status")).to_have_text("Citation copied.")
     copied = page.evaluate("navigator.clipboard.readText()")
-    assert copied.startswith("Wager, N., Myers, A.") and "(2021)" in copied and "/doc/" in copied
-    assert "Centre of expertise on child sexual abuse" in copied and "›" not in copied
+    assert copied.startswith("Wager, N., Myers, A.") and "(2021)" in copied and "www.csacentre.org.uk" in copied
+    assert "Centre of expertise on child sexual abuse" in copied and "›" not in copied and "/doc/" not in copied
+    assert "REPORTQA_PUBLIC_BASE_URL" in page.get_by_test_id("cite-note").inner_text()
 
     # Open in context: the reader shows the passage highlighted and scrolled into view.
     first_card.get_by_role("link", name="Open in context").click()

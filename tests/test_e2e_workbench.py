@@ -173,7 +173,7 @@ def test_search_page_judgement_buttons_follow_this_browsers_toggle(served, brows
     page.get_by_role("button", name="Save").click()
     page.goto(base + "/?q=" + urllib.request.quote("hotel guests"))
     box = page.locator(".judge").first
-    box.get_by_role("button", name="Relevant", exact=True).click()
+    box.locator("button.relevant").click()
     expect(box.locator(".judge-status")).to_have_text("Saved: relevant.")
     assert any(j.who == "Cara" and j.query == "hotel guests" for j in load_judgements(root / "j.jsonl"))
     context.close()
@@ -191,10 +191,10 @@ def test_a_judgement_without_a_name_asks_for_one(served, browser) -> None:
     page.goto(base + "/?q=" + urllib.request.quote("hotel guests"))
     box = page.locator(".judge").first
     page.once("dialog", lambda dialog: dialog.dismiss())
-    box.get_by_role("button", name="Relevant", exact=True).click()
+    box.locator("button.relevant").click()
     expect(box.locator(".judge-status")).to_have_text("Not saved: give your name first.")
     page.once("dialog", lambda dialog: dialog.accept("Dee  Example"))
-    box.get_by_role("button", name="Relevant", exact=True).click()
+    box.locator("button.relevant").click()
     expect(box.locator(".judge-status")).to_have_text("Saved: relevant.")
     whos = [j.who for j in load_judgements(root / "j.jsonl")]
     assert "Dee Example" in whos and "evaluator" not in whos

@@ -308,13 +308,23 @@ def test_measure_page_shows_description_and_cited_passages(tiny_client, tiny) ->
         assert shown == [p.passage_id for p in tiny.passages if p.section == (heading,) and p.kind == "text"], key
     assert "Table 1. Measures used by respondents" in page and ">39<" in page
     assert tiny_client.get("/measures/no-such-measure").status_code == 404
+
+
+def test_each_open_in_context_link_of_a_card_is_named_with_its_passage(tiny_client, tiny) -> None:
+    page = tiny_client.get(f"/measures/{tiny.measure_for('CAWN').slug}").text
+    links = re.findall(r'<a class="open" href="([^"]+)">(Open in context.*?)</a>', page, flags=re.S)
+    assert len(links) >= 3
+    names = {re.sub(r"<[^>]+>", "", name) for _, name in links}  # the accessible name: visible words first
+    assert all(n.startswith("Open in context: ") for n in names)
+    assert len(names) == len({href for href, _ in links})  # one name per passage opened
     assert tiny_client.get("/measures/..%2F..%2Fetc").status_code == 404
 
 
-def test_search_for_an_acronym_shows_the_card_first(tiny_client) -> None:
+def test_search_for_an_acronym_shows_the_card_before_the_passages(tiny_client) -> None:
     page = tiny_client.get("/", params={"q": "CAWNs"}).text
     box = page.index('data-testid="measure-card"')
-    assert box < page.index('data-testid="answer"') < page.index('id="results-heading"')
+    # after the answer block (whose first sentence must stay in a phone's first screen), before the passages
+    assert page.index('data-testid="answer"') < box < page.index('id="results-heading"')
     assert 'href="http://testserver/measures/child-abduction-warning-notices"' in page[box:box + 600]
     plain = tiny_client.get("/", params={"q": "officers in chatrooms"}).text
     assert 'data-testid="measure-card"' not in plain

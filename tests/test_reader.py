@@ -64,7 +64,7 @@ def test_an_old_link_finds_its_passage_by_its_words_after_a_reindex(corpus, tmp_
     new = next(p for p in after.passages if p.text.startswith("Two-fifths of respondents"))
     assert f'id="p-{new.passage_id}"' in page.text and '<mark class="passage" id="focus"' in page.text
     focused = page.text.split('<mark class="passage" id="focus" tabindex="-1">', 1)[1].split("</mark>", 1)[0]
-    assert focused.startswith("Two-fifths of respondents")
+    assert focused.startswith('<span class="visually-hidden">(highlighted passage) </span>Two-fifths of respondents')
 
 
 def test_an_old_link_falls_back_to_its_section_then_the_top(corpus, tmp_path) -> None:
@@ -136,9 +136,10 @@ def test_search_cards_offer_every_citation_style_without_javascript(fake_retriev
     client = client_for(fake_retriever.settings, fake_retriever)
     page = client.get("/", params={"q": "licenced premises review"}).text
     for label in ("Harvard", "APA", "RIS", "BibTeX"):
-        assert f">{label}</h3>" in page
+        assert f">{label}</h4>" in page
     assert "<pre id=\"cite-" in page and "TY  - RPRT" in page and "@techreport{" in page
-    assert 'class="copy" data-citation="' in page and " hidden>Copy citation</button>" in page  # app.js shows it
+    assert 'class="copy" data-citation="' in page  # app.js shows the button:
+    assert ' hidden>Copy citation<span class="visually-hidden">: passage 1, ' in page
 
 
 def test_the_report_filter_shows_the_stored_short_titles() -> None:

@@ -20,7 +20,7 @@ from markupsafe import Markup, escape
 
 from reportqa.speaker_codes import SPEAKER_CODES
 from retriever.results import AnswerSentence
-from web.render import display_sentence, labelled_cell, stack_class
+from web.render import display_sentence, stack_class, table_row
 
 SPEAKER_RE = re.compile(r"\((" + "|".join(SPEAKER_CODES) + r")\)")
 TRAILING_CODE = re.compile(r"(\s*\((?:" + "|".join(SPEAKER_CODES) + r")\)[\s.,;]*)$")
@@ -116,8 +116,7 @@ def row_table(caption: str, header: tuple[str, ...] | list[str], cells: tuple[st
     if any(header):
         out.append(Markup("<thead><tr>") + Markup("").join(
             Markup('<th scope="col">') + escape(h) + Markup("</th>") for h in header) + Markup("</tr></thead>"))
-    out.append(Markup('<tbody><tr class="evidence-row">') + Markup("").join(
-        labelled_cell(c, header, i) for i, c in enumerate(cells)) + Markup("</tr></tbody></table></div>"))
+    out.append(Markup("<tbody>") + table_row(cells, header, "evidence") + Markup("</tbody></table></div>"))
     return Markup("").join(out)
 
 

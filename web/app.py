@@ -7,16 +7,15 @@ import sqlite3
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reportqa import __version__
 from reportqa.settings import Settings
-from web import api, measures, pages, workbench
+from web import api, api_docs, measures, pages, workbench
 from web.holder import RetrieverHolder
 from web.middleware import add_middleware
 from web.templating import TEMPLATES
@@ -40,16 +39,19 @@ def create_app(settings: Settings, holder: RetrieverHolder | None = None, load_o
             holder.load()
         yield
 
-    app = FastAPIOffline(
+    app = FastAPI(
         title="ReportQA",
         version=__version__,
         description="Plain-language questions over CSA Centre research reports, answered with cited passages.",
         lifespan=lifespan,
+        docs_url=None,  # /docs is the app's own page (web/api_docs.py): Swagger UI fails its accessibility checks
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.holder = holder
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(api.router)
+    app.include_router(api_docs.router)
     app.include_router(workbench.router)
     app.include_router(pages.router)
     app.include_router(measures.api_router)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
-from reportqa.citation import page_ref, passage_link
+from reportqa.citation import is_local_address, page_ref, passage_link
 from retriever.answer_lines import table_line
 from retriever.results import Hit
 from web.answer_block import row_table
@@ -21,6 +21,7 @@ from web.render import (
     CITATION_STYLES,
     SAFE_ID,
     ReaderRenderer,
+    byline,
     citer_for,
     highlighted,
     table_card,
@@ -29,8 +30,11 @@ from web.search_page import (
     CardGroup,
     answer_lines,
     collapse_adjacent,
+    lead_line,
     more_link,
+    page_title,
     parse_offset,
+    speaker_key,
     suggestion_links,
     with_speaker_codes,
 )
@@ -42,6 +46,8 @@ EXAMPLES = [
     '"relentless disruption"',
 ]
 RESULTS_SHOWN = 6
+TITLE_QUERY_CHARS = 60  # a long query is cut in the page title (the tab, the history, a screen reader's first words)
+BLANK_QUERY = "The search box was empty: type a question or some words."
 
 router = APIRouter(include_in_schema=False)
 
@@ -83,15 +89,25 @@ def _documents(retriever) -> list[dict]:
             for d in retriever.documents.values()]
 
 
+def unlinked_citations_note(settings) -> str | None:
+    """The base URL citations would link under, when it is a loopback address and they therefore carry
+    no passage link (the search page then says how to set REPORTQA_PUBLIC_BASE_URL); else None."""
+    return settings.base_url if is_local_address(settings.base_url) else None
+
+
 @router.get("/", response_class=HTMLResponse, name="home")
 def home(request: Request, retriever: RetrieverDep, settings: SettingsDep, q: QueryParam = None,
          doc: DocParam = None, offset: str | None = None) -> HTMLResponse:
-    echo = (q or "")[:settings.max_query_chars]  # a 100,000-character query is not echoed back whole
+    blank = q is not None and not q.strip()  # spaces only: the home page again, saying so, never an empty answer
+    echo = "" if blank else (q or "")[:settings.max_query_chars]  # a 100,000-character query is not echoed whole
     home_url = str(request.url_for("home"))
     context = {"documents": _documents(retriever), "examples": EXAMPLES, "q": echo, "doc": doc or "",
+               "title": page_title(echo, TITLE_QUERY_CHARS), "notice": BLANK_QUERY if blank else None,
                "evaluator": settings.evaluator_mode, "answer": None, "cards": [], "error": None,
-               "suggestions": [] if q else suggestion_links(home_url, retriever.sample_questions(
-                   settings.home_suggestions)), "related": [], "more_url": None, "offset": 0}
+               "suggestions": [] if echo else suggestion_links(home_url, retriever.sample_questions(
+                   settings.home_suggestions)), "related": [], "more_url": None, "offset": 0,
+               "unlinked_base": unlinked_citations_note(settings), "speaker_key": [],
+               "speaker_key_in_answer": False}
     try:
         query = clean_query(q, settings, required=False)
         filters = filters_for(retriever, doc)
@@ -119,11 +135,16 @@ def home(request: Request, retriever: RetrieverDep, settings: SettingsDep, q: Qu
             "reasons": answer.reasons,
             "corrections": answer.corrections,
             "sentences": answer_lines(answer),  # each with its html: a balanced quotation or a small table
+            "lead": lead_line(answer),  # closest: "The closest the reports come:"
             "citations": [{"n": c.n, "id": c.passage.passage_id, "short_title":
                            retriever.documents[c.passage.doc_id].meta.short_title,
                            "section": c.passage.section_label} for c in answer.citations],
         }
         context.update(search_measures(request, retriever, query, answer))  # measure_card, measure_links
+        context["speaker_key"] = speaker_key([h.passage.text for h in shown] + [
+            c.passage.text for c in answer.citations])  # every quote shown is in one of these passages
+        context["speaker_key_in_answer"] = bool(speaker_key(
+            [s.text for s in answer.sentences] + ([answer.lead.text] if answer.lead else [])))
     return TEMPLATES.TemplateResponse(request, "search.html", context)
 
 
@@ -140,7 +161,8 @@ def reader(request: Request, doc_id: str, retriever: RetrieverDep, p: str | None
     renderer = ReaderRenderer(doc, passages, found.focus)
     body = renderer.render()
     return TEMPLATES.TemplateResponse(request, "reader.html", {
-        "doc": doc.meta, "body": body, "headings": renderer.headings, "focus": found.focus, "moved": found.note,
+        "doc": doc.meta, "byline": byline(doc.meta), "body": body, "headings": renderer.headings,
+        "focus": found.focus, "moved": found.note,
         "section_start": found.section_start,
         "documents": _documents(retriever)})
 
@@ -155,5 +177,6 @@ def glossary(request: Request, retriever: RetrieverDep) -> HTMLResponse:
 @router.get("/about", response_class=HTMLResponse, name="about")
 def about(request: Request, retriever: RetrieverDep) -> HTMLResponse:
     return TEMPLATES.TemplateResponse(request, "about.html", {
-        "reports": [d.meta for d in retriever.documents.values()], "documents": _documents(retriever),
+        "reports": [{"meta": d.meta, "byline": byline(d.meta)} for d in retriever.documents.values()],
+        "documents": _documents(retriever),
         "manifest": retriever.manifest})

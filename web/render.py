@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 
 from indexer.store import StoredDocument
 from reportqa.citation import Citer
-from reportqa.records import Passage
+from reportqa.records import DocumentMeta, Passage
 from reportqa.settings import Settings
 
 
@@ -31,7 +31,7 @@ def highlighted(text: str, spans: list[tuple[int, int]] | list[list[int]]) -> Ma
 
 def table_card(text: str, spans: list[tuple[int, int]] | list[list[int]]) -> Markup:
     """A table passage (caption line(s), then tab-separated rows) as a small HTML table, with
-    the rows that hold evidence highlighted."""
+    the rows that hold evidence marked (see ``marked_cells``)."""
     marked = [(int(a), int(b)) for a, b in spans]
     caption: list[str] = []
     rows: list[tuple[list[str], bool]] = []
@@ -49,14 +49,29 @@ def table_card(text: str, spans: list[tuple[int, int]] | list[list[int]]) -> Mar
     if caption:
         out.append(Markup("<caption>") + escape(" ".join(caption)) + Markup("</caption>"))
     for k, (cells, hit) in enumerate(rows):
-        cls = Markup(' class="evidence-row"') if hit else Markup("")
         if k == 0:
             inner = Markup("").join(Markup('<th scope="col">') + escape(c) + Markup("</th>") for c in cells)
+            out.append(Markup("<tr>") + inner + Markup("</tr>"))
         else:
-            inner = Markup("").join(labelled_cell(c, header, i) for i, c in enumerate(cells))
-        out.append(Markup("<tr%s>") % cls + inner + Markup("</tr>"))
+            out.append(table_row(cells, header, "evidence" if hit else ""))
     out.append(Markup("</table></div>"))
     return Markup("").join(out)
+
+
+MARK_LABELS = {"evidence": "(evidence)", "passage": "(highlighted passage)"}
+
+
+def table_row(cells: list[str] | tuple[str, ...], header: list[str] | tuple[str, ...], mark: str = "",
+              attrs: Markup = Markup(""), first_prefix: Markup = Markup("")) -> Markup:
+    """A body row. A marked row (``mark`` "evidence" or "passage") is marked by more than its colour: each
+    cell's text sits in a <mark> (kept in forced-colours mode) and the row starts with a visually hidden
+    "(evidence)" label for screen readers."""
+    row_class = {"evidence": "evidence-row", "passage": "passage-row"}.get(mark, "")
+    cls = Markup(' class="%s"') % row_class if row_class else Markup("")
+    label = Markup('<span class="visually-hidden">%s </span>') % MARK_LABELS[mark] if mark else Markup("")
+    return Markup("<tr%s%s>") % (cls, attrs) + Markup("").join(
+        labelled_cell(c, header, i, (first_prefix + label) if i == 0 else Markup(""), mark)
+        for i, c in enumerate(cells)) + Markup("</tr>")
 
 
 def stack_class(header: list[str] | tuple[str, ...]) -> Markup:
@@ -65,16 +80,29 @@ def stack_class(header: list[str] | tuple[str, ...]) -> Markup:
     return Markup(" stack") if len([h for h in header if h.strip()]) >= 3 else Markup("")
 
 
-def labelled_cell(text: str, header: list[str] | tuple[str, ...], i: int, prefix: Markup = Markup("")) -> Markup:
-    """A table cell carrying its column's name (``data-label``), for the stacked phone layout."""
+def labelled_cell(text: str, header: list[str] | tuple[str, ...], i: int, prefix: Markup = Markup(""),
+                  mark: str = "") -> Markup:
+    """A table cell carrying its column's name (``data-label``), for the stacked phone layout; with
+    ``mark``, its text in <mark class="{mark}">."""
     label = header[i].strip() if i < len(header) else ""
     attr = Markup(' data-label="%s"') % label if label else Markup("")
-    return Markup("<td%s>") % attr + prefix + escape(text) + Markup("</td>")
+    body = escape(text)
+    if mark and text.strip():
+        body = Markup('<mark class="%s">') % mark + body + Markup("</mark>")
+    return Markup("<td%s>") % attr + prefix + body + Markup("</td>")
 
 
 def display_sentence(text: str) -> str:
     """An answer sentence for reading: a table line's cells separated by ' · '."""
     return " · ".join(part.strip() for part in text.split("\t")) if "\t" in text else text
+
+
+def byline(meta: DocumentMeta) -> str:
+    """'Authors. Publisher, Place, Date.' from the parts the report has, or '' when it has none (a PDF
+    added without a manifest may have no author, publisher or date: no stray full stop then)."""
+    published = ", ".join(x.strip() for x in (meta.publisher, meta.place, meta.date) if x.strip())
+    parts = [x.strip().rstrip(".") for x in (meta.authors, published) if x.strip()]
+    return ". ".join(parts) + "." if parts else ""
 
 
 CITATION_STYLES = (("harvard", "Harvard"), ("apa", "APA"), ("ris", "RIS"), ("bibtex", "BibTeX"))
@@ -152,7 +180,8 @@ class ReaderRenderer:
                 first = not self._focus_anchor_done
                 self._focus_anchor_done = True
                 attrs = Markup(' id="focus" tabindex="-1"') if first else Markup("")
-                chunk = Markup('<mark class="passage"%s>') % attrs + chunk + Markup("</mark>")
+                label = Markup('<span class="visually-hidden">(highlighted passage) </span>') if first else Markup("")
+                chunk = Markup('<mark class="passage"%s>') % attrs + label + chunk + Markup("</mark>")
             pieces.append(chunk)
         return Markup("").join(pieces)
 
@@ -202,7 +231,14 @@ class ReaderRenderer:
         top = Markup("").join(Markup('<span class="anchor" id="p-%s"></span>') % pid
                               for pid in self.anchors.get(start, []) if not rows or start != rows[0][0])
         columns = header.split("\t") if header else []
-        out = [top, Markup('<div class="table-wrap"><table class="doc-table%s">') % stack_class(columns)]
+        # a table passage as a whole (caption and rows) is landed on as a whole; a row passage on its row
+        whole = bool(rows) and self.focus is not None and not self._focus_anchor_done and \
+            self.focus.start <= first_row and rows[-1][1] <= self.focus.end
+        wrap_attrs = Markup(' id="focus" tabindex="-1" role="group" aria-label="Highlighted passage: %s"') % (
+            " ".join(caption_lines) or "table") if whole else Markup("")
+        self._focus_anchor_done = self._focus_anchor_done or whole
+        out = [top, Markup('<div class="table-wrap"%s><table class="doc-table%s">') % (
+            wrap_attrs, stack_class(columns))]
         if caption_lines:
             out.append(Markup("<caption>") + escape(" ".join(caption_lines)) + Markup("</caption>"))
         if header:
@@ -212,16 +248,13 @@ class ReaderRenderer:
         out.append(Markup("<tbody>"))
         for s, e in rows:
             focused = self.focus is not None and self.focus.start <= s and e <= self.focus.end
-            cls = Markup(' class="passage-row"') if focused else Markup("")
             anchor_ids = self.anchors.get(s, [])
             anchors = Markup("").join(Markup('<span class="anchor" id="p-%s"></span>') % pid for pid in anchor_ids)
-            if focused and not self._focus_anchor_done:
-                anchors += Markup('<span id="focus" tabindex="-1"></span>')
+            attrs = Markup("")
+            if focused and not self._focus_anchor_done:  # "Jump to the highlighted passage" lands on the row
+                attrs = Markup(' id="focus" tabindex="-1"')
                 self._focus_anchor_done = True
-            cells = self.text[s:e].split("\t")
-            out.append(Markup("<tr%s>") % cls + Markup("").join(
-                labelled_cell(c, columns, k, anchors if k == 0 else Markup("")) for k, c in enumerate(cells))
-                + Markup("</tr>"))
+            out.append(table_row(self.text[s:e].split("\t"), columns, "passage" if focused else "", attrs, anchors))
         out.append(Markup("</tbody></table></div>"))
         notes_start = rows[-1][1] if rows else start
         notes = self.text[notes_start:end].strip()

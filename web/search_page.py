@@ -15,8 +15,9 @@ from urllib.parse import quote, urlencode
 from fastapi import HTTPException
 
 from reportqa.records import Passage
-from retriever.results import Answer, Hit
-from web.answer_block import answer_line, with_speaker_codes
+from reportqa.speaker_codes import SPEAKER_CODES
+from retriever.results import Answer, AnswerSentence, Hit
+from web.answer_block import SPEAKER_RE, answer_line, with_speaker_codes
 
 MAX_OFFSET_MESSAGE = "“offset” must be a whole number from 0 to {limit}."
 OFFSET_DIGITS = re.compile(r"[0-9]{1,6}")  # ASCII digits only: '²'.isdigit() is True but int('²') fails
@@ -110,11 +111,39 @@ def collapse_adjacent(hits: list[Hit], passages: list[Passage], position: Mappin
     return out
 
 
+def _line(answer: Answer, sentence: AnswerSentence) -> dict:
+    """One answer line (or the lead) for the template: its HTML (a quotation or a small table), kind, and
+    every citation that says it ([1, 3]: quoted once, cited at each place), each with the card it points to."""
+    targets = {c.n: c.passage.passage_id for c in answer.citations}
+    numbers = [sentence.citation, *(n for n in sentence.also_cited if n != sentence.citation)]
+    return {"html": answer_line(sentence), "kind": sentence.kind, "text": sentence.text, "n": sentence.citation,
+            "cites": [{"n": n, "target": targets.get(n, "")} for n in numbers]}
+
+
 def answer_lines(answer: Answer) -> list[dict]:
-    """Each answer line for the template: its HTML (a quotation or a small table), kind and citation."""
-    return [{"html": answer_line(s), "kind": s.kind, "text": s.text, "n": s.citation,
-             "target": next((c.passage.passage_id for c in answer.citations if c.n == s.citation), "")}
-            for s in answer.sentences]
+    """Each answer line for the template (see ``_line``)."""
+    return [_line(answer, s) for s in answer.sentences]
+
+
+def lead_line(answer: Answer) -> dict | None:
+    """Under ``closest``, the sentence that comes closest, for "The closest the reports come:"; else None."""
+    return _line(answer, answer.lead) if answer.outcome == "closest" and answer.lead is not None else None
+
+
+def speaker_key(texts: list[str]) -> list[tuple[str, str]]:
+    """The survey speaker codes, (FL) and the like, used in ``texts``, with their meanings, for a key in
+    plain text beside them (a tooltip alone reaches neither keyboard nor touch users)."""
+    used = {m.group(1) for text in texts for m in SPEAKER_RE.finditer(text)}
+    return [(code, meaning) for code, meaning in SPEAKER_CODES.items() if code in used]
+
+
+def page_title(query: str, limit: int) -> str:
+    """The search page's title: the query, cut at a word to at most ``limit`` characters."""
+    words = " ".join(query.split())
+    if len(words) <= limit:
+        return words
+    cut = words[:limit].rsplit(" ", 1)[0] if " " in words[:limit] else words[:limit]
+    return cut.rstrip(" ,;:.") + "…"
 
 
 def suggestion_links(home_url: str, questions) -> list[dict]:
@@ -122,5 +151,5 @@ def suggestion_links(home_url: str, questions) -> list[dict]:
     return [{"text": q.text, "url": f"{home_url}?{urlencode({'q': q.text}, quote_via=quote)}"} for q in questions]
 
 
-__all__ = ["CardGroup", "ResultWindow", "answer_lines", "collapse_adjacent", "more_link", "parse_offset",
-           "suggestion_links", "with_speaker_codes"]
+__all__ = ["CardGroup", "ResultWindow", "answer_lines", "collapse_adjacent", "lead_line", "more_link", "page_title",
+           "parse_offset", "speaker_key", "suggestion_links", "with_speaker_codes"]

@@ -40,7 +40,7 @@
     var status = card ? card.querySelector(".copy-status") : null;
     if (!source) { return; }
     copyText(source.textContent).then(function () {
-      if (status) { status.textContent = button.textContent.replace(/^Copy /, "") + " citation copied."; }
+      if (status) { status.textContent = button.getAttribute("data-style") + " citation copied."; }
     }, function () {
       if (status) { status.textContent = "Could not copy: select the citation text."; }
     });
@@ -80,6 +80,18 @@
     headings.forEach(function (h) { observer.observe(h); });
     window.addEventListener("scroll", function () { window.requestAnimationFrame(update); }, { passive: true });
     update();
+  }
+
+  function scrollableTables() {
+    // A table wider than the screen scrolls inside its box: keyboard users reach it with Tab and scroll it
+    // with the arrow keys; screen readers hear which table it is.
+    document.querySelectorAll(".table-wrap").forEach(function (box) {
+      if (box.hasAttribute("tabindex") || box.scrollWidth <= box.clientWidth + 1) { return; }
+      var caption = box.querySelector("caption");
+      box.setAttribute("tabindex", "0");
+      box.setAttribute("role", "region");
+      box.setAttribute("aria-label", (caption ? caption.textContent.trim() : "Table") + " (scrolls sideways)");
+    });
   }
 
   // Evaluator workbench: the evaluator's name lives in this browser (localStorage); the judgement
@@ -145,9 +157,33 @@
     }, function () { status.textContent = "Not saved: the server did not answer."; });
   }
 
+  // Back from a page a link opened (the reader, from "Open in context") puts focus back on that link, so
+  // keyboard and screen-reader users carry on where they were. The link is remembered in this page's own
+  // history entry: by its id, else by its place among the page's links.
+  var FOCUS_KEY = "reportqaReturnTo";
+
+  function rememberLink(link) {
+    if (link.origin !== window.location.origin ||
+        (link.pathname === window.location.pathname && link.search === window.location.search)) { return; }
+    var links = Array.prototype.slice.call(document.querySelectorAll("main a[href]"));
+    var state = Object.assign({}, window.history.state || {});
+    state[FOCUS_KEY] = link.id ? { id: link.id } : { index: links.indexOf(link) };
+    try { window.history.replaceState(state, ""); } catch (err) { /* no history API: nothing to restore */ }
+  }
+
+  function restoreFocus() {
+    var saved = window.history.state && window.history.state[FOCUS_KEY];
+    if (!saved) { return; }
+    var link = saved.id ? document.getElementById(saved.id)
+                        : document.querySelectorAll("main a[href]")[saved.index];
+    if (link) { link.focus(); }
+  }
+
   document.addEventListener("click", function (event) {
     var target = event.target;
     if (!(target instanceof Element)) { return; }
+    var link = target.closest("main a[href]");
+    if (link) { rememberLink(link); }
     if (target.matches("button.copy")) { onCopy(target); }
     if (target.matches("button.copy-style")) { onCopyStyle(target); }
     if (target.matches(".judge button")) { onJudge(target); }
@@ -166,5 +202,9 @@
     }
     followReading();
     setUpEvaluator();
+    scrollableTables();
+    window.addEventListener("resize", scrollableTables);
   });
+
+  window.addEventListener("pageshow", restoreFocus);  // a fresh load and a page restored from the back-forward cache
 })();
