@@ -52,6 +52,8 @@ class VectorMaker:
         rows = []
         for c, single, vector in zip(chunked, own, passage_vectors):
             rows.extend([vector] if single else [next(extra) for _ in c.sentences])
+        for line, row in table_lines_as_rows(chunked).items():
+            rows[line] = passage_vectors[row]
         sentence_vectors = np.stack(rows) if rows else np.zeros((0, dim), np.float32)
         return BuildVectors(passage_vectors, sentence_vectors, question_vectors, cache, embedded, reused)
 
@@ -73,3 +75,47 @@ class VectorMaker:
         vectors = np.stack([cached[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, dim), np.float32)
         distinct = sorted(set(keys))  # in order, so that two builds of one corpus write the same database
         return vectors, {k: cached[k] for k in distinct}, len(missing), len(distinct) - len(missing)
+
+
+def table_lines_as_rows(chunked: list[ChunkedPassage]) -> dict[int, int]:
+    """Which sentence of the build (numbered across all passages, as stored) is a line of a table
+    passage that is also a table-row passage, and that row passage's number. A bare line
+    ("Northern\t41 (32%)") means little without its caption and column headers, which its row passage
+    carries ("Table 3. … — Force area: Northern; Orders recorded: 41 (32%)"); so the line takes the row
+    passage's vector, and a figure question finds the line that answers it rather than the header that
+    shares its words. A row is the one of the same report, inside the table's span, that holds every
+    cell of the line in order."""
+    rows_of: dict[str, list[int]] = {}
+    for n, c in enumerate(chunked):
+        if c.passage.kind == "table_row":
+            rows_of.setdefault(c.passage.doc_id, []).append(n)
+    out: dict[int, int] = {}
+    sentence = 0
+    for c in chunked:
+        table = c.passage
+        if table.kind == "table":
+            inside = [n for n in rows_of.get(table.doc_id, [])
+                      if table.start <= chunked[n].passage.start and chunked[n].passage.end <= table.end]
+            for k, (s, e) in enumerate(c.sentences):
+                cells = [cell.strip() for cell in table.text[s:e].split("\t") if cell.strip()]
+                row = next((n for n in inside if cells and _holds_in_order(chunked[n].passage.text, cells)), None)
+                if row is not None:
+                    out[sentence + k] = row
+        sentence += len(c.sentences)
+    return out
+
+
+def _holds_in_order(text: str, cells: list[str]) -> bool:
+    """``text`` (a rendered row, 'Context — Header: value; Header: value') holds each of ``cells`` as a
+    value, in order: each ends a 'Header: value' part (followed by '; ' or the end), so that a header
+    line, whose cells are the header names, matches no row."""
+    at = 0
+    for cell in cells:
+        while True:
+            at = text.find(cell, at)
+            if at < 0:
+                return False
+            at += len(cell)
+            if at == len(text) or text.startswith("; ", at):
+                break
+    return True

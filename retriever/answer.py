@@ -193,7 +193,8 @@ class ExtractiveComposer:
             references = is_reference_list(hit.passage)
             for k, s in enumerate(scored):
                 sentence = text[s.start:s.end]
-                if len(words(sentence)) < config.answer_min_words:
+                figure_row = hit.passage.kind == "table" and "\t" in sentence and FIGURE_RE.search(sentence)
+                if len(words(sentence)) < config.answer_min_words and not figure_row:  # a row's figure says much
                     continue
                 if hit.passage.kind != "table_row" and is_caption(sentence):  # a label says nothing on its own
                     continue

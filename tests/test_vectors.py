@@ -70,3 +70,30 @@ def test_an_empty_build_has_empty_vectors(tmp_path: Path) -> None:
     built = VectorMaker(FakeEmbedder(), EMBEDDERS["fake"], tmp_path, 8, progress=False).vectors([], [])
     assert built.passages.shape[0] == built.sentences.shape[0] == built.questions.shape[0] == 0
     assert built.sentences.shape[1] == built.questions.shape[1] == 64
+
+
+def _table_chunks() -> list[ChunkedPassage]:
+    text = "Table 3. Orders by area\nArea\tOrders\nNorthern\t41 (32%)\nSouthern\t17 (13%)"
+    lines, at = [], 0
+    for line in text.split("\n"):
+        lines.append((at, at + len(line)))
+        at += len(line) + 1
+    table = ChunkedPassage(Passage("d-t", "d", "table", ("3. R",), 100, 180, text), text, lines)
+    rendered = [(140, "Table 3. Orders by area — Area: Northern; Orders: 41 (32%)"),
+                (157, "Table 3. Orders by area — Area: Southern; Orders: 17 (13%)")]
+    rows = [ChunkedPassage(Passage(f"d-r{n}", "d", "table_row", ("3. R",), start, start + 16, row), row,
+                           [(0, len(row))]) for n, (start, row) in enumerate(rendered)]
+    return [TWO, table, *rows]
+
+
+def test_a_table_line_takes_its_row_passages_vector_and_the_header_none() -> None:
+    from indexer.vectors import table_lines_as_rows
+
+    built = _table_chunks()
+    # sentences are numbered across passages: TWO has 2, the table's caption 2, header 3, rows 4 and 5
+    assert table_lines_as_rows(built) == {4: 2, 5: 3}
+    maker = VectorMaker(FakeEmbedder(), EMBEDDERS["fake"], Path("/nonexistent"), batch_size=8, progress=False)
+    vectors = maker.vectors(built, [], use_cache=False)
+    assert np.allclose(vectors.sentences[4], vectors.passages[2])
+    assert np.allclose(vectors.sentences[5], vectors.passages[3])
+    assert not np.allclose(vectors.sentences[3], vectors.passages[2]), "the header line keeps its own vector"

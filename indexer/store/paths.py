@@ -7,7 +7,7 @@ from pathlib import Path
 
 from indexer.store.errors import IndexCorruptError
 
-FORMAT_VERSION = 4  # 4: passage questions keep their anchor's offsets
+FORMAT_VERSION = 5  # 4: passage questions keep their anchor's offsets; 5: a table line takes its row's vector
 CURRENT_FILE = "CURRENT"
 MANIFEST = "manifest.json"
 SQLITE = "index.sqlite"
