@@ -112,12 +112,13 @@ class MeasureCatalog:
                                                             order.get(t[1].cite.passage_id, len(order))))]
 
     def types(self) -> list[MeasureType]:
-        """The cards grouped by type: the usual three first, in that order, then any other."""
+        """The cards grouped by type: the usual three first, in that order, then any other; each card
+        with its gathered passages, so that the counts listed are those its page shows."""
         keys = sorted({c.type for c in self.cards},
                       key=lambda t: (TYPE_ORDER.index(t) if t in TYPE_ORDER else len(TYPE_ORDER), t))
         out = []
         for key in keys:
-            cards = tuple(c for c in self.cards if c.type == key)
+            cards = tuple(self.gathered(c) for c in self.cards if c.type == key)
             out.append(MeasureType(key, cards[0].type_label, cards))
         return out
 

@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from indexer.build import build_index
 from indexer.embedding import FakeEmbedder
 from indexer.measure_aliases import MeasureAliasesError, aliases_in_text, load_curated_aliases
+from indexer.store import IndexMismatchError
 from reportqa.measures_records import measure_tokens
 from retriever.results import Answer, AnswerSentence, Citation, Hit
 from retriever.retriever import Retriever
@@ -145,6 +146,7 @@ def test_a_search_naming_an_alias_shows_the_card(mini_client) -> None:
     page = mini_client.get("/", params={"q": "Harbouring notices"}).text
     box = page[page.index('data-testid="measure-card"'):]
     assert f'href="http://testserver/measures/{CAWN}"' in box[:600]
+    assert ">About Child abduction warning notices" not in page  # the card shown is not linked again
 
 
 def test_a_bad_curated_file_costs_only_its_aliases(tmp_path: Path, caplog) -> None:
@@ -173,13 +175,11 @@ def test_a_malformed_curated_file_is_named(tmp_path: Path, text: str, error: str
         load_curated_aliases(path)
 
 
-def test_editing_the_curated_file_makes_the_index_stale(tmp_path: Path) -> None:
-    from indexer.spec import build_spec
-
+def test_editing_the_curated_file_makes_the_index_out_of_date(tmp_path: Path) -> None:
     retriever = _open(tmp_path)
-    before = build_spec(retriever.settings).structure
     (tmp_path / "corpus" / "measure-aliases.toml").write_text(CURATED + "\n# edited\n", encoding="utf-8")
-    assert build_spec(retriever.settings).structure != before
+    with pytest.raises(IndexMismatchError):
+        Retriever.open(retriever.settings, embedder=FakeEmbedder())
 
 
 # --- passages gathered by the search ---------------------------------------------------------------------

@@ -159,8 +159,10 @@ def search_measures(request: Request, retriever, query: str, answer: Answer) -> 
     """Template context for the search page: ``measure_card`` (the card the query names, or None)
     and ``measure_links`` (``measure_links``)."""
     named = retriever.measure_for(query)
+    shown = named.slug if named else None
+    links = [link for link in measure_links(request, retriever, query, answer) if link["slug"] != shown]
     return {"measure_card": measure_box(request, retriever.measures.gathered(named)) if named else None,
-            "measure_links": measure_links(request, retriever, query, answer)}
+            "measure_links": links}  # the card shown above is not linked again
 
 
 def measure_links(request: Request, retriever, query: str, answer: Answer) -> list[dict]:
@@ -170,5 +172,5 @@ def measure_links(request: Request, retriever, query: str, answer: Answer) -> li
     if answer.outcome == "not_covered":
         return []
     texts = [query] + [s.text for s in answer.sentences]
-    return [{"name": c.name, "url": str(request.url_for("measure", slug=c.slug))}
+    return [{"slug": c.slug, "name": c.name, "url": str(request.url_for("measure", slug=c.slug))}
             for c in retriever.measures.named_in(texts)[:LINKS_SHOWN]]
