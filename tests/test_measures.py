@@ -445,8 +445,12 @@ def test_other_names_and_links_in_the_real_model_index(real_retriever) -> None:
     taxi = real_retriever.measures.gathered(real_retriever.measures.by_slug["taxi-and-private-hire-vehicle-licensing"])
     assert taxi.group("effectiveness")
     assert real_retriever.measure_for("harbouring notices").acronym == "CAWN"
-    client = client_for(real_retriever.settings, real_retriever)
-    for query, unwanted in (("he keeps messaging her on snapchat", "Taxi"), ("microwave rice", "Mobile phone")):
-        page = client.get("/", params={"q": query}).text
+    client = client_for(real_retriever.settings.model_copy(update={"allowed_hosts": ["testserver"]}), real_retriever)
+    # neither question names a measure; the first used to link taxi licensing (a multi-row appendix passage
+    # was its top hit), the second (not covered) four measures
+    for query in ("he keeps messaging her on snapchat", "microwave rice"):
+        response = client.get("/", params={"q": query})
+        assert response.status_code == 200, query
+        page = response.text
         block = page[page.index('data-testid="answer"'):page.index('id="results-heading"')]
-        assert f">About {unwanted}" not in block, query
+        assert ">About " not in block, query
