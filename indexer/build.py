@@ -21,6 +21,7 @@ from indexer.corpus import CorpusError, SourceFile, discover, discover_with_skip
 from indexer.document import CleanDocument
 from indexer.embedding import Embedder, create_embedder, embedder_spec
 from indexer.ingest import Ingested, ReadReport, document_meta, read_reports
+from indexer.measure_aliases import MEASURE_ALIASES_NAME, CuratedAliases, MeasureAliasesError, load_curated_aliases
 from indexer.measures import build_measure_cards
 from indexer.passage_questions import PassageQuestion, attach
 from indexer.section_pages import with_section_pages
@@ -270,12 +271,21 @@ def structure_of(doc: CleanDocument) -> list:
 
 def measure_cards(docs: list[CleanDocument], passages: list, acronyms, settings: Settings) -> list[MeasureCard]:
     """The measure cards (indexer.measures). A report whose table defeats them costs the cards,
-    with a warning, never the index."""
+    with a warning, never the index; so does a curated alias file that cannot be read (the cards are
+    built without it)."""
     try:
-        return build_measure_cards(docs, passages, acronyms, settings.measures)
+        curated = load_curated_aliases(settings.corpus_dir / MEASURE_ALIASES_NAME)
+    except MeasureAliasesError as exc:
+        log.warning("curated measure aliases skipped: %s", exc)
+        curated = CuratedAliases({})
+    try:
+        cards = build_measure_cards(docs, passages, acronyms, settings.measures, curated)
     except Exception as exc:  # cards are an extra: an odd table must not stop the build
         log.warning("measure cards skipped: %s: %s", type(exc).__name__, exc)
         return []
+    for name in curated.unused(cards):
+        log.warning("%s names no measure of the reports: %r", MEASURE_ALIASES_NAME, name)
+    return cards
 
 
 def check_writable(index_dir: Path) -> None:

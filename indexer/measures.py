@@ -8,11 +8,13 @@
    it ("Child abduction warning notices (CAWNs)" → CAWN), or a short form the text defines elsewhere
    for the same long form (indexer.acronyms); other names come from "also known as 'X' or 'Y'" in the
    description, a term quoted in the name, and the parts of a name joined by "–", "/" or "including"
-   (parts of two words or more). Each name becomes a
-   key: a sequence of analyzer tokens, so case, plurals and possessives do not matter.
+   (parts of two words or more); then the aliases of indexer.measure_aliases (said in any report's
+   text, a review's section headings, the corpus's curated ``measure-aliases.toml``). Each name
+   becomes a key: a sequence of analyzer tokens, so case, plurals and possessives do not matter.
 3. **Figures.** A row of another table with a measure column whose cell names the measure (the
    measure with the longest matching key wins the cell), or a figure label naming it.
-4. **Passages.** Every other passage of every report that names the measure, grouped by a
+4. **Passages.** Every other passage of every report that names the measure, or sits under a
+   section heading that names it ("Use and effectiveness" under "4.4 Taxi … licensing"), grouped by a
    transparent rule (``classify``) and ranked by how central the measure is to it (``centrality``).
 """
 
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 
 from indexer.acronyms import Acronym, best_long_form, is_short_form
 from indexer.document import CleanDocument, PlacedBlock
+from indexer.measure_aliases import CuratedAliases, add_aliases, aliases_in_text, heading_aliases
 from indexer.sentences import split_sentences
 from reportqa.measures_records import (
     MeasureCard,
@@ -248,8 +251,9 @@ class MeasureCardBuilder:
     """Builds the cards of one index from its cleaned documents and passages."""
 
     def __init__(self, docs: list[CleanDocument], passages: list[Passage], acronyms: list[Acronym],
-                 config: MeasureConfig | None = None) -> None:
+                 config: MeasureConfig | None = None, curated: CuratedAliases | None = None) -> None:
         self.config = config or MeasureConfig()
+        self.curated = curated or CuratedAliases({})
         self.docs = {d.meta.doc_id: d for d in docs}
         self.passages = passages
         self.acronyms = acronyms
@@ -274,6 +278,7 @@ class MeasureCardBuilder:
                 cards.append(self._card(row, source, slugs))
         if not cards:
             return []
+        self._aliases(cards)
         used = self._figures(cards)
         for card in cards:
             self._passages(card, appendix, used)
@@ -288,6 +293,20 @@ class MeasureCardBuilder:
                            type=re.sub(r"[^a-z0-9]+", "-", fold(row.type_label)).strip("-"), type_label=type_label,
                            description=row.description, source=self.cite(source), aliases=aliases,
                            keys=[k for k in keys if k])
+
+    def _aliases(self, cards: list[MeasureCard]) -> None:
+        """Other names from the curated file, the text and the headings (indexer.measure_aliases)."""
+        taken = {key: card.slug for card in cards for key in card.keys}
+        for card in cards:
+            for key in list(card.keys):
+                add_aliases(card, self.curated.by_name.get(key, ()), taken)
+        for card in cards:
+            said = [a for p, tokens in zip(self.passages, self.tokens) if card.mentions(tokens)
+                    for a in aliases_in_text(card.keys, p.text)]
+            add_aliases(card, [*aliases_in_text(card.keys, card.description), *said], taken)
+        headings = heading_aliases(cards, self.passages, self.config.measure_heading_overlap)
+        for card in cards:
+            add_aliases(card, headings.get(card.slug, ()), taken)
 
     def _figures(self, cards: list[MeasureCard]) -> set[str]:
         """Attach table rows and figure labels naming a measure; returns the passage ids used."""
@@ -340,27 +359,33 @@ class MeasureCardBuilder:
         for order, (passage, tokens) in enumerate(zip(self.passages, self.tokens)):
             if passage.passage_id in used or (passage.doc_id, passage.section) in appendix:
                 continue
-            if passage.kind == "table" and self._is_measure_table(passage):
+            if is_measure_table(passage):
                 continue
-            mentions = card.mentions(tokens)
-            if not mentions:
-                continue
-            score, in_heading = centrality(card, passage, mentions, self.config)
-            group, cues = classify(passage.text, passage.section, card.keys, self.config)
-            found.append((score, order, MeasurePassage(self.cite(passage), group, score, mentions, in_heading,
-                                                       snippet(card, passage.text, self.config), cues)))
-        card.passages = [p for _, _, p in sorted(found, key=lambda t: (-t[0], t[1]))]
+            if not card.mentions(tokens) and not any(card.mentions(measure_tokens(t)) for t in passage.section):
+                continue  # a passage under a heading that names the measure belongs to it too
+            found.append((order, card_passage(card, passage, self.cite(passage), self.config, tokens)))
+        card.passages = [p for _, p in sorted(found, key=lambda t: (-t[1].score, t[0]))]
 
-    def _is_measure_table(self, passage: Passage) -> bool:
-        """A whole-table passage of a table with a measure column: its rows are the figures."""
-        header = passage.text.split("\n")
-        return any(self._measure_column_of(line.split("\t")) is not None for line in header[:2])
 
-    @staticmethod
-    def _measure_column_of(header: list[str]) -> int | None:
-        if len(header) < 2 or measure_columns(header) is not None:
-            return None
-        return next((i for i, cell in enumerate(header) if NAME_HEADER_RE.search(cell)), None)
+def card_passage(card: MeasureCard, passage: Passage, cite: MeasureCitation, config: MeasureConfig | None = None,
+                 tokens: list[str] | None = None) -> MeasurePassage:
+    """``passage`` as one of ``card``'s passages: its group (``classify``), centrality and snippet."""
+    mentions = card.mentions(measure_tokens(passage.text) if tokens is None else tokens)
+    score, in_heading = centrality(card, passage, mentions, config)
+    group, cues = classify(passage.text, passage.section, card.keys, config)
+    return MeasurePassage(cite, group, score, mentions, in_heading, snippet(card, passage.text, config), cues)
+
+
+def is_measure_table(passage: Passage) -> bool:
+    """A whole-table passage of a table with a measure column (not a measures list): its rows are a
+    card's figures, not its passages."""
+    if passage.kind != "table":
+        return False
+    for line in passage.text.split("\n")[:2]:
+        header = line.split("\t")
+        if len(header) >= 2 and measure_columns(header) is None and any(NAME_HEADER_RE.search(c) for c in header):
+            return True
+    return False
 
 
 def _has(tokens: list[str], key: tuple[str, ...]) -> bool:
@@ -369,7 +394,8 @@ def _has(tokens: list[str], key: tuple[str, ...]) -> bool:
 
 
 def build_measure_cards(docs: list[CleanDocument], passages: list[Passage], acronyms: list[Acronym],
-                        config: MeasureConfig | None = None) -> list[MeasureCard]:
+                        config: MeasureConfig | None = None, curated: CuratedAliases | None = None
+                        ) -> list[MeasureCard]:
     """The measure cards of an index (empty when no report has a measures table); ``config``:
-    ``settings.measures`` (default: ``MeasureConfig()``)."""
-    return MeasureCardBuilder(docs, passages, acronyms, config).build()
+    ``settings.measures`` (default: ``MeasureConfig()``); ``curated``: the corpus's curated aliases."""
+    return MeasureCardBuilder(docs, passages, acronyms, config, curated).build()

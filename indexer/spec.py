@@ -5,8 +5,9 @@ was built from. Query-time code checks an index with these and never imports the
 from __future__ import annotations
 
 from indexer.chunking import CHUNKER_VERSION
-from indexer.corpus import SourceFile
+from indexer.corpus import SourceFile, sha256_file
 from indexer.embedding import embedder_spec
+from indexer.measure_aliases import MEASURE_ALIASES_NAME
 from indexer.store.manifest import IndexManifest
 from indexer.store.verify import BuildSpec
 from reportqa.settings import Settings
@@ -32,8 +33,10 @@ def structure_settings(settings: Settings) -> dict:
     """How the index read the reports' structure (PDF layout, measure cards), recorded in the index
     manifest: changing them makes the index stale. Kept apart from the chunker settings, which the
     fitted weights' fingerprint includes: these change what the reader and the cards show, not
-    what the reranker was fitted on."""
-    return {"pdf_layout": settings.pdf_layout.model_dump(), "measures": settings.measures.model_dump()}
+    what the reranker was fitted on. The corpus's curated measure aliases are recorded by their hash."""
+    aliases = settings.corpus_dir / MEASURE_ALIASES_NAME
+    return {"pdf_layout": settings.pdf_layout.model_dump(), "measures": settings.measures.model_dump(),
+            "measure_aliases": sha256_file(aliases) if aliases.is_file() else ""}
 
 
 def build_spec(settings: Settings) -> BuildSpec:

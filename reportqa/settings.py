@@ -164,6 +164,8 @@ class MeasureConfig(StageConfig):
     measure_text_bonus: float = Field(0.5, ge=0, le=10, description="prose over table rows and figures, at "
                                       "equal mentions")
     measure_snippet_chars: int = Field(320, ge=40, le=5000, description="longest snippet shown for a passage")
+    measure_heading_overlap: float = Field(0.6, ge=0.0, le=1.0, description="share of a section heading's "
+                                           "words a card's name must have for the heading to become its alias")
 
 
 class InputLimitsConfig(StageConfig):
@@ -353,6 +355,10 @@ class Settings(BaseSettings, FitConfig, ChunkerConfig, PdfLayoutConfig, MeasureC
     public_base_url: str | None = Field(None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
                                         description="the address users reach the server by, for citation links; "
                                         "default: http://HOST:PORT as served (never the request's Host header)")
+    measure_search_depth: int = Field(10, ge=1, le=100, description="hits of the search for each name of a "
+                                      "measure that may join its card (retriever.measures)")
+    measure_search_coverage: float = Field(0.75, ge=0.0, le=1.0, description="share of a name's words a hit "
+                                           "(text and section headings) must have to join the card")
     glossary_min_uses: int = Field(3, ge=1, le=1000, description="the glossary lists every acronym the reports "
                                    "use at least this many times (and every one they define)")
     suggested_questions: int = Field(3, ge=0, le=10, description="passage questions of the top hits suggested "

@@ -30,7 +30,7 @@ from retriever.candidates import CandidateGenerator, SearchFilters
 from retriever.colloquial import ColloquialExpander
 from retriever.decision import AnswerDecision
 from retriever.features import Candidate
-from retriever.measures import MeasureCatalog
+from retriever.measures import CardSearch, MeasureCatalog
 from retriever.pipeline import DEFAULT_PIPELINE, PIPELINES, Pipeline
 from retriever.ranking import Ranker
 from retriever.results import Answer, Hit
@@ -71,7 +71,10 @@ class Retriever:
                              self.sentence_scorer)
         self.decision = AnswerDecision(self.weights.abstain, stats, settings.decision,
                                        settings.answering.answer_source_hits)
-        self.measures = MeasureCatalog(reader.measures)  # the measure cards (retriever.measures)
+        self.measures = MeasureCatalog(reader.measures, CardSearch(  # the measure cards (retriever.measures)
+            lambda query, k: [hit.passage for hit in self.search(query, k)],
+            {doc_id: d.meta.short_title for doc_id, d in reader.documents.items()},
+            settings.measure_search_depth, settings.measure_search_coverage, settings.measures, stats.idf_of))
         self.composer = ExtractiveComposer(settings.answering, settings.ranking.unit_words, self.measures.slugs_named)
         self._questions: QuestionBook | None = None
         self._glossary: list[GlossaryEntry] | None = None

@@ -1,6 +1,7 @@
 """Measure cards on the web: the cards index by type (/measures), one card (/measures/{slug}), the
 JSON API (/api/measures, /api/measures/{slug}), and what the search page shows of them (the card a
-query names, and "About <measure>" links for the measures an answer names).
+query names, and "About <measure>" links for the measures the question or its answer sentences name).
+A card is shown with the passages the search gathers for it (retriever.measures).
 
 Pages are plain HTML (no JavaScript needed); longer passage lists fold into <details>.
 """
@@ -85,15 +86,16 @@ def _summary(card: MeasureCard) -> dict:
 
 
 def _card_or_404(retriever, slug: str) -> MeasureCard:
+    """The card of ``slug`` with the passages the search gathers for it (retriever.measures)."""
     card = retriever.measures.card(slug) if SLUG_RE.match(slug) else None
     if card is None:
         raise HTTPException(status_code=404, detail="No measure card with that name; see /measures for the list.")
-    return card
+    return retriever.measures.gathered(card)
 
 
 @api_router.get("/measures", response_model=list[MeasureSummaryOut], summary="All measure cards (summaries)")
 def api_measures(retriever: RetrieverDep) -> list[MeasureSummaryOut]:
-    return [MeasureSummaryOut(**_summary(c)) for c in retriever.measures.cards]
+    return [MeasureSummaryOut(**_summary(retriever.measures.gathered(c))) for c in retriever.measures.cards]
 
 
 @api_router.get("/measures/{slug}", response_model=MeasureCardOut, summary="One measure card")
@@ -155,9 +157,20 @@ def measure_box(request: Request, card: MeasureCard) -> dict:
 
 def search_measures(request: Request, retriever, query: str, answer: Answer) -> dict:
     """Template context for the search page: ``measure_card`` (the card the query names, or None)
-    and ``measure_links`` (the measures named in the answer sentences or the top hit)."""
+    and ``measure_links`` (``measure_links``)."""
     named = retriever.measure_for(query)
-    texts = [s.text for s in answer.sentences] + ([answer.hits[0].passage.text] if answer.hits else [])
-    links = [{"name": c.name, "url": str(request.url_for("measure", slug=c.slug))}
-             for c in retriever.measures.named_in(texts)[:LINKS_SHOWN]]
-    return {"measure_card": measure_box(request, named) if named else None, "measure_links": links}
+    shown = named.slug if named else None
+    links = [link for link in measure_links(request, retriever, query, answer) if link["slug"] != shown]
+    return {"measure_card": measure_box(request, retriever.measures.gathered(named)) if named else None,
+            "measure_links": links}  # the card shown above is not linked again
+
+
+def measure_links(request: Request, retriever, query: str, answer: Answer) -> list[dict]:
+    """"About <measure>" links: the measures the question or an answer sentence names, by name or
+    alias (never a measure that merely shares a table passage with the answer); none when the reports
+    do not cover the question."""
+    if answer.outcome == "not_covered":
+        return []
+    texts = [query] + [s.text for s in answer.sentences]
+    return [{"slug": c.slug, "name": c.name, "url": str(request.url_for("measure", slug=c.slug))}
+            for c in retriever.measures.named_in(texts)[:LINKS_SHOWN]]
