@@ -7,6 +7,7 @@ from pathlib import Path
 
 import ir_measures
 import pytest
+from eval_fixtures import CAPTION, TABLE_DOC, table_passages
 from ir_measures import RR, R, Success, nDCG
 
 from eval.evaluate import evaluate, qrels_for
@@ -99,31 +100,6 @@ def test_locate_and_span_credit() -> None:
     assert span_passages((25, 64), passages[:2]) == ["p2"]  # none holds it all: the one with most of it
 
 
-CAPTION = "Table 8. Locations where orders and notices are recorded"
-TABLE_DOC = (f"Recording matters.\n{CAPTION}\nRecording location\tNo. of respondents\n"
-             "Police National Computer\t93\nNiche\t63\nSource: survey.\nTable 9. Agencies informed\nSchools\t14")
-
-
-def _table_passages() -> list[Passage]:
-    """A table as the indexer cuts it: the table (caption included in its offsets), its rows (rendered with
-    the caption, placed at the row alone), a later part of the table (caption repeated, rows' offsets) and
-    the next table's row."""
-    def at(text: str) -> tuple[int, int]:
-        start = TABLE_DOC.index(text)
-        return start, start + len(text)
-
-    table = at(CAPTION + "\nRecording location\tNo. of respondents\nPolice National Computer\t93")
-    pnc, niche, schools = at("Police National Computer\t93"), at("Niche\t63"), at("Schools\t14")
-    return [Passage("prose", "d", "text", ("7.5",), 0, 18, "Recording matters."),
-            Passage("table", "d", "table", ("7.5",), *table, TABLE_DOC[table[0]:table[1]]),
-            Passage("row-pnc", "d", "table_row", ("7.5",), *pnc,
-                    f"{CAPTION} — Recording location: Police National Computer; No. of respondents: 93"),
-            Passage("part-2", "d", "table", ("7.5",), niche[0], niche[1] + 16,
-                    f"{CAPTION}\nRecording location\tNo. of respondents\nNiche\t63\nSource: survey."),
-            Passage("row-schools", "d", "table_row", ("7.5",), *schools,
-                    "Table 9. Agencies informed — Schools; 14")]
-
-
 def _quoting(quote: str) -> Question:
     return Question("t8", "dev", "trainer", (), "which table shows where orders are recorded", "",
                     (Evidence("d", quote),))
@@ -132,7 +108,7 @@ def _quoting(quote: str) -> Question:
 def test_a_caption_quote_credits_every_passage_shown_with_the_caption() -> None:
     """A row rendered with its table's caption, and a later part of the table that repeats it, hold a quote
     of the caption although their offsets cover only their rows; another table's row does not."""
-    qrels = build_qrels([_quoting(CAPTION)], {"d": TABLE_DOC}, _table_passages())
+    qrels = build_qrels([_quoting(CAPTION)], {"d": TABLE_DOC}, table_passages())
     assert set(qrels["t8"]) == {"table", "row-pnc", "part-2"}
 
 
@@ -140,7 +116,7 @@ def test_a_caption_quote_credits_every_passage_shown_with_the_caption() -> None:
                                    "TABLE 8 – locations where orders  and notices are\nrecorded",
                                    "Locations where orders and notices are recorded"])
 def test_caption_quotes_match_whatever_their_label_punctuation_and_spacing(quote: str) -> None:
-    qrels = build_qrels([_quoting(quote)], {"d": TABLE_DOC}, _table_passages())
+    qrels = build_qrels([_quoting(quote)], {"d": TABLE_DOC}, table_passages())
     assert {"row-pnc", "part-2"} <= set(qrels["t8"]) and "row-schools" not in qrels["t8"]
 
 
@@ -148,8 +124,23 @@ def test_a_quote_found_nowhere_in_the_report_still_credits_a_passage_quoting_it(
     """The rendered row says "Recording location: Police National Computer", which the report's text
     (cells apart, separated by a tab) says only with the header elsewhere."""
     qrels = build_qrels([_quoting("Recording location: Police National Computer; No. of respondents: 93")],
-                        {"d": TABLE_DOC}, _table_passages())
+                        {"d": TABLE_DOC}, table_passages())
     assert qrels["t8"] == {"row-pnc": 1}
+
+
+@pytest.mark.parametrize("quote", ["Appendix B: Survey respondents by police force",
+                                   "Survey respondents by police force"])
+def test_a_heading_quote_credits_the_passages_of_its_section(quote: str) -> None:
+    """The heading stands between passages in the cleaned text and no passage's text repeats it."""
+    heading = "Appendix B: Survey respondents by police force"
+    document = f"Closing words.\n{heading}\nStrategic leads\nPolice force\tNo.\nKent\t1"
+    start = document.index("Police force")
+    passages = [Passage("before", "d", "text", ("8. Conclusions",), 0, 14, "Closing words."),
+                Passage("table", "d", "table", (heading, "Strategic leads"), start, len(document),
+                        document[start:]),
+                Passage("row", "d", "table_row", (heading, "Strategic leads"), len(document) - 6, len(document),
+                        "Strategic leads — Police force: Kent; No.: 1")]
+    assert set(build_qrels([_quoting(quote)], {"d": document}, passages)["t8"]) == {"table", "row"}
 
 
 def test_run_over_fake_index_gives_expected_numbers(fake_retriever, tmp_path: Path) -> None:
