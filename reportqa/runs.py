@@ -244,6 +244,38 @@ def question_index(eval_dir: Path) -> dict[str, QuestionInfo]:
     return out
 
 
+@dataclass(frozen=True)
+class EvidenceQuote:
+    """A span of a report a question's answer is in, as the question set gives it."""
+
+    doc_id: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a dev question expects: its reference answer and its evidence spans, for an evaluator to see
+    why a question failed. Never read for a held-back split (sealed, heldout)."""
+
+    id: str
+    answer: str
+    evidence: tuple[EvidenceQuote, ...]
+
+
+def dev_expectations(eval_dir: Path) -> dict[str, Expected]:
+    """The reference answer and evidence of every question of the dev file (``questions.jsonl``, split
+    dev), by id; a line without them is left out. The sealed set is never read here."""
+    out: dict[str, Expected] = {}
+    for data in _question_records(eval_dir / "questions.jsonl"):
+        if data.get("split", DEV_SPLIT) != DEV_SPLIT or "id" not in data:
+            continue
+        raw = data.get("evidence")
+        evidence = tuple(EvidenceQuote(str(e["doc_id"]), str(e["quote"])) for e in raw
+                         if isinstance(e, dict) and "doc_id" in e and "quote" in e) if isinstance(raw, list) else ()
+        out[str(data["id"])] = Expected(str(data["id"]), str(data.get("answer") or ""), evidence)
+    return out
+
+
 def dev_question_counts(eval_dir: Path) -> tuple[int, int]:
     """How many questions of the dev set are answerable, and how many there are in all."""
     dev = [d for d in _question_records(eval_dir / "questions.jsonl") if d.get("split", DEV_SPLIT) == DEV_SPLIT]

@@ -39,7 +39,8 @@ def write_questions(path: Path) -> Path:
     with path.open("w", encoding="utf-8") as fh:
         for qid, persona, text, doc, quote in QUESTIONS:
             fh.write(json.dumps({"id": qid, "split": "dev", "persona": persona, "tags": [], "question": text,
-                                 "answer": "", "evidence": [{"doc_id": doc, "quote": quote}]}) + "\n")
+                                 "answer": f"The reference answer of {qid}.",
+                                 "evidence": [{"doc_id": doc, "quote": quote}]}) + "\n")
         fh.write(json.dumps({"id": "u1", "split": "dev", "persona": "unanswerable", "tags": [],
                              "question": "What is the capital of Peru?", "answer": "", "evidence": []}) + "\n")
     return path
