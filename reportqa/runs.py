@@ -22,6 +22,7 @@ from reportqa.run_files import (
     PLOT,
     RUN_FILE,
     SUMMARY,
+    AskSummary,
     ConfigRun,
     QuestionRecord,
     RunFormatError,
@@ -360,3 +361,23 @@ def compare_runs(a: RunRecord, b: RunRecord) -> Comparison:
         rows.append(QuestionDiff(qid, persona, qb.question or qa.question, qa, qb))
     return Comparison(a, b, rows, sorted(set(a.questions) - set(b.questions)),
                       sorted(set(b.questions) - set(a.questions)))
+
+
+@dataclass(frozen=True)
+class GlanceDiff:
+    """The answerable questions both runs' ask slices saw whose glance changed (what the user reads
+    first carried the fact, and now does not: ``lost``; and the other way: ``gained``), by id."""
+
+    lost: tuple[str, ...]
+    gained: tuple[str, ...]
+    shared: int  # questions with a glance in both runs
+
+
+def glance_diff(a: AskSummary | None, b: AskSummary | None) -> GlanceDiff | None:
+    """How glance changed from run A's ask slice to run B's; None when either has no per-question
+    glance (skipped, or written before issue 20)."""
+    if a is None or b is None or not a.glance or not b.glance:
+        return None
+    shared = sorted(set(a.glance) & set(b.glance))
+    return GlanceDiff(tuple(q for q in shared if a.glance[q] and not b.glance[q]),
+                      tuple(q for q in shared if b.glance[q] and not a.glance[q]), len(shared))
