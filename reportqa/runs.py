@@ -246,8 +246,9 @@ def question_index(eval_dir: Path) -> dict[str, QuestionInfo]:
 
 
 @dataclass(frozen=True)
-class EvidenceQuote:
-    """A span of a report a question's answer is in, as the question set gives it."""
+class Evidence:
+    """A span of a report a question's answer is in, as the question set gives it (eval/questions.py
+    reads the sets with it too)."""
 
     doc_id: str
     quote: str
@@ -260,7 +261,7 @@ class Expected:
 
     id: str
     answer: str
-    evidence: tuple[EvidenceQuote, ...]
+    evidence: tuple[Evidence, ...]
 
 
 def dev_expectations(eval_dir: Path) -> dict[str, Expected]:
@@ -271,7 +272,7 @@ def dev_expectations(eval_dir: Path) -> dict[str, Expected]:
         if data.get("split", DEV_SPLIT) != DEV_SPLIT or "id" not in data:
             continue
         raw = data.get("evidence")
-        evidence = tuple(EvidenceQuote(str(e["doc_id"]), str(e["quote"])) for e in raw
+        evidence = tuple(Evidence(str(e["doc_id"]), str(e["quote"])) for e in raw
                          if isinstance(e, dict) and "doc_id" in e and "quote" in e) if isinstance(raw, list) else ()
         out[str(data["id"])] = Expected(str(data["id"]), str(data.get("answer") or ""), evidence)
     return out

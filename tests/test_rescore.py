@@ -82,3 +82,22 @@ def test_rescoring_a_stored_run_rewrites_its_files(tmp_path: Path) -> None:
     assert "| full | 1.000" in (tmp_path / f"{LABEL}-summary.md").read_text(encoding="utf-8")
     again, _ = rescore_label(tmp_path, LABEL, _qrels(), {}, 5)
     assert again[0].found == () and again[0].after == again[0].before, "re-scoring twice changes nothing more"
+
+
+def test_rescoring_a_fresh_run_over_its_own_index_changes_nothing(fake_retriever, tmp_path: Path) -> None:
+    """A run scored with the current matching, re-scored: the split's runs are found, the index and the
+    question set opened, and every figure stays as it was."""
+    from workbench_support import write_questions
+
+    from eval.evaluate import evaluate
+    from eval.rescore import rescore_split
+
+    questions = write_questions(tmp_path / "eval" / "questions.jsonl")
+    settings = fake_retriever.settings.model_copy(update={"eval_dir": tmp_path / "eval",
+                                                          "reports_dir": tmp_path / "eval" / "reports"})
+    written = evaluate(fake_retriever, questions, "dev", ["bm25"], settings.reports_dir, with_ask=False).written
+    run_path = next(p for p in written if p.name.endswith("-bm25.json"))
+    before = ConfigRun.read(run_path)
+    done, skipped = rescore_split(settings, "dev")
+    assert [r.path for r in done] == [run_path] and skipped == []
+    assert done[0].found == () and ConfigRun.read(run_path).per_query == before.per_query

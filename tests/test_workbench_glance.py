@@ -83,3 +83,10 @@ def test_the_curve_is_drawn_inside_its_frame() -> None:
     assert (top_left.x, top_left.y) == (chart.margin, chart.margin)
     assert (bottom_right.x, bottom_right.y) == (chart.width - chart.margin, chart.up(0.5))
     assert chart.rows == chart.points and chart.step == 1
+
+
+def test_the_latest_summary_headlines_glance(wb_client, eval_root: Path) -> None:
+    ref = next(p.stem for p in (eval_root / "eval" / "reports").glob("*-bm25.json"))
+    every = summary_of(open_run(ref, eval_root / "eval" / "reports")).ask.figures["all"]
+    line = " ".join(block(wb_client.get("/evaluator").text, "headline-glance", "li").split())
+    assert f"carries the fact on {every['glance'] * 100:.0f}% of answerable" in line
