@@ -102,7 +102,10 @@ def rescore_label(folder: Path, label: str, qrels: Qrels, tags: dict[str, tuple[
     paths = sorted(p for p in folder.glob(f"{label}-*.json")
                    if (m := RUN_FILE.match(p.name)) and m.group(1) == label and m.group(2) != SUMMARY)
     summary_path = folder / report_name(label, f"{SUMMARY}.json")
-    summary = RunSummary.read(summary_path) if summary_path.is_file() else None
+    try:
+        summary = RunSummary.read(summary_path) if summary_path.is_file() else None
+    except RunFormatError:  # a damaged summary is left as it is; the runs are re-scored all the same
+        summary = None
     runs: dict[str, ConfigRun] = {}
     done: list[Rescored] = []
     skipped: list[Path] = []

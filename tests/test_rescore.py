@@ -101,3 +101,10 @@ def test_rescoring_a_fresh_run_over_its_own_index_changes_nothing(fake_retriever
     done, skipped = rescore_split(settings, "dev")
     assert [r.path for r in done] == [run_path] and skipped == []
     assert done[0].found == () and ConfigRun.read(run_path).per_query == before.per_query
+
+
+def test_a_damaged_summary_does_not_stop_the_runs_being_rescored(tmp_path: Path) -> None:
+    write_reports(tmp_path, [_stored_run()], None, "dev", 2, day=LABEL)
+    (tmp_path / f"{LABEL}-summary.json").write_text('{"date": "2026-01-01", "spl', encoding="utf-8")
+    done, _ = rescore_label(tmp_path, LABEL, _qrels(), {}, 5)
+    assert done[0].found == ("t8",) and ConfigRun.read(tmp_path / f"{LABEL}-full.json").questions[0].first_rank == 1
