@@ -8,7 +8,9 @@ shown sentence is placed in the same text: a prose sentence at its passage's off
 one evidence span, the rule by which a passage is relevant (``eval.qrels.MIN_COVER``), applied to
 the sentence; or when it restates an evidence quote elsewhere in the reports (the executive summary
 says what the body says, in nearly the same words): it holds at least ``RESTATED`` of the quote's
-content words, and the quote has at least ``MIN_RESTATED_WORDS`` of them.
+content words, and the quote has at least ``MIN_RESTATED_WORDS`` of them; or when its text holds
+a quote word for word (on match keys, as ``eval.qrels`` credits a passage): a table row shown with its
+caption carries a quote of the caption, however short.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 from eval.qrels import MIN_COVER
 from eval.questions import Question, locate
 from reportqa.records import Passage
-from reportqa.text import content_words
+from reportqa.text import content_words, match_key
 
 Span = tuple[int, int]
 RESTATED = 0.8  # share of a quote's content words a restatement holds
@@ -32,6 +34,7 @@ class EvidenceSpans:
 
     spans: dict[str, list[Span]]
     quotes: tuple[frozenset[str], ...] = ()
+    keys: tuple[str, ...] = ()  # each quote's match key
 
     @classmethod
     def of(cls, question: Question, documents: dict[str, str]) -> EvidenceSpans:
@@ -41,7 +44,13 @@ class EvidenceSpans:
             if text is not None:
                 spans.setdefault(ev.doc_id, []).extend(locate(ev.quote, text))
         quotes = tuple(frozenset(content_words(ev.quote)) for ev in question.evidence)
-        return cls(spans, tuple(q for q in quotes if len(q) >= MIN_RESTATED_WORDS))
+        keys = tuple(k for k in (match_key(ev.quote) for ev in question.evidence) if k)
+        return cls(spans, tuple(q for q in quotes if len(q) >= MIN_RESTATED_WORDS), keys)
+
+    def quoted_in(self, text: str) -> bool:
+        """True when ``text`` holds one quote word for word (letters and digits, case-folded)."""
+        key = match_key(text) if self.keys else ""
+        return any(k in key for k in self.keys)
 
     def restated_by(self, text: str) -> bool:
         """True when ``text`` holds at least ``RESTATED`` of one quote's content words."""
@@ -77,7 +86,7 @@ def carries(evidence: EvidenceSpans, passage: Passage, start: int, end: int, doc
     document = documents.get(passage.doc_id)
     if document is not None and evidence.carried_by(passage.doc_id, document_span(passage, start, end, document)):
         return True
-    return evidence.restated_by(passage.text[start:end])
+    return evidence.quoted_in(passage.text[start:end]) or evidence.restated_by(passage.text[start:end])
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from reportqa.runs import Evidence
 from reportqa.text import match_key, match_key_with_map
 
 PERSONAS = ("frontline", "trainer", "facts", "unanswerable")
@@ -27,12 +28,6 @@ TABLE_ROW_TAG = "table"
 
 class QuestionSetError(Exception):
     """The question file is not valid; the message names the line and the problem."""
-
-
-@dataclass(frozen=True)
-class Evidence:
-    doc_id: str
-    quote: str
 
 
 @dataclass(frozen=True)

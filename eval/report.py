@@ -161,6 +161,40 @@ def write_reports(out_dir: Path, results: list[ConfigRun], ask: AskSummary | Non
     return written
 
 
+def run_notes(split: str, n_questions: int) -> str:
+    """The line every report file of a run opens with: the split, and what the measures mean."""
+    return (f"Split: **{split}** ({n_questions} questions). Hit@k = share of questions with a relevant "
+            "passage in the top k (ir-measures Success@k); R@k = share of all relevant passages; "
+            "MRR@10 = ir-measures RR@10.")
+
+
+def config_markdown(label: str, r: ConfigRun, notes: str) -> str:
+    """The Markdown report of one configuration of run ``label``."""
+    md = [f"# Eval {label}: {r.name}", "", notes, "", f"![Hit@k curves]({report_name(label, PLOT)})", ""]
+    md += _md_measures({"all": r.overall, **r.by_persona}, "persona")
+    md += ["", "## By tag", ""] + _md_measures(r.by_tag, "tag")
+    md += ["", f"Latency: p50 {r.latency_p50_ms:.1f} ms, p95 {r.latency_p95_ms:.1f} ms", "",
+           "## Questions whose evidence is not in the top 5", ""]
+    md += [f"- {f.id} ({f.persona}) first relevant rank: {f.first_rank or 'not in top 50'} — {f.question}"
+           for f in r.failing] or ["- none"]
+    return "\n".join(md) + "\n"
+
+
+def summary_markdown(label: str, results: list[ConfigRun], ask: AskSummary | None, notes: str) -> str:
+    """The Markdown summary of run ``label``: every configuration's headline, and the ask slice."""
+    summary = [f"# Eval summary {label}", "", notes, "", f"![Hit@k curves]({report_name(label, PLOT)})", ""]
+    summary += _md_measures({r.name: r.overall for r in results}, "config")
+    summary += ["", "| config | p50 ms | p95 ms |", "|---|---|---|"]
+    summary += [f"| {r.name} | {r.latency_p50_ms:.1f} | {r.latency_p95_ms:.1f} |" for r in results]
+    if ask is not None:
+        summary += ["", "## Ask", "", "```", ask_table(ask), "```", "", "### Wrong behaviour", ""]
+        summary += [f"- {w.id}: {w.problem} (confidence {w.confidence}) — {w.question}" for w in ask.wrong] \
+            or ["- none"]
+    summary += ["", "Per-configuration reports: " + ", ".join(f"[{r.name}]({report_name(label, r.name)}.md)"
+                                                             for r in results)]
+    return "\n".join(summary) + "\n"
+
+
 def _render(tmp: Path, label: str, day: str, results: list[ConfigRun], ask: AskSummary | None, split: str,
             n_questions: int) -> dict[str, Path]:
     """Every report file of a run labelled ``label``, written into the folder ``tmp``: final name → temp file."""
@@ -173,30 +207,11 @@ def _render(tmp: Path, label: str, day: str, results: list[ConfigRun], ask: AskS
     png_name = report_name(label, PLOT)
     files[png_name] = tmp / png_name
     plot_curves(results, files[png_name])
-    notes = (f"Split: **{split}** ({n_questions} questions). Hit@k = share of questions with a relevant "
-             "passage in the top k (ir-measures Success@k); R@k = share of all relevant passages; "
-             "MRR@10 = ir-measures RR@10.")
+    notes = run_notes(split, n_questions)
     for r in results:
-        md = [f"# Eval {label}: {r.name}", "", notes, "", f"![Hit@k curves]({png_name})", ""]
-        md += _md_measures({"all": r.overall, **r.by_persona}, "persona")
-        md += ["", "## By tag", ""] + _md_measures(r.by_tag, "tag")
-        md += ["", f"Latency: p50 {r.latency_p50_ms:.1f} ms, p95 {r.latency_p95_ms:.1f} ms", "",
-               "## Questions whose evidence is not in the top 5", ""]
-        md += [f"- {f.id} ({f.persona}) first relevant rank: {f.first_rank or 'not in top 50'} — {f.question}"
-               for f in r.failing] or ["- none"]
-        put(report_name(label, f"{r.name}.md"), "\n".join(md) + "\n")
+        put(report_name(label, f"{r.name}.md"), config_markdown(label, r, notes))
         put(report_name(label, f"{r.name}.json"), replace(r, split=split, date=day, label=label).to_json())
-    summary = [f"# Eval summary {label}", "", notes, "", f"![Hit@k curves]({png_name})", ""]
-    summary += _md_measures({r.name: r.overall for r in results}, "config")
-    summary += ["", "| config | p50 ms | p95 ms |", "|---|---|---|"]
-    summary += [f"| {r.name} | {r.latency_p50_ms:.1f} | {r.latency_p95_ms:.1f} |" for r in results]
-    if ask is not None:
-        summary += ["", "## Ask", "", "```", ask_table(ask), "```", "", "### Wrong behaviour", ""]
-        summary += [f"- {w.id}: {w.problem} (confidence {w.confidence}) — {w.question}" for w in ask.wrong] \
-            or ["- none"]
-    summary += ["", "Per-configuration reports: " + ", ".join(f"[{r.name}]({report_name(label, r.name)}.md)"
-                                                             for r in results)]
-    put(report_name(label, f"{SUMMARY}.md"), "\n".join(summary) + "\n")
+    put(report_name(label, f"{SUMMARY}.md"), summary_markdown(label, results, ask, notes))
     configs = {r.name: ConfigSummary(r.overall, r.latency_p50_ms, r.latency_p95_ms) for r in results}
     put(report_name(label, f"{SUMMARY}.json"),
         RunSummary(day, label, split, n_questions, configs, ask, tuple(MEASURES)).to_json())

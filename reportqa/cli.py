@@ -288,6 +288,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.compare or args.failures:
         return _eval_read_back(args, settings)
+    if args.rescore:
+        from eval.rescore import report_lines, rescore_split
+
+        print("\n".join(report_lines(*rescore_split(settings, args.split if args.split != "all" else "dev"))))
+        return 0
     retriever = _open_retriever(settings, strict_weights=False)  # a mismatch is a warning here
     default = settings.eval_dir / ("sealed" if args.split == "sealed" else "questions.jsonl")
     questions = Path(args.questions) if args.questions else default
@@ -405,6 +410,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "2026-11-29-full, sealed/2026-11-29-full, or a path); runs nothing")
     p.add_argument("--failures", metavar="RUN", help="list a run's questions whose evidence is not in the top 5")
     p.add_argument("--all", action="store_true", help="with --compare: list unchanged questions too")
+    p.add_argument("--rescore", action="store_true",
+                   help="re-score the stored runs of --split with the current evidence matching; searches nothing")
     p.add_argument("--progress-file", metavar="FILE", help="keep the progress in this JSON file (for the web page)")
     p.set_defaults(func=cmd_eval)
 

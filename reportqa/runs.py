@@ -22,6 +22,7 @@ from reportqa.run_files import (
     PLOT,
     RUN_FILE,
     SUMMARY,
+    AskSummary,
     ConfigRun,
     QuestionRecord,
     RunFormatError,
@@ -244,6 +245,39 @@ def question_index(eval_dir: Path) -> dict[str, QuestionInfo]:
     return out
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """A span of a report a question's answer is in, as the question set gives it (eval/questions.py
+    reads the sets with it too)."""
+
+    doc_id: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a dev question expects: its reference answer and its evidence spans, for an evaluator to see
+    why a question failed. Never read for a held-back split (sealed, heldout)."""
+
+    id: str
+    answer: str
+    evidence: tuple[Evidence, ...]
+
+
+def dev_expectations(eval_dir: Path) -> dict[str, Expected]:
+    """The reference answer and evidence of every question of the dev file (``questions.jsonl``, split
+    dev), by id; a line without them is left out. The sealed set is never read here."""
+    out: dict[str, Expected] = {}
+    for data in _question_records(eval_dir / "questions.jsonl"):
+        if data.get("split", DEV_SPLIT) != DEV_SPLIT or "id" not in data:
+            continue
+        raw = data.get("evidence")
+        evidence = tuple(Evidence(str(e["doc_id"]), str(e["quote"])) for e in raw
+                         if isinstance(e, dict) and "doc_id" in e and "quote" in e) if isinstance(raw, list) else ()
+        out[str(data["id"])] = Expected(str(data["id"]), str(data.get("answer") or ""), evidence)
+    return out
+
+
 def dev_question_counts(eval_dir: Path) -> tuple[int, int]:
     """How many questions of the dev set are answerable, and how many there are in all."""
     dev = [d for d in _question_records(eval_dir / "questions.jsonl") if d.get("split", DEV_SPLIT) == DEV_SPLIT]
@@ -328,3 +362,23 @@ def compare_runs(a: RunRecord, b: RunRecord) -> Comparison:
         rows.append(QuestionDiff(qid, persona, qb.question or qa.question, qa, qb))
     return Comparison(a, b, rows, sorted(set(a.questions) - set(b.questions)),
                       sorted(set(b.questions) - set(a.questions)))
+
+
+@dataclass(frozen=True)
+class GlanceDiff:
+    """The answerable questions both runs' ask slices saw whose glance changed (what the user reads
+    first carried the fact, and now does not: ``lost``; and the other way: ``gained``), by id."""
+
+    lost: tuple[str, ...]
+    gained: tuple[str, ...]
+    shared: int  # questions with a glance in both runs
+
+
+def glance_diff(a: AskSummary | None, b: AskSummary | None) -> GlanceDiff | None:
+    """How glance changed from run A's ask slice to run B's; None when either has no per-question
+    glance (skipped, or written before issue 20)."""
+    if a is None or b is None or not a.glance or not b.glance:
+        return None
+    shared = sorted(set(a.glance) & set(b.glance))
+    return GlanceDiff(tuple(q for q in shared if a.glance[q] and not b.glance[q]),
+                      tuple(q for q in shared if b.glance[q] and not a.glance[q]), len(shared))

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import ir_measures
 import pytest
+from eval_fixtures import CAPTION, TABLE_DOC, table_passages
 from ir_measures import RR, R, Success, nDCG
 
 from eval.evaluate import evaluate, qrels_for
 from eval.metrics import aggregate, first_relevant_rank, per_query, percentile
-from eval.qrels import span_passages
-from eval.questions import QuestionSetError, check_evidence, load_questions, locate
+from eval.qrels import build_qrels, span_passages
+from eval.questions import Evidence, Question, QuestionSetError, check_evidence, load_questions, locate
 from eval.report import write_reports
 from reportqa.judgements import Judgement, append_judgement
 from reportqa.records import Passage
@@ -97,6 +98,49 @@ def test_locate_and_span_credit() -> None:
                 Passage("p3", "d", "text", (), 20, 70, "")]
     assert span_passages((25, 64), passages) == ["p3"]
     assert span_passages((25, 64), passages[:2]) == ["p2"]  # none holds it all: the one with most of it
+
+
+def _quoting(quote: str) -> Question:
+    return Question("t8", "dev", "trainer", (), "which table shows where orders are recorded", "",
+                    (Evidence("d", quote),))
+
+
+def test_a_caption_quote_credits_every_passage_shown_with_the_caption() -> None:
+    """A row rendered with its table's caption, and a later part of the table that repeats it, hold a quote
+    of the caption although their offsets cover only their rows; another table's row does not."""
+    qrels = build_qrels([_quoting(CAPTION)], {"d": TABLE_DOC}, table_passages())
+    assert set(qrels["t8"]) == {"table", "row-pnc", "part-2"}
+
+
+@pytest.mark.parametrize("quote", ["Table 8: Locations where orders and notices are recorded.",
+                                   "TABLE 8 – locations where orders  and notices are\nrecorded",
+                                   "Locations where orders and notices are recorded"])
+def test_caption_quotes_match_whatever_their_label_punctuation_and_spacing(quote: str) -> None:
+    qrels = build_qrels([_quoting(quote)], {"d": TABLE_DOC}, table_passages())
+    assert {"row-pnc", "part-2"} <= set(qrels["t8"]) and "row-schools" not in qrels["t8"]
+
+
+def test_a_quote_found_nowhere_in_the_report_still_credits_a_passage_quoting_it() -> None:
+    """The rendered row says "Recording location: Police National Computer", which the report's text
+    (cells apart, separated by a tab) says only with the header elsewhere."""
+    qrels = build_qrels([_quoting("Recording location: Police National Computer; No. of respondents: 93")],
+                        {"d": TABLE_DOC}, table_passages())
+    assert qrels["t8"] == {"row-pnc": 1}
+
+
+@pytest.mark.parametrize("quote", ["Appendix B: Survey respondents by police force",
+                                   "Survey respondents by police force"])
+def test_a_heading_quote_credits_the_passages_of_its_section(quote: str) -> None:
+    """The heading stands between passages in the cleaned text and no passage's text repeats it."""
+    heading = "Appendix B: Survey respondents by police force"
+    document = f"Closing words.\n{heading}\nStrategic leads\nPolice force\tNo.\nKent\t1"
+    start = document.index("Police force")
+    passages = [Passage("before", "d", "text", ("8. Conclusions",), 0, 14, "Closing words."),
+                Passage("table", "d", "table", (heading, "Strategic leads"), start, len(document),
+                        document[start:]),
+                Passage("row", "d", "table_row", (heading, "Strategic leads"), len(document) - 6, len(document),
+                        "Strategic leads — Police force: Kent; No.: 1")]
+    assert set(build_qrels([_quoting(quote)], {"d": document}, passages)["t8"]) == {"table", "row"}
 
 
 def test_run_over_fake_index_gives_expected_numbers(fake_retriever, tmp_path: Path) -> None:

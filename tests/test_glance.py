@@ -48,6 +48,19 @@ def test_a_table_row_is_placed_as_its_whole_row() -> None:
     assert carries(evidence, row, 0, len(row.text), DOCS)
 
 
+def test_a_row_shown_with_its_caption_carries_a_short_quote_of_the_caption() -> None:
+    """The row's offsets cover the row alone and the quote is too short to count as a restatement: the
+    row's text, which starts with the caption, carries it all the same."""
+    document = f"Table 3. Hotel requests\n{ROW_TEXT}"
+    row_start = document.index(ROW_TEXT)
+    row = Passage("r", "d", "table_row", ("1",), row_start, len(document),
+                  "Table 3: hotel requests — Measure: Hotel information requests; Used: 42; Type: Direct")
+    evidence = EvidenceSpans.of(question("Table 3. Hotel requests"), {"d": document})
+    assert carries(evidence, row, 0, len(row.text), {"d": document})
+    assert not carries(EvidenceSpans.of(question("Table 4. Hotel requests"), {"d": document}), row, 0,
+                       len(row.text), {"d": document})
+
+
 def test_the_precision_curve_counts_rules_and_unanswerable_questions() -> None:
     points = [DecisionPoint(0.9, False, True, True), DecisionPoint(0.8, False, False, False),
               DecisionPoint(0.7, True, True, True), DecisionPoint(0.6, False, True, False)]

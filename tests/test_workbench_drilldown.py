@@ -1,4 +1,5 @@
-"""The drill-down into one question (web/workbench/drilldown.py): what the run recorded (its ranks,
+"""The drill-down into one question (web/workbench/drilldown.py): what the question expects (dev
+questions only), what the run recorded (its ranks,
 passages and the ask outcome that day) beside the same question re-run now, every candidate with
 its features and judged against the judgements standing now."""
 
@@ -44,6 +45,17 @@ def test_failures_list_and_drill_down(wb_client, eval_root: Path, fake_retriever
     assert f'data-passage="{now[0].passage.passage_id}"' in html
     assert wb_client.get("/evaluator/question", params={"run": ref, "id": "nope"}).status_code == 404
     assert wb_client.get("/evaluator/run", params={"run": "../../etc/passwd"}).status_code == 404
+
+
+def test_the_drill_down_shows_the_expected_evidence_and_the_reference_answer(wb_client, eval_root: Path,
+                                                                             fake_retriever) -> None:
+    """Beside the passages, what the question expects: an evaluator sees why it failed."""
+    ref = run_ref(eval_root, "bm25")
+    _, _, _, doc_id, quote = next(q for q in QUESTIONS if q[0] == "a3")
+    expected = block(wb_client.get("/evaluator/question", params={"run": ref, "id": "a3"}).text, "expected")
+    assert "The reference answer of a3." in expected
+    assert f'<blockquote data-testid="evidence-quote">{quote}</blockquote>' in expected
+    assert fake_retriever.documents[doc_id].meta.short_title in expected
 
 
 def test_the_drill_down_shows_the_ask_outcome_recorded_that_day(wb_client, eval_root: Path) -> None:

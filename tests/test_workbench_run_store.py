@@ -13,7 +13,7 @@ from workbench_support import a_config_run
 
 from eval.report import write_reports
 from reportqa.runs import list_runs
-from web.workbench.run_store import load, refuse_held_back, run_named, run_rows
+from web.workbench.run_store import expectations, load, refuse_held_back, run_named, run_rows
 
 
 @pytest.fixture
@@ -59,5 +59,7 @@ def test_a_held_back_run_shows_no_failures_and_refuses_questions(settings) -> No
         refuse_held_back(sealed)
     assert refused.value.status_code == 403 and "held back" in refused.value.detail
     refuse_held_back(run_named("2026-01-01-before", settings))  # a dev run: no error
+    assert expectations(sealed, settings) == {}, "a held-back run's questions show no evidence or answer"
+    assert expectations(run_named("2026-01-01-before", settings), settings)["a1"].evidence
     [row] = [r for r in run_rows(list_runs(settings.reports_dir), settings) if r.info.split == "sealed"]
     assert row.failures is None and row.record is not None

@@ -12,7 +12,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from eval.report import write_reports
-from reportqa.run_files import ConfigRun, FailingQuestion, QuestionRecord, RecordedHit
+from reportqa.run_files import AskSummary, ConfigRun, FailingQuestion, QuestionRecord, RecordedHit
 from reportqa.runs import list_runs
 from web.workbench.auth import FORM_COOKIE
 
@@ -39,7 +39,8 @@ def write_questions(path: Path) -> Path:
     with path.open("w", encoding="utf-8") as fh:
         for qid, persona, text, doc, quote in QUESTIONS:
             fh.write(json.dumps({"id": qid, "split": "dev", "persona": persona, "tags": [], "question": text,
-                                 "answer": "", "evidence": [{"doc_id": doc, "quote": quote}]}) + "\n")
+                                 "answer": f"The reference answer of {qid}.",
+                                 "evidence": [{"doc_id": doc, "quote": quote}]}) + "\n")
         fh.write(json.dumps({"id": "u1", "split": "dev", "persona": "unanswerable", "tags": [],
                              "question": "What is the capital of Peru?", "answer": "", "evidence": []}) + "\n")
     return path
@@ -66,6 +67,17 @@ def a_config_run(name: str, ranks: dict[str, int | None]) -> ConfigRun:
     overall = dict.fromkeys(("Hit@1", "Hit@3", "Hit@5", "Hit@10", "R@1", "R@3", "R@5", "R@10", "MRR@10",
                              "nDCG@10"), 0.5)
     return ConfigRun(name, overall, {"frontline": overall}, {}, 1.0, 2.0, tuple(failing), per_query, tuple(questions))
+
+
+def an_ask_summary(glance: dict[str, bool], curve: tuple[dict[str, float], ...] = ()) -> AskSummary:
+    """An ask slice whose answerable questions are those of ``glance`` (each carried or not at a
+    glance), all frontline, with the precision–coverage ``curve``."""
+    carried = sum(glance.values()) / len(glance)
+    figures = {"answerable": float(len(glance)), "glance": carried, "answer_precision": 0.9, "answered": 0.6,
+               "sentence_hit1": 0.7}
+    return AskSummary(len(glance), 0, {"frontline": {"answer": len(glance), "closest": 0, "not_covered": 0}},
+                      0.0, 0.0, 0.0, carried, carried, 1.0, 2.0, (), dict.fromkeys(glance, "answer"),
+                      {"all": figures, "frontline": figures}, glance, curve)
 
 
 def write_fabricated(reports: Path) -> Path:

@@ -1,4 +1,5 @@
-"""The workbench's drill-down into one question of a run: what the run recorded (its first
+"""The workbench's drill-down into one question of a run: what the question expects (its reference
+answer and evidence spans, dev questions only), what the run recorded (its first
 evidence, its top passages and the ask outcome that day) beside the same question re-run now
 against the live index, every candidate with its features, judged against the evidence and the
 judgements standing now (a judgement undone no longer counts; the latest of a pair wins)."""
@@ -21,7 +22,7 @@ from retriever.retriever import Retriever
 from web.deps import RetrieverDep, SettingsDep
 from web.workbench.judging import standing_on
 from web.workbench.page import render
-from web.workbench.run_store import questions, refuse_held_back, run_named
+from web.workbench.run_store import expectations, questions, refuse_held_back, run_named
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,8 +39,10 @@ def question_page(request: Request, retriever: RetrieverDep, settings: SettingsD
     question = questions(settings).get(result.id)
     text = result.question or (question.question if question else "")
     live = _live(retriever, settings, record, result, text) if text else []
+    expected = expectations(record, settings).get(result.id)
     return render(request, "evaluator_question.html", {
-        "run": record, "q": result, "text": text, "live": live,
+        "run": record, "q": result, "text": text, "live": live, "expected": expected,
+        "evidence_titles": {e.doc_id: _short_title(retriever, e.doc_id) for e in expected.evidence} if expected else {},
         "recorded": [_described(h, retriever, settings.eval_preview_words) for h in result.hits],
         "first_now": next((h.rank for h in live if h.relevant), None),
         "outcome_now": retriever.ask(text).outcome if text else None,

@@ -10,7 +10,16 @@ from pathlib import Path
 from fastapi import HTTPException
 
 from reportqa.run_files import RunFormatError
-from reportqa.runs import QuestionInfo, RunInfo, RunRecord, list_runs, load_run, question_index
+from reportqa.runs import (
+    Expected,
+    QuestionInfo,
+    RunInfo,
+    RunRecord,
+    dev_expectations,
+    list_runs,
+    load_run,
+    question_index,
+)
 from reportqa.settings import Settings
 from web.workbench.file_cache import FileCache, file_stamp
 
@@ -19,6 +28,7 @@ MAX_ERROR = 200
 # reports folder holds (a run is a few hundred kilobytes on disk).
 _RUNS: FileCache[RunRecord] = FileCache(max_entries=256)
 _QUESTIONS: FileCache[dict[str, QuestionInfo]] = FileCache(max_entries=8)  # by question folder
+_EXPECTED: FileCache[dict[str, Expected]] = FileCache(max_entries=8)  # by question folder
 
 
 @dataclass(frozen=True)
@@ -36,6 +46,15 @@ def questions(settings: Settings) -> dict[str, QuestionInfo]:
     """The question sets by id, read again when the dev question file changes."""
     source = settings.eval_dir / "questions.jsonl"
     return _QUESTIONS.get(settings.eval_dir, file_stamp(source), lambda: question_index(settings.eval_dir))
+
+
+def expectations(record: RunRecord, settings: Settings) -> dict[str, Expected]:
+    """The reference answers and evidence of the dev questions, read again when the dev question file
+    changes; none for a run of a held-back split, whose questions are not shown one by one."""
+    if record.headline_only:
+        return {}
+    source = settings.eval_dir / "questions.jsonl"
+    return _EXPECTED.get(settings.eval_dir, file_stamp(source), lambda: dev_expectations(settings.eval_dir))
 
 
 def load(path: Path, settings: Settings) -> RunRecord:

@@ -1,7 +1,9 @@
 """The workbench's run pages: eval runs by date and configuration (per persona, with the Hit@k
-plot and the latest summaries), one run's failures, two runs side by side, and the report files
-themselves under /eval-reports/: plots, Markdown and JSON of the dev split, only the plots of a
-held-back split (sealed, heldout), whose per-question files are not to be read one by one."""
+plot and the latest summaries), one run's failures and answers at a glance (glance per persona and
+the decision's precision–coverage curve), two runs side by side (with the questions whose glance
+changed), and the report files themselves under /eval-reports/: plots, Markdown and JSON of the dev
+split, only the plots of a held-back split (sealed, heldout), whose per-question files are not to be
+read one by one."""
 
 from __future__ import annotations
 
@@ -13,12 +15,23 @@ from fastapi.responses import FileResponse, HTMLResponse
 from starlette.responses import Response
 
 from reportqa.run_files import CONFIG_NAME, DEV_SPLIT, LABEL, PLOT, label_key, report_name
-from reportqa.runs import RunInfo, compare_runs, latest_summaries, list_runs
+from reportqa.runs import (
+    GlanceDiff,
+    RunInfo,
+    RunRecord,
+    compare_runs,
+    glance_diff,
+    latest_summaries,
+    list_runs,
+    summary_of,
+)
+from reportqa.settings import Settings
 from retriever.pipeline import DEFAULT_CONFIGS, DEFAULT_PIPELINE, PIPELINES
 from web.deps import SettingsDep
+from web.workbench.curve import curve_chart
 from web.workbench.jobs import jobs_for
 from web.workbench.page import render
-from web.workbench.run_store import RunRow, refuse_held_back, run_named, run_rows
+from web.workbench.run_store import RunRow, questions, refuse_held_back, run_named, run_rows
 
 router = APIRouter(include_in_schema=False)
 HEADLINE = ("Hit@1", "Hit@5", "MRR@10")
@@ -94,9 +107,31 @@ def run_page(request: Request, settings: SettingsDep, run: str | None = None) ->
     """A run: its per-persona table and its failures with their top three passages."""
     record = run_named(run, settings)
     failures = [] if record.headline_only else record.failures(settings.eval_failure_rank)
+    summary = summary_of(record)
+    ask = summary.ask if summary else None
     return render(request, "evaluator_run.html", {
-        "run": record, "failures": failures, "headline": HEADLINE,
-        "failure_rank": settings.eval_failure_rank}, settings)
+        "run": record, "failures": failures, "headline": HEADLINE, "failure_rank": settings.eval_failure_rank,
+        "ask": ask, "chart": curve_chart(ask.curve) if ask else None}, settings)
+
+
+@dataclass(frozen=True)
+class GlanceRow:
+    """A question whose glance changed between two runs, as the compare page lists it."""
+
+    id: str
+    persona: str
+    question: str
+
+
+def glance_rows(ids: tuple[str, ...], run: RunRecord, settings: Settings) -> list[GlanceRow]:
+    """The questions ``ids`` named from run B's records, else from the question sets."""
+    known = questions(settings)
+    rows = []
+    for qid in ids:
+        recorded, info = run.questions.get(qid), known.get(qid)
+        rows.append(GlanceRow(qid, recorded.persona if recorded else info.persona if info else "",
+                              (recorded.question if recorded else "") or (info.question if info else "")))
+    return rows
 
 
 def default_pair(runs: list[RunInfo], a: str = "", b: str = "") -> tuple[str, str]:
@@ -121,15 +156,23 @@ def compare_page(request: Request, settings: SettingsDep, a: str | None = None, 
     """Two runs side by side: per question, better or worse and by how much, with totals."""
     runs = [r for r in list_runs(settings.reports_dir) if r.split == DEV_SPLIT]  # held-back splits: headline only
     comparison = None
+    glance: GlanceDiff | None = None
+    lost: list[GlanceRow] = []
+    gained: list[GlanceRow] = []
     if a and b:
         run_a, run_b = run_named(a, settings), run_named(b, settings)
         refuse_held_back(run_a)
         refuse_held_back(run_b)
         comparison = compare_runs(run_a, run_b)
+        summaries = summary_of(run_a), summary_of(run_b)
+        glance = glance_diff(*(s.ask if s else None for s in summaries))
+        if glance:
+            lost, gained = glance_rows(glance.lost, run_b, settings), glance_rows(glance.gained, run_b, settings)
     shown_a, shown_b = default_pair(runs, a or "", b or "")
     rows = (comparison.rows if all else comparison.changed) if comparison else []
     return render(request, "evaluator_compare.html", {
-        "runs": runs, "a": shown_a, "b": shown_b, "c": comparison, "rows": rows, "show_all": all}, settings)
+        "runs": runs, "a": shown_a, "b": shown_b, "c": comparison, "rows": rows, "show_all": all,
+        "glance": glance, "glance_lost": lost, "glance_gained": gained}, settings)
 
 
 @router.get("/eval-reports/{name:path}", name="eval_report")
