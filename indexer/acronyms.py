@@ -18,6 +18,7 @@ from reportqa.text import STOPWORDS
 SHORT_RE = r"[A-Z][A-Za-z0-9&/-]{1,9}"
 PAREN_RE = re.compile(rf"\(\s*({SHORT_RE}(?:\s+and\s+{SHORT_RE})?)\s*\)")
 GLOSS_RE = re.compile(rf"\b({SHORT_RE})\s+\[([^\]\[]{{3,80}})\]")
+LINKING_WORDS = frozenset({"of", "and", "for", "to", "on", "in", "the", "&"})  # skipped, or inside a long form
 SENTENCE_BREAK = re.compile(r"[.;:!?]['’\"”]*\s|[()\[\]\"“”]|\n|–")
 
 
@@ -59,7 +60,29 @@ def best_long_form(short: str, candidate: str) -> str | None:
         l_idx -= 1
         s_idx -= 1
     start = candidate.rfind(" ", 0, l_idx + 1) + 1
-    return candidate[start:].strip()
+    return _extended(short, candidate[:start].split(), candidate[start:].strip())
+
+
+def _content_words(text: str) -> list[str]:
+    return [w for w in text.split() if w.lower() not in LINKING_WORDS and w.lower() != "into"]
+
+
+def _extended(short: str, before: list[str], long: str) -> str:
+    """``long`` grown leftwards over the words just ``before`` it while each one starts with a
+    letter of ``short`` and there are no more content words than letters: 'Independent' + 'Inquiry
+    into Child Sexual Abuse' (IICSA), 'police' + 'powers of protection' (PPO). The shortest match
+    of Schwartz–Hearst stops at the first word that can start the acronym; the longest form whose
+    initials the acronym covers is the one the report wrote. 'common child sexual exploitation'
+    (CSE) has four content words for three letters, so it stays 'child sexual exploitation'."""
+    letters = {c.lower() for c in short if c.isalpha()}
+    width = sum(c.isalpha() for c in short)
+    while before:
+        word = before[-1]
+        if not word[:1].isalpha() or word.lower() in LINKING_WORDS or word[0].lower() not in letters \
+                or len(_content_words(long)) + 1 > width:
+            break
+        long = f"{before.pop()} {long}"
+    return long
 
 
 def _window(text_before: str, short: str) -> str:
@@ -148,7 +171,6 @@ def mine_acronyms(texts: list[str]) -> list[Acronym]:
 # An acronym used in running text ('CSE'), or with a plural 's' ('CAWNs'); heading lines written
 # in capitals are skipped.
 ACRONYM_TOKEN = re.compile(r"(?<![\w-])([A-Z][A-Za-z0-9&]{1,9})(?![\w-])")
-LINKING_WORDS = frozenset({"of", "and", "for", "to", "on", "in", "the", "&"})  # skipped, or inside a long form
 
 
 @dataclass(frozen=True)
