@@ -38,6 +38,9 @@ def is_short_form(token: str) -> bool:
     return 2 <= len(core) <= 10 and capitals >= 2 and capitals >= 0.6 * sum(ch.isalpha() for ch in core)
 
 
+QUOTES = "‘’'\"“”"  # a long form in quotation marks: 'Families and … Exploitation' (FCASE)
+
+
 def best_long_form(short: str, candidate: str) -> str | None:
     """The shortest tail of ``candidate`` whose letters spell ``short`` (Schwartz–Hearst).
 
@@ -60,7 +63,7 @@ def best_long_form(short: str, candidate: str) -> str | None:
         l_idx -= 1
         s_idx -= 1
     start = candidate.rfind(" ", 0, l_idx + 1) + 1
-    return _extended(short, candidate[:start].split(), candidate[start:].strip())
+    return _extended(short, candidate[:start].split(), candidate[start:].strip()).strip(QUOTES)
 
 
 def _content_words(text: str) -> list[str]:
@@ -178,7 +181,8 @@ class GlossaryEntry:
     """One acronym of the glossary: its long forms, how many times the reports use it, and where
     the long forms come from: 'defined' ("child abduction warning notices (CAWNs)"), 'spelled
     out' (a phrase of the reports whose initials spell it, when they never define it), 'speaker
-    code' (the survey's (FL), (SL), (DG)), or '' when the reports give none."""
+    code' (the survey's (FL), (SL), (DG)), 'curated' (corpus/glossary.toml, for an acronym the
+    reports never spell out: 'CCTV'), or '' when none of these gives one."""
 
     short: str
     longs: tuple[str, ...]
@@ -247,10 +251,13 @@ def build_glossary(texts: list[str], mined: list[tuple[str, str, int]], min_uses
     uses = acronym_uses(texts)
     defined: dict[str, list[str]] = {}
     display: dict[str, str] = {}
-    for short, long, _count in mined:
+    seen_defined: set[str] = set()  # a count of 0: a curated long form (corpus/glossary.toml), not the reports'
+    for short, long, count in mined:
         key = short.lower()
         display.setdefault(key, short)
         longs = defined.setdefault(key, [])
+        if count:
+            seen_defined.add(key)
         if long.lower() not in (x.lower() for x in longs):
             longs.append(long)
     by_key: dict[str, int] = Counter()
@@ -261,7 +268,8 @@ def build_glossary(texts: list[str], mined: list[tuple[str, str, int]], min_uses
     for key in sorted(set(defined) | {k for k, n in by_key.items() if n >= min_uses}):
         short = display[key]
         if key in defined:
-            entries.append(GlossaryEntry(short, tuple(defined[key]), by_key.get(key, 0), "defined"))
+            entries.append(GlossaryEntry(short, tuple(defined[key]), by_key.get(key, 0),
+                                         "defined" if key in seen_defined else "curated"))
         elif codes and short in codes:
             entries.append(GlossaryEntry(short, (codes[short],), by_key[key], "speaker code"))
         elif long := spelled_out(short, texts):

@@ -199,6 +199,9 @@ def test_long_form_takes_a_leading_word_the_acronym_covers() -> None:
     assert best_long_form("CSE", "the common child sexual exploitation") == "child sexual exploitation"
     assert best_long_form("SHPO", "several sexual harm prevention orders") == "sexual harm prevention orders"
     assert best_long_form("NRM", "a new National Referral Mechanism") == "National Referral Mechanism"
+    # a long form in quotation marks
+    assert best_long_form("FCSE", "a project called ‘Families and Communities against Sexual Exploitation’") == \
+        "Families and Communities against Sexual Exploitation"
 
 
 def test_long_forms_of_the_reports_are_not_cut_short(real_documents) -> None:
