@@ -12,9 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from indexer.acronyms import Acronym, acronym_uses
-from indexer.corpus import CorpusError
-
-GLOSSARY_NAME = "glossary.toml"
+from indexer.corpus import GLOSSARY_NAME, CorpusError
 
 
 class GlossaryFile(BaseModel):

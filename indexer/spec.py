@@ -4,8 +4,10 @@ was built from. Query-time code checks an index with these and never imports the
 
 from __future__ import annotations
 
+import hashlib
+
 from indexer.chunking import CHUNKER_VERSION
-from indexer.corpus import SourceFile
+from indexer.corpus import GLOSSARY_NAME, SourceFile
 from indexer.embedding import embedder_spec
 from indexer.store.manifest import IndexManifest
 from indexer.store.verify import BuildSpec
@@ -32,8 +34,10 @@ def structure_settings(settings: Settings) -> dict:
     """How the index read the reports' structure (PDF layout, measure cards), recorded in the index
     manifest: changing them makes the index stale. Kept apart from the chunker settings, which the
     fitted weights' fingerprint includes: these change what the reader and the cards show, not
-    what the reranker was fitted on."""
-    return {"pdf_layout": settings.pdf_layout.model_dump(), "measures": settings.measures.model_dump()}
+    what the reranker was fitted on. The curated glossary (corpus/glossary.toml) is recorded by its hash."""
+    glossary = settings.corpus_dir / GLOSSARY_NAME
+    return {"pdf_layout": settings.pdf_layout.model_dump(), "measures": settings.measures.model_dump(),
+            "glossary_sha256": hashlib.sha256(glossary.read_bytes()).hexdigest() if glossary.is_file() else ""}
 
 
 def build_spec(settings: Settings) -> BuildSpec:

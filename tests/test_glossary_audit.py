@@ -65,3 +65,13 @@ def test_a_bad_glossary_file_is_refused_with_its_name(tmp_path: Path, content: s
     (tmp_path / "glossary.toml").write_text(content, encoding="utf-8")
     with pytest.raises(CorpusError, match="glossary.toml"):
         read_glossary_file(tmp_path)
+
+
+def test_editing_the_glossary_file_makes_the_index_stale(tmp_path: Path) -> None:
+    from indexer.spec import structure_settings
+    from reportqa.settings import Settings
+
+    settings = Settings(corpus_dir=tmp_path, index_dir=tmp_path / "index")
+    before = structure_settings(settings)
+    (tmp_path / "glossary.toml").write_text('[long_forms]\nCCTV = "closed-circuit television"\n', encoding="utf-8")
+    assert structure_settings(settings) != before
