@@ -113,7 +113,7 @@ class QueryAnalyser:
         self.speller = SpellingCorrector(stats.names.every, is_english, config,
                                          {w for k in colloquial.table for w in k.split()})
         self._texts = list(document_texts)
-        self._heads = long_form_heads(acronyms)
+        self._heads = long_form_heads(a for a in acronyms if a[2])  # the reports' own long forms, not curated ones
         self._guesses: dict[str, str | None] = {}
         self._lock = Lock()
         self.expander = AcronymExpander(acronyms, stats.names.lowercase_vocab, self._guess_acronym,
