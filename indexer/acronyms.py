@@ -18,6 +18,7 @@ from reportqa.text import STOPWORDS
 SHORT_RE = r"[A-Z][A-Za-z0-9&/-]{1,9}"
 PAREN_RE = re.compile(rf"\(\s*({SHORT_RE}(?:\s+and\s+{SHORT_RE})?)\s*\)")
 GLOSS_RE = re.compile(rf"\b({SHORT_RE})\s+\[([^\]\[]{{3,80}})\]")
+LINKING_WORDS = frozenset({"of", "and", "for", "to", "on", "in", "the", "&"})  # skipped, or inside a long form
 SENTENCE_BREAK = re.compile(r"[.;:!?]['’\"”]*\s|[()\[\]\"“”]|\n|–")
 
 
@@ -35,6 +36,9 @@ def is_short_form(token: str) -> bool:
     core = token[:-1] if token.endswith("s") and token[:-1].isupper() else token
     capitals = sum(1 for ch in core if ch.isupper())
     return 2 <= len(core) <= 10 and capitals >= 2 and capitals >= 0.6 * sum(ch.isalpha() for ch in core)
+
+
+QUOTES = "‘’'\"“”"  # a long form in quotation marks: 'Families and … Exploitation' (FCASE)
 
 
 def best_long_form(short: str, candidate: str) -> str | None:
@@ -59,7 +63,29 @@ def best_long_form(short: str, candidate: str) -> str | None:
         l_idx -= 1
         s_idx -= 1
     start = candidate.rfind(" ", 0, l_idx + 1) + 1
-    return candidate[start:].strip()
+    return _extended(short, candidate[:start].split(), candidate[start:].strip()).strip(QUOTES)
+
+
+def _content_words(text: str) -> list[str]:
+    return [w for w in text.split() if w.lower() not in LINKING_WORDS and w.lower() != "into"]
+
+
+def _extended(short: str, before: list[str], long: str) -> str:
+    """``long`` grown leftwards over the words just ``before`` it while each one starts with a
+    letter of ``short`` and there are no more content words than letters: 'Independent' + 'Inquiry
+    into Child Sexual Abuse' (IICSA), 'police' + 'powers of protection' (PPO). The shortest match
+    of Schwartz–Hearst stops at the first word that can start the acronym; the longest form whose
+    initials the acronym covers is the one the report wrote. 'common child sexual exploitation'
+    (CSE) has four content words for three letters, so it stays 'child sexual exploitation'."""
+    letters = {c.lower() for c in short if c.isalpha()}
+    width = sum(c.isalpha() for c in short)
+    while before:
+        word = before[-1]
+        if not word[:1].isalpha() or word.lower() in LINKING_WORDS or word[0].lower() not in letters \
+                or len(_content_words(long)) + 1 > width:
+            break
+        long = f"{before.pop()} {long}"
+    return long
 
 
 def _window(text_before: str, short: str) -> str:
@@ -148,7 +174,6 @@ def mine_acronyms(texts: list[str]) -> list[Acronym]:
 # An acronym used in running text ('CSE'), or with a plural 's' ('CAWNs'); heading lines written
 # in capitals are skipped.
 ACRONYM_TOKEN = re.compile(r"(?<![\w-])([A-Z][A-Za-z0-9&]{1,9})(?![\w-])")
-LINKING_WORDS = frozenset({"of", "and", "for", "to", "on", "in", "the", "&"})  # skipped, or inside a long form
 
 
 @dataclass(frozen=True)
@@ -156,7 +181,8 @@ class GlossaryEntry:
     """One acronym of the glossary: its long forms, how many times the reports use it, and where
     the long forms come from: 'defined' ("child abduction warning notices (CAWNs)"), 'spelled
     out' (a phrase of the reports whose initials spell it, when they never define it), 'speaker
-    code' (the survey's (FL), (SL), (DG)), or '' when the reports give none."""
+    code' (the survey's (FL), (SL), (DG)), 'curated' (corpus/glossary.toml, for an acronym the
+    reports never spell out: 'CCTV'), or '' when none of these gives one."""
 
     short: str
     longs: tuple[str, ...]
@@ -225,10 +251,13 @@ def build_glossary(texts: list[str], mined: list[tuple[str, str, int]], min_uses
     uses = acronym_uses(texts)
     defined: dict[str, list[str]] = {}
     display: dict[str, str] = {}
-    for short, long, _count in mined:
+    seen_defined: set[str] = set()  # a count of 0: a curated long form (corpus/glossary.toml), not the reports'
+    for short, long, count in mined:
         key = short.lower()
         display.setdefault(key, short)
         longs = defined.setdefault(key, [])
+        if count:
+            seen_defined.add(key)
         if long.lower() not in (x.lower() for x in longs):
             longs.append(long)
     by_key: dict[str, int] = Counter()
@@ -239,7 +268,8 @@ def build_glossary(texts: list[str], mined: list[tuple[str, str, int]], min_uses
     for key in sorted(set(defined) | {k for k, n in by_key.items() if n >= min_uses}):
         short = display[key]
         if key in defined:
-            entries.append(GlossaryEntry(short, tuple(defined[key]), by_key.get(key, 0), "defined"))
+            entries.append(GlossaryEntry(short, tuple(defined[key]), by_key.get(key, 0),
+                                         "defined" if key in seen_defined else "curated"))
         elif codes and short in codes:
             entries.append(GlossaryEntry(short, (codes[short],), by_key[key], "speaker code"))
         elif long := spelled_out(short, texts):

@@ -20,6 +20,7 @@ from indexer.chunking import ChunkedPassage, Chunker
 from indexer.corpus import CorpusError, SourceFile, discover, discover_with_skips, supported_suffixes
 from indexer.document import CleanDocument
 from indexer.embedding import Embedder, create_embedder, embedder_spec
+from indexer.glossary_file import curated_acronyms, read_glossary_file
 from indexer.ingest import Ingested, ReadReport, document_meta, read_reports
 from indexer.measure_aliases import MEASURE_ALIASES_NAME, CuratedAliases, MeasureAliasesError, load_curated_aliases
 from indexer.measures import build_measure_cards
@@ -194,7 +195,9 @@ class IndexBuilder:
         vectors = maker.vectors(chunked, [q.text for q in questions], use_cache=use_cache)
         report.embedded, report.reused = vectors.embedded, vectors.reused
         docs = [r.doc for r in reports]
-        acronyms = mine_acronyms([doc.text for doc in docs])
+        texts = [doc.text for doc in docs]
+        acronyms = mine_acronyms(texts)
+        acronyms += curated_acronyms(read_glossary_file(self.settings.corpus_dir), texts, acronyms)
         measures = measure_cards(docs, [c.passage for c in chunked], acronyms, self.settings)
         return BuildContents(reports, chunked, questions, vectors, acronyms, measures)
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from reportqa.records import DocumentMeta
 
 MANIFEST_NAME = "manifest.toml"
+GLOSSARY_NAME = "glossary.toml"  # curated long forms of acronyms (indexer.glossary_file)
 IGNORED_NAMES = {"README.md", "readme.md", "README.txt", "QUESTIONS.md"}  # notes about the corpus, not reports
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from indexer.corpus import SourceFile
 from indexer.document import CleanDocument, build_document, guess_title, parse_blocks
 from indexer.loaders import LoadError, RawDocument, load
+from indexer.title_page import read_title_page
 from indexer.titles import distinct_short_titles, short_title
 from reportqa.records import DocumentMeta
 from reportqa.settings import Settings
@@ -50,15 +51,18 @@ def check_size(source: SourceFile, max_file_mb: float) -> None:
 
 
 def meta_of(source: SourceFile, raw: RawDocument) -> DocumentMeta:
-    """The report's metadata: its manifest entry, or a title (and a PDF's /Author) from the file."""
+    """The report's metadata: its manifest entry, or a title, authors, date and organisation from the
+    file (PDF metadata, its first heading, what its first page prints: indexer.title_page)."""
     fallback = ""
     if source.meta is None and not raw.title_hint:
         blocks, _ = parse_blocks(raw, "")
         fallback = guess_title(blocks, source.path.stem)
     meta = document_meta(source, raw.title_hint, fallback)
-    if source.meta is None and raw.authors_hint and not meta.authors:  # a PDF's /Author, for citations
-        meta = replace(meta, authors=raw.authors_hint)
-    return meta
+    if source.meta is not None:
+        return meta
+    page = read_title_page(raw.pages[0] if raw.pages else "", meta.title)  # 'by …', 'March 2024', '… Trust'
+    return replace(meta, authors=raw.authors_hint or page.authors,  # a PDF's /Author first, for citations
+                   date=page.date, publisher=page.organisation)
 
 
 def structure(raw: RawDocument, meta: DocumentMeta) -> CleanDocument:

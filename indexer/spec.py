@@ -5,7 +5,7 @@ was built from. Query-time code checks an index with these and never imports the
 from __future__ import annotations
 
 from indexer.chunking import CHUNKER_VERSION
-from indexer.corpus import SourceFile, sha256_file
+from indexer.corpus import GLOSSARY_NAME, SourceFile, sha256_file
 from indexer.embedding import embedder_spec
 from indexer.measure_aliases import MEASURE_ALIASES_NAME
 from indexer.store.manifest import IndexManifest
@@ -33,10 +33,13 @@ def structure_settings(settings: Settings) -> dict:
     """How the index read the reports' structure (PDF layout, measure cards), recorded in the index
     manifest: changing them makes the index stale. Kept apart from the chunker settings, which the
     fitted weights' fingerprint includes: these change what the reader and the cards show, not
-    what the reranker was fitted on. The corpus's curated measure aliases are recorded by their hash."""
+    what the reranker was fitted on. The corpus's curated measure aliases and glossary
+    (corpus/glossary.toml) are recorded by their hashes."""
     aliases = settings.corpus_dir / MEASURE_ALIASES_NAME
+    glossary = settings.corpus_dir / GLOSSARY_NAME
     return {"pdf_layout": settings.pdf_layout.model_dump(), "measures": settings.measures.model_dump(),
-            "measure_aliases": sha256_file(aliases) if aliases.is_file() else ""}
+            "measure_aliases": sha256_file(aliases) if aliases.is_file() else "",
+            "glossary_sha256": sha256_file(glossary) if glossary.is_file() else ""}
 
 
 def build_spec(settings: Settings) -> BuildSpec:

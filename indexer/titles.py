@@ -23,15 +23,23 @@ def _cut(text: str, limit: int) -> str:
 
 
 def short_title(title: str, limit: int = SHORT_TITLE_CHARS) -> str:
-    """A title that fits ``limit`` characters: the whole title when it fits, else the part after
-    its colon (the subtitle, which is what tells a series apart), else the title cut at a word."""
+    """A title that fits ``limit`` characters: the whole title when it fits, else the part before its
+    colon when that fits and has two words or more ('Community Speedwatch in Rural Villages', not
+    'An Evaluation'), else the subtitle, else the title cut at a word. Reports of one series share
+    the part before the colon: ``distinct_short_titles`` gives them their subtitles."""
     title = " ".join(title.split())
     if len(title) <= limit:
         return title
-    head, sep, tail = title.partition(":")
-    if sep and len(tail.strip()) >= 3:
-        return _cut(tail.strip(), limit)
-    return _cut(head, limit)
+    head, sep, tail = (part.strip() for part in title.partition(":"))
+    if sep and len(head) <= limit and len(head.split()) >= 2:
+        return head
+    return subtitle(title, limit) or _cut(head, limit)
+
+
+def subtitle(title: str, limit: int = SHORT_TITLE_CHARS) -> str:
+    """The part of ``title`` after its colon, cut to ``limit`` characters ('' when there is none)."""
+    _, sep, tail = " ".join(title.split()).partition(":")
+    return _cut(tail.strip(), limit) if sep and len(tail.strip()) >= 3 else ""
 
 
 def _with_file(meta: DocumentMeta, stems: Counter[str]) -> DocumentMeta:
@@ -49,6 +57,16 @@ def _decorated(clashing: list[DocumentMeta]) -> dict[str, DocumentMeta]:
     return {m.doc_id: _with_file(m, stems) for m in clashing}
 
 
+def _subtitled(metas: list[DocumentMeta], inferred: set[str]) -> list[DocumentMeta]:
+    """Inferred short titles that are the shared part before the colon of two titles or more (a
+    series: 'Police Disruption of Child Sexual Abuse: A Scoping Review', '…: Findings from a
+    National Survey') replaced by their subtitles."""
+    keys = Counter(match_key(m.short_title) for m in metas)
+    return [replace(m, short_title=subtitle(m.title)) if m.doc_id in inferred and keys[match_key(m.short_title)] > 1
+            and subtitle(m.title) and match_key(m.short_title) == match_key(m.title.partition(":")[0]) else m
+            for m in metas]
+
+
 def distinct_short_titles(metas: list[DocumentMeta], inferred: set[str]) -> list[DocumentMeta]:
     """The metas with short titles that tell every report apart. The index stores them, and the report
     filter, cards and citations all show the stored one. Titles are compared by ``match_key`` (letters
@@ -58,6 +76,7 @@ def distinct_short_titles(metas: list[DocumentMeta], inferred: set[str]) -> list
       them gets its file name (a user may write one short title twice);
     - an inferred short title (doc ids in ``inferred``: no manifest entry) that equals any other
       report's gets its file name, so a manifest's title stays as written."""
+    metas = _subtitled(metas, inferred)
     given = [m for m in metas if m.doc_id not in inferred]
     given_keys = Counter(match_key(m.short_title) for m in given)
     changed = _decorated([m for m in given if given_keys[match_key(m.short_title)] > 1])

@@ -41,15 +41,17 @@ class AcronymExpander:
         self.longs: dict[str, list[str]] = {}
         self.short_display: dict[str, str] = {}
         self.by_long: list[tuple[tuple[str, ...], str, str]] = []
-        for short, long, _count in acronyms:
+        for short, long, count in acronyms:
             key = short.lower()
-            self.longs.setdefault(key, [])
-            if long.lower() not in (x.lower() for x in self.longs[key]):
-                self.longs[key].append(long)
             self.short_display.setdefault(key, short)
             terms = tuple(content_words(long))
             if len(terms) >= 2:
                 self.by_long.append((terms, short, long))
+            if not count:  # a curated long form (corpus/glossary.toml) the reports never write: one way only,
+                continue  # 'closed-circuit television' finds 'CCTV', but 'UK' adds no 'United Kingdom'
+            self.longs.setdefault(key, [])
+            if long.lower() not in (x.lower() for x in self.longs[key]):
+                self.longs[key].append(long)
         self.lowercase_vocab = lowercase_vocab
         self.guess = guess  # long form of an acronym the corpus never uses, or None
 

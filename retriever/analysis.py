@@ -113,7 +113,7 @@ class QueryAnalyser:
         self.speller = SpellingCorrector(stats.names.every, is_english, config,
                                          {w for k in colloquial.table for w in k.split()})
         self._texts = list(document_texts)
-        self._heads = long_form_heads(acronyms)
+        self._heads = long_form_heads(a for a in acronyms if a[2])  # the reports' own long forms, not curated ones
         self._guesses: dict[str, str | None] = {}
         self._lock = Lock()
         self.expander = AcronymExpander(acronyms, stats.names.lowercase_vocab, self._guess_acronym,
@@ -129,10 +129,12 @@ class QueryAnalyser:
             return QueryAnalysis(raw, text, parsed, corrections)
         expansions = tuple(self.expander.expand(parsed.raw)) if acronyms and self.config.acronym_expansion else ()
         everyday = tuple(self.colloquial.expand(text)) if colloquial else ()
-        known = frozenset(stem(w) for w in words(" ".join(self.colloquial.keys_in(text))))
+        # an everyday word the table translates, or an acronym typed and expanded ('pspo'), is known
+        known = frozenset(stem(w) for w in words(" ".join(self.colloquial.keys_in(text)))) | {
+            stem(w) for e in expansions if e.added != e.short for w in words(e.short)}
         added = tuple(e.added for e in expansions)
         return QueryAnalysis(raw, text, parsed, corrections, expansions, everyday, self.constraints(text, corrections),
-                             known, self._oov(parsed, added + everyday))
+                             known, self._oov(parsed, added + everyday, known))
 
     def constraints(self, query: str, corrections: dict[str, str] | None = None) -> Constraints:
         """The names, years and count the query pins its answer to, with the acronym (or
@@ -159,12 +161,11 @@ class QueryAnalyser:
             return kept
         return tuple(sorted(tokens, key=lambda t: -idf[t])[:keep])
 
-    def _oov(self, parsed: ParsedQuery, expansions: tuple[str, ...]) -> float:
+    def _oov(self, parsed: ParsedQuery, expansions: tuple[str, ...], translated: frozenset[str]) -> float:
         """Share of the query's content terms that never occur in the corpus (an everyday word
-        or acronym we can translate does not count as unknown)."""
+        or acronym we can translate, ``translated``, does not count as unknown)."""
         if not parsed.terms:
             return 0.0
-        translated = {stem(w) for w in words(" ".join(self.colloquial.keys_in(parsed.raw)))}
         known = {stem(w) for a in expansions for w in words(a)} | translated
         unknown = [t for t in parsed.terms if t not in self.stats.idf and t not in known]
         return len(unknown) / len(parsed.terms)

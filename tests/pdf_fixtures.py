@@ -210,6 +210,23 @@ h3 { font-size: 13pt; } table { border-collapse: collapse; } td, th { border: 1p
 <p>Most respondents worked in response teams rather than in specialist units.</p>
 </body></html>"""
 
+# A report as a small organisation publishes it, with no manifest entry: a cover page with the title
+# (a generic subtitle after the colon), the authors, the organisation and the date; the body after it.
+COVER_HTML = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<style>body { font-family: serif; font-size: 11pt; } h1 { font-size: 26pt; margin-top: 6cm; }
+.cover p { text-align: center; font-size: 13pt; } .next { break-before: page; }</style></head><body>
+<div class="cover"><h1>Community Speedwatch in Rural Villages: An Evaluation</h1>
+<p>by Jane Smith and Tom Okafor</p>
+<p>Rural Policing Research Trust</p>
+<p>March 2024</p></div>
+<h2 class="next">1. Introduction</h2>
+<p>Community Speedwatch volunteers recorded the speed of passing vehicles in twelve villages in 2019 and again
+in 2022, and this evaluation compares the two years.</p>
+<h2>2. Findings</h2>
+<p>Speeds fell in most villages where volunteers were out at least once a week, according to the
+police figures collected for the evaluation.</p>
+</body></html>"""
+
 CHROMIUM = Path(browser_support.CHROMIUM)  # the one Chromium the browser tests require
 
 

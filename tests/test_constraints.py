@@ -128,3 +128,8 @@ def test_real_model_declines_a_word_the_reports_never_use(real_retriever) -> Non
     answer = real_retriever.ask("pspo how long does it last")
     assert not answer.abstained
     assert "three years" in answer.text
+    # the acronym alone, as the README suggests typing it, is no unknown word either
+    for query in ("pspo", "PSPO"):
+        answer = real_retriever.ask(query)
+        assert answer.outcome != "not_covered" and not any("pspo" in r.lower() for r in answer.reasons), query
+        assert "Public space protection orders" in answer.hits[0].passage.text

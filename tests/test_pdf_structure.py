@@ -207,11 +207,22 @@ def test_title_and_authors_come_from_pdf_metadata(tmp_path: Path) -> None:
     assert untitled.title_hint == "Overview of the study"  # no /Title: the first large heading
 
 
-def test_short_titles_use_the_subtitle_and_fit() -> None:
+def test_short_titles_use_the_part_before_the_colon_and_fit() -> None:
+    assert short_title("Community Speedwatch in Rural Villages: An Evaluation") == \
+        "Community Speedwatch in Rural Villages"
+    # one word before the colon says too little: the subtitle
+    assert short_title("Evaluation: Community Speedwatch in Rural Villages of Kent") == \
+        "Community Speedwatch in Rural Villages…"
+
+
+def test_a_series_sharing_the_part_before_the_colon_gets_its_subtitles() -> None:
     survey = "Police Disruption of Child Sexual Abuse: Findings from a National Survey of Frontline Personnel"
     review = "Police Disruption of Child Sexual Abuse: A Scoping Review"
-    assert short_title(review) == "A Scoping Review"
-    assert short_title(survey).startswith("Findings from a National Survey") and len(short_title(survey)) <= 40
+    metas = [DocumentMeta(doc_id=d, file=f"{d}.pdf", title=t, short_title=short_title(t))
+             for d, t in (("r", review), ("s", survey))]
+    shorts = [m.short_title for m in distinct_short_titles(metas, {"r", "s"})]
+    assert shorts[0] == "A Scoping Review"
+    assert shorts[1].startswith("Findings from a National Survey") and len(shorts[1]) <= 40
     assert short_title("Annual report") == "Annual report"
     long = "An unusually long report title without any colon in it at all, none"
     assert len(short_title(long)) <= 40 and short_title(long).endswith("…") and " " in short_title(long)
@@ -275,6 +286,52 @@ def test_chromium_printed_report_keeps_trails_pages_and_tables(tmp_path: Path) -
     assert table.header == ["Police region", "No. of respondents"]
     assert table.body[-1] == ["Total", "98"] and doc.pages_of(table) == (2, 2)
     assert table.section == ("2. Method", "2.1 Respondents")
+
+
+@pytest.mark.browser
+def test_a_pdf_without_a_manifest_is_cited_from_its_cover_page(tmp_path: Path) -> None:
+    """A PDF printed by headless Chromium, added with no manifest entry: the short title is the part
+    before the colon, and the authors, year and organisation printed on the cover reach the citation."""
+    require_browser()
+    from indexer.build import build_index
+    from indexer.embedding import FakeEmbedder
+    from indexer.store import open_index
+    from reportqa.citation import Citer
+    from tests.conftest import fake_settings
+    from web.render import byline
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    fx.chromium_pdf(fx.COVER_HTML, corpus, "speedwatch")
+    (corpus / "speedwatch.html").unlink()
+    settings = fake_settings(corpus, tmp_path / "index")
+    build_index(settings, embedder=FakeEmbedder(), progress=False)
+    reader = open_index(settings.index_dir)
+    (meta,) = [d.meta for d in reader.documents.values()]
+    assert meta.short_title == "Community Speedwatch in Rural Villages"
+    assert (meta.authors, meta.date, meta.publisher) == (
+        "Jane Smith and Tom Okafor", "March 2024", "Rural Policing Research Trust")
+    assert byline(meta) == "Jane Smith and Tom Okafor. Rural Policing Research Trust, March 2024."
+    passage = next(p for p in reader.passages if "Speeds fell" in p.text)
+    cited = Citer({meta.doc_id: meta}, "https://reports.example.org")(passage)
+    assert "Smith, J. and Okafor, T. (2024)" in cited.harvard and "no date" not in cited.harvard
+    assert "author = {Smith, Jane and Okafor, Tom}" in cited.bibtex
+    assert "year = {2024}" in cited.bibtex and "institution = {Rural Policing Research Trust}" in cited.bibtex
+
+
+def test_title_page_facts_are_read_conservatively() -> None:
+    from indexer.title_page import TitlePage, read_title_page
+
+    title = "Annual Review of Disruption"
+    page = f"{title}\nWritten by Dr Ann Lee, Bo Jones & Cy Patel\n© 2021 Kent Police\nSome intro text"
+    assert read_title_page(page, title) == TitlePage("Dr Ann Lee, Bo Jones & Cy Patel", "2021", "Kent Police")
+    # body text starts the page: nothing is read from it, nor from lines below it
+    body = ("Officers were asked in 2019 by the team which orders they used, and how often they used them "
+            "in practice.\nby Jane Smith\nKent Police")
+    assert read_title_page(f"{title}\n{body}", title) == TitlePage()
+    # a 'by' line that is not names, a year inside a sentence, a line that is not a name
+    odd = f"{title}\nby the end of the year\nIn 2019 we found\nthe local council"
+    assert read_title_page(odd, title) == TitlePage()
 
 
 @pytest.mark.browser

@@ -112,6 +112,13 @@ def test_acronym_expansion_both_ways() -> None:
     assert [e.added for e in expander.expand("the SET team")] == ["sexual exploitation team"]
 
 
+def test_a_curated_long_form_finds_its_acronym_but_is_not_added_to_it() -> None:
+    # count 0: from corpus/glossary.toml, a long form the reports never write
+    expander = AcronymExpander([("CCTV", "closed-circuit television", 0), ("UK", "United Kingdom", 0)], set())
+    assert [e.added for e in expander.expand("is closed-circuit television used")] == ["CCTV"]
+    assert expander.expand("CCTV in the UK") == []
+
+
 def test_unknown_acronyms_are_guessed_from_the_initials_of_named_things() -> None:
     texts = ["Public space protection orders\tThese identify an area.",
              "Police should protect others; payment service providers in order to help.",

@@ -7,13 +7,15 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from stage_fixtures import TEXTS, analyser, features, passage
+from stage_fixtures import ACRONYMS, TEXTS, analyser, features, passage
 
 from indexer.embedding import EMBEDDERS
 from reportqa.records import Passage
 from reportqa.settings import EMBEDDERS as EMBEDDER_NAMES
-from reportqa.settings import FUSIONS, RankingConfig, Settings
-from retriever.analysis import CorpusStats
+from reportqa.settings import FUSIONS, AnalysisConfig, RankingConfig, Settings
+from reportqa.text import stem
+from retriever.analysis import CorpusStats, QueryAnalyser
+from retriever.colloquial import ColloquialExpander
 from retriever.decision import DEFAULT_ABSTAIN
 from retriever.features import Candidate
 from retriever.fusion import STRATEGIES
@@ -36,6 +38,15 @@ def test_analysis_reads_acronyms_everyday_words_and_names() -> None:
     assert "kent" in a.constraints.names and "kent" in a.constraints.nowhere
     assert "(child abduction warning notice)" in a.dense_text
     assert "child" in a.terms  # terms of the expansion count too
+
+
+def test_an_acronym_the_reports_spell_out_is_not_an_unknown_word() -> None:
+    texts = TEXTS + ["Public Space Protection Orders ban named activities in one area for up to three years."]
+    a = QueryAnalyser(CorpusStats.of(texts), ACRONYMS, ColloquialExpander({}), lambda w: False, texts,
+                      AnalysisConfig()).analyse("pspo")
+    assert [e.long for e in a.expansions] == ["Public Space Protection Orders"]
+    assert a.oov == 0.0 and stem("pspo") in a.known  # so no "The reports never mention “pspo”"
+    assert analyser().analyse("xqzv").oov == 1.0  # a word nothing translates is still unknown
 
 
 def test_analysis_corrects_spelling_only_when_switched_on() -> None:

@@ -185,6 +185,32 @@ def test_schwartz_hearst_long_form() -> None:
     assert best_long_form("XYZ", "no such words here") is None
 
 
+def test_long_form_takes_a_leading_word_the_acronym_covers() -> None:
+    # a leading word with the acronym's repeated first letter (the shortest match stops one word short)
+    assert best_long_form("NNWA", "set up by the National Northern Water Authority") == \
+        "National Northern Water Authority"
+    assert best_long_form("CCR", "kept on the county council register") == "county council register"
+    assert best_long_form("IIRP", "the Independent Inquiry into Rural Policing") == \
+        "Independent Inquiry into Rural Policing"
+    # a leading word whose initial is another letter of the acronym, linking words inside
+    assert best_long_form("PPO", "officers used police powers of protection") == "police powers of protection"
+    assert best_long_form("PTO", "under the police transport protocol") == "police transport protocol"
+    # never more content words than letters, and never over a word the acronym does not cover
+    assert best_long_form("CSE", "the common child sexual exploitation") == "child sexual exploitation"
+    assert best_long_form("SHPO", "several sexual harm prevention orders") == "sexual harm prevention orders"
+    assert best_long_form("NRM", "a new National Referral Mechanism") == "National Referral Mechanism"
+    # a long form in quotation marks
+    assert best_long_form("FCSE", "a project called ‘Families and Communities against Sexual Exploitation’") == \
+        "Families and Communities against Sexual Exploitation"
+
+
+def test_long_forms_of_the_reports_are_not_cut_short(real_documents) -> None:
+    pairs = {(a.short, a.long.lower()) for a in mine_acronyms([d.text for d in real_documents.values()])}
+    assert ("IICSA", "independent inquiry into child sexual abuse") in pairs
+    assert ("PPO", "police powers of protection") in pairs
+    assert not {("IICSA", "inquiry into child sexual abuse"), ("PPO", "powers of protection")} & pairs
+
+
 def test_evidence_matching_key_ignores_layout() -> None:
     assert match_key("extra-\nfamilial  Child") == match_key("extrafamilial child")
 
