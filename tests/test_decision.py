@@ -14,6 +14,7 @@ from retriever.decision import (
     DEFAULT_ABSTAIN,
     AbstainModel,
     AnswerDecision,
+    absence,
     missing_specific,
     off_topic,
     term_weights,
@@ -159,6 +160,8 @@ def test_every_signal_from_the_top_hits() -> None:
 def test_signals_of_a_lone_hit_and_of_no_sentences() -> None:
     lone = signals_of("hotels abduction sexual", RANKED[:1], SCORED)
     assert lone.margin == 1.0, "a lone hit stands one point clear"
+    assert signals_of("hotels abduction sexual", RANKED[:2], SCORED).margin == pytest.approx(0.5)
+    assert signals_of("hostels like CAWN", RANKED, SCORED).oov == 0.5
     assert (lone.answer_gap, lone.answer_rank, lone.top_answer) == (0.0, 1.0, 0.9)
     bare = signals_of("hotels abduction sexual", RANKED, {})
     assert (bare.top_best_sentence, bare.top_answer, bare.answer_gap, bare.answer_rank) == (0.0, 0.0, 0.0, 0.0)
@@ -259,3 +262,15 @@ def test_the_probability_is_the_logistic_of_the_score_clamped_at_50() -> None:
 
     assert p(-2.0) == 0.5 and p(-1.0) == pytest.approx(1 / (1 + math.exp(-1.0)))
     assert p(-62.0) == 1.0 / (1.0 + math.exp(50.0)), "a very low score is clamped, not overflowed"
+
+
+def test_the_reasons_when_the_unknown_words_cannot_be_named() -> None:
+    """Fallbacks of ``absence``: too many unknown words, none of which can be shown; a name the
+    reports never use, shown as analysed when the typed form is not recorded."""
+    known = analyser().analyse("were CAWNs issued in Rotherham")
+    assert unknown_words(known, STATS) == []
+    assert absence(replace(known, oov=0.9), STATS, 0.5) == \
+        ["The reports do not use most of the words of this question."]
+    kent = analyser().analyse("how many CAWNs were issued in Kent")
+    untyped = replace(kent, constraints=replace(kent.constraints, typed={}))
+    assert absence(untyped, STATS, 0.5) == ["The reports never mention “kent”."]
