@@ -91,6 +91,7 @@ def test_phone_width_and_abstention(server, browser) -> None:
     outcome = answer.get_attribute("data-outcome")
     assert outcome in ("answer", "closest"), "the reports cover flagging a vehicle: not 'not covered'"
     first = answer.locator(".answer-sentences li" if outcome == "answer" else "[data-testid=lead]").first
+    assert first.count() == 1, "an answer, or under closest the sentence that comes closest, is shown"
     assert "flag" in first.inner_text().lower(), "the answer, or the closest sentence, is about flagging"
     assert first.locator("a.cite").count() >= 1, "and it is cited"
     assert page.locator("article.card").count() >= 1
