@@ -278,7 +278,7 @@ def _card(slug: str, name: str, *aliases: str) -> MeasureCard:
 
 @pytest.mark.parametrize("cards", ["in name order", "reversed"])
 def test_a_name_two_cards_share_opens_neither(cards: str) -> None:
-    """"SRO" names both the sexual and the slavery risk order: it opens no card, whichever was read
+    """“SRO” names both the sexual and the slavery risk order: it opens no card, whichever was read
     first, while each card's own name still opens that card."""
     sexual = _card("sexual-risk-orders", "Sexual risk orders", "SRO")
     slavery = _card("slavery-risk-orders", "Slavery and trafficking risk orders", "SRO")
