@@ -89,20 +89,20 @@ def _family_given(text: str) -> bool:
 def parse_authors(value: str | Sequence[str]) -> tuple[Author, ...]:
     """Authors from a manifest: a list of names, or one string such as 'Nadia Wager, Alexandra Myers
     and Diana Parkinson (University of Huddersfield)' or 'Wager, N.; Myers, A.' or 'Wager, N., Myers, A.',
-    or one 'Family, Given' name such as 'Smith, John' (PDF metadata). Affiliations in parentheses are left out."""
+    or 'Family, Given' names such as 'Smith, John' (PDF metadata) or 'Smith, John and Jones, Amir' (BibTeX).
+    Affiliations in parentheses are left out."""
     if not isinstance(value, str):
         return tuple(a for a in (parse_author(v) for v in value) if a)
     text = re.sub(r"\([^)]*\)", " ", value).strip()
     if ";" in text:
         names = text.split(";")
-    elif _family_given(text):  # 'Smith, John', as PDF /Author metadata often has it: one author
-        names = [text]
     else:
         pieces = [p.strip() for p in re.split(r",|\band\b|&", text) if p.strip()]
         if len(pieces) >= 2 and len(pieces) % 2 == 0 and all(INITIALS_ONLY.match(p) for p in pieces[1::2]):
             names = [f"{f}, {g}" for f, g in zip(pieces[::2], pieces[1::2])]
-        else:
-            names = pieces
+        else:  # 'and' or '&' separates authors; each part is one 'Family, Given' name or a list of names
+            names = [name for part in re.split(r"\band\b|&", text)
+                     for name in ([part] if _family_given(part) else part.split(","))]
     return tuple(a for a in (parse_author(n) for n in names) if a)
 
 

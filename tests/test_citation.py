@@ -149,6 +149,18 @@ def test_pdf_passage_cites_its_exact_page_in_every_style(pdf_index) -> None:
         "}"])
 
 
+def test_a_page_range_is_cited_as_a_range_in_every_format() -> None:
+    """Pages 44 to 45: BibTeX's en dash is ``--`` (``44-45`` prints a hyphen), RIS has SP and EP."""
+    meta = DocumentMeta("r", "r.pdf", "A Report", "Report", author_names=("Smith, Jane",), date="2020")
+    spread = Passage("r-1", "r", "text", ("2 Notices",), 0, 4, "Text", page_start=44, page_end=45)
+    cited = format_citation(meta, spread, "http://x/doc/r?p=r-1", ACCESSED)
+    assert "  pages = {44--45}," in cited.bibtex.splitlines()
+    assert {"SP  - 44", "EP  - 45"} <= set(cited.ris.splitlines())
+    assert "pp. 44–45" in cited.harvard and "pp. 44–45" in cited.apa
+    one = format_citation(meta, Passage(**{**spread.__dict__, "page_end": 44}), "http://x/doc/r?p=r-1", ACCESSED)
+    assert "  pages = {44}," in one.bibtex.splitlines() and not any(x.startswith("EP") for x in one.ris.splitlines())
+
+
 def test_page_references_are_honest() -> None:
     base = Passage("d-1", "d", "text", ("6. Chapter", "6.1 Part", "6.1.1 Point"), 0, 5, "Text.")
     assert page_ref(base) == ""
@@ -181,7 +193,9 @@ def test_authors_are_parsed_without_affiliations(value, expected) -> None:
     ("Wager, N.", [("Wager", "N.")]),
     ("Wager, N., Myers, A.", [("Wager", "N."), ("Myers", "A.")]),
     ("Nadia Wager, Alexandra Myers", [("Wager", "Nadia"), ("Myers", "Alexandra")]),
-    ("Smith, John and Jones", [("Smith", ""), ("John", ""), ("Jones", "")]),  # not one 'Family, Given'
+    ("Smith, John and Jones", [("Smith", "John"), ("Jones", "")]),  # 'and' parts authors: not three family names
+    ("Smith, John and Jones, Amir", [("Smith", "John"), ("Jones", "Amir")]),  # BibTeX's author list
+    ("Smith, John & Amir Jones", [("Smith", "John"), ("Jones", "Amir")]),
     ("Smith, Jones, Brown", [("Smith", ""), ("Jones", ""), ("Brown", "")]),
 ])
 def test_a_family_given_name_is_one_author(value, expected) -> None:

@@ -70,19 +70,31 @@ def test_ask_read_in_context_copy_and_glossary(server, browser) -> None:
 
 
 def test_phone_width_and_abstention(server, browser) -> None:
+    """On a 360-pixel phone: a question the reports do not cover says so, with its reason, above the
+    nearest passages; a frontline question they do touch on is never "not covered", and what the
+    answer box shows first is about it. Neither page scrolls sideways."""
     context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
     page = context.new_page()
     page.goto(server + "/?q=" + urllib.request.quote("What is the best recipe for a Victoria sponge cake?"))
     answer = page.locator("[data-testid=answer]")
-    assert answer.get_attribute("data-outcome") in ("closest", "not_covered")
-    assert "The reports" in answer.inner_text() and "closest passages" in answer.inner_text().lower() or \
-        "don't cover this" in answer.inner_text()
+    assert answer.get_attribute("data-outcome") == "not_covered"
+    assert "Not covered by the reports" in answer.inner_text() and "don't cover this" in answer.inner_text()
+    assert "The reports never mention" in page.get_by_test_id("abstain-reasons").inner_text()
     assert page.locator("article.card").count() >= 1  # nearest passages still shown
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 360, "the page must not scroll sideways on a phone"
     page.screenshot(path=str(ARTIFACTS / "search-phone.png"), full_page=True)
+
     page.goto(server + "/?q=" + urllib.request.quote("same car keeps turning up outside the school, can we flag it?"))
     page.screenshot(path=str(ARTIFACTS / "answer-phone.png"), full_page=True)
+    answer = page.locator("[data-testid=answer]")
+    outcome = answer.get_attribute("data-outcome")
+    assert outcome in ("answer", "closest"), "the reports cover flagging a vehicle: not 'not covered'"
+    first = answer.locator(".answer-sentences li" if outcome == "answer" else "[data-testid=lead]").first
+    assert first.count() == 1, "an answer, or under closest the sentence that comes closest, is shown"
+    assert "flag" in first.inner_text().lower(), "the answer, or the closest sentence, is about flagging"
+    assert first.locator("a.cite").count() >= 1, "and it is cited"
+    assert page.locator("article.card").count() >= 1
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     context.close()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reportqa.settings import FUSIONS, CandidateConfig
-from retriever.fusion import STRATEGIES, convex, fuse, rrf
+from retriever.fusion import STRATEGIES, convex, fuse, minmax, rrf
 
 
 def test_rrf_on_fixed_lists() -> None:
@@ -26,11 +26,21 @@ def test_convex_blend_on_fixed_lists() -> None:
     scores = dict(fused)
     assert scores[1] == pytest.approx(0.5)  # dense max, not in lexical
     assert scores[2] == pytest.approx(0.5)  # dense min, lexical max
-    assert scores[3] < 0.5
-    with pytest.raises(ValueError):
+    assert scores[3] == pytest.approx(0.0)  # lexical min, not in dense: nothing from either list
+    with pytest.raises(ValueError, match=r"^unknown fusion strategy 'nonsense'; choose from rrf, convex$"):
         fuse("nonsense", [], [], CandidateConfig())
 
 
+def test_the_defaults_are_k_60_and_an_even_blend() -> None:
+    lists = [[(1, 0.9), (2, 0.8)], [(2, 5.0), (3, 4.0)]]
+    assert rrf(lists) == rrf(lists, k=60)
+    assert convex(lists[0], lists[1]) == convex(lists[0], lists[1], alpha=0.5)
+
+
+def test_minmax_of_equal_scores_is_all_ones() -> None:
+    assert minmax([(4, 0.3), (7, 0.3)]) == {4: 1.0, 7: 1.0}
+    assert minmax([(4, 2.0), (7, 1.0), (9, 1.5)]) == {4: 1.0, 7: 0.0, 9: 0.5}
+    assert minmax([]) == {}
 
 
 DENSE = [(3, 0.91), (1, 0.90), (7, 0.42), (2, 0.41)]

@@ -19,8 +19,9 @@ from indexer.build import build_index
 from indexer.embedding import FakeEmbedder
 from indexer.measures import MeasureRow, classify, names_of
 from indexer.store import MEASURES, IndexCorruptError, live_build, read_manifest, read_measures, verify_files
-from reportqa.measures_records import cards_from_json, cards_to_json, measure_tokens
+from reportqa.measures_records import MeasureCard, MeasureCitation, cards_from_json, cards_to_json, measure_tokens
 from reportqa.settings import MeasureConfig
+from retriever.measures import MeasureCatalog
 from retriever.results import Answer, AnswerSentence, Citation, Hit
 from retriever.retriever import Retriever
 
@@ -285,6 +286,23 @@ def test_query_names_the_card(tiny, query: str) -> None:
 @pytest.mark.parametrize("query", ["CAWN breach", "warning", "", "   ", "child abduction"])
 def test_other_queries_name_no_card(tiny, query: str) -> None:
     assert tiny.measure_for(query) is None
+
+
+def _card(slug: str, name: str, *aliases: str) -> MeasureCard:
+    return MeasureCard(slug, name, "", "direct", "Direct", "", MeasureCitation("p", "d", "D", "A"), list(aliases),
+                       [tuple(measure_tokens(n)) for n in (name, *aliases)])
+
+
+@pytest.mark.parametrize("cards", ["in name order", "reversed"])
+def test_a_name_two_cards_share_opens_neither(cards: str) -> None:
+    """“SRO” names both the sexual and the slavery risk order: it opens no card, whichever was read
+    first, while each card's own name still opens that card."""
+    sexual = _card("sexual-risk-orders", "Sexual risk orders", "SRO")
+    slavery = _card("slavery-risk-orders", "Slavery and trafficking risk orders", "SRO")
+    catalog = MeasureCatalog([sexual, slavery] if cards == "in name order" else [slavery, sexual])
+    assert catalog.for_query("SRO") is None and catalog.for_query("what is an SRO?") is None
+    assert catalog.for_query("sexual risk orders") is sexual
+    assert catalog.for_query("slavery and trafficking risk order") is slavery
 
 
 def test_named_in_orders_by_first_mention(tiny) -> None:

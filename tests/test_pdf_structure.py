@@ -365,8 +365,11 @@ def test_the_chromium_tests_fail_rather_than_skip_when_the_browser_is_required(t
 
     monkeypatch.setattr(browser_support, "CHROMIUM", str(tmp_path / "no-chromium"))
     monkeypatch.setenv("REPORTQA_REQUIRE_BROWSER", "1")
-    with pytest.raises(pytest.fail.Exception, match="Chromium is required"):
+    # a skip is caught too: left to propagate, it would skip this test quietly instead of failing it
+    with pytest.raises((pytest.fail.Exception, pytest.skip.Exception)) as stopped:
         test(tmp_path)
+    assert stopped.type is pytest.fail.Exception and "Chromium is required" in str(stopped.value), \
+        f"with the browser required, a missing Chromium skipped the test: {stopped.value}"
     monkeypatch.setenv("REPORTQA_REQUIRE_BROWSER", "0")
     with pytest.raises(pytest.skip.Exception, match="Chromium is not installed"):
         test(tmp_path)
