@@ -240,8 +240,14 @@ def test_ask_abstains_out_of_corpus(fake_retriever) -> None:
 
 @pytest.mark.model
 def test_real_model_abstains_on_out_of_corpus_question(real_retriever) -> None:
-    assert real_retriever.ask("What is the best recipe for a Victoria sponge cake?").abstained
-    assert not real_retriever.ask("what is a child abduction warning notice").abstained
+    """Off the reports' subject: not covered. On it: never "not covered", and what the user reads first
+    (the answer, or the lead under ``closest`` since the decision is fitted for precision) is the
+    reports' definition."""
+    assert real_retriever.ask("What is the best recipe for a Victoria sponge cake?").outcome == "not_covered"
+    answer = real_retriever.ask("what is a child abduction warning notice")
+    assert answer.outcome != "not_covered"
+    first = answer.sentences[0] if answer.sentences else answer.lead
+    assert first is not None and "break contact" in first.text
 
 
 # --- everyday words and confidence signals ------------------------------------------------------------
