@@ -30,9 +30,11 @@ from reportqa.records import Passage
 
 MEASURE_ALIASES_NAME = "measure-aliases.toml"
 ALIAS_CUE = r"(?:also known as|also called|also referred to as|often referred to as|known as)"
-# "<name> (ACR) – also known as Y –", "<name> (also called Y)", "<name>, known as Y,"
-CUE_AFTER_RE = re.compile(r"(?P<before>[^.;:]*?)(?:\s*\([^()]*\))?\s*[–—,(-]?\s*\b" + ALIAS_CUE
-                          + r"\s+(?P<alias>[^.;:()–—]+)", re.IGNORECASE)
+# "<name> (ACR) – also known as Y –", "<name> (also called Y)", "<name>, known as Y,": the cue and the
+# names after it; what comes before it, back to the sentence's start, is read by ``_named_before``
+# (a pattern that also matched that stretch was tried at every position: quadratic in a sentence's length)
+CUE_AFTER_RE = re.compile(r"\b" + ALIAS_CUE + r"\s+(?P<alias>[^.;:()–—]+)", re.IGNORECASE)
+CLAUSE_ENDS = ".;:"
 # "Also known as 'C5s' or 'letters of concern', suspect warning letters were …"
 CUE_FIRST_RE = re.compile(r"(?:^|[.;:]\s+)" + ALIAS_CUE + r"\s+(?P<alias>[^.;:()–—]+?),\s+(?P<after>[^.;:]+)",
                           re.IGNORECASE)
@@ -115,12 +117,24 @@ def _starts_with(tokens: list[str], keys: Iterable[tuple[str, ...]]) -> bool:
     return any(key and tuple(tokens[:len(key)]) == key for key in keys)
 
 
+def _named_before(text: str, cue: int) -> str:
+    """What names the measure before the cue at ``cue``: the clause up to it, without a dash, comma or
+    opening bracket just before the cue, nor a bracketed acronym ("CAWNs") just before that."""
+    start = max(text.rfind(mark, 0, cue) for mark in CLAUSE_ENDS) + 1
+    before = text[start:cue].rstrip()
+    if before and before[-1] in "–—,(-":
+        before = before[:-1].rstrip()
+    if before.endswith(")") and "(" in before:
+        before = before[:before.rfind("(")].rstrip()
+    return before
+
+
 def aliases_in_text(keys: list[tuple[str, ...]], text: str) -> list[str]:
     """The other names ``text`` gives a measure named by one of ``keys`` (module docstring, 1)."""
     text = " ".join(text.split())
     found: list[str] = []
     for match in CUE_AFTER_RE.finditer(text):
-        if _ends_with(measure_tokens(match.group("before")), keys):
+        if _ends_with(measure_tokens(_named_before(text, match.start())), keys):
             found += _names(match.group("alias"))
     for match in CUE_FIRST_RE.finditer(text):
         if _starts_with(measure_tokens(match.group("after")), keys):

@@ -259,6 +259,24 @@ class MeasureCardBuilder:
         self.acronyms = acronyms
         self.by_span = {(p.doc_id, p.start, p.end): p for p in passages if p.kind == "table_row"}
         self.tokens = [measure_tokens(p.text) for p in passages]
+        heading_tokens = {h: measure_tokens(h) for h in {h for p in passages for h in p.section}}
+        self.section_tokens = [[heading_tokens[h] for h in p.section] for p in passages]  # per passage, once
+        # which passages hold a token, in their text or their headings: a card looks only at those that
+        # hold every token of one of its keys (cards × passages took minutes on a large corpus)
+        self._postings: dict[str, set[int]] = {}
+        for n, (tokens, headings) in enumerate(zip(self.tokens, self.section_tokens)):
+            for token in {*tokens, *(t for h in headings for t in h)}:
+                self._postings.setdefault(token, set()).add(n)
+
+    def _may_mention(self, card: MeasureCard) -> list[int]:
+        """The passages (by number, in order) that hold every token of one of ``card``'s keys, in their
+        text or their headings: the only ones that can mention it."""
+        found: set[int] = set()
+        for key in card.keys:
+            holders = [self._postings.get(token, set()) for token in key]
+            if holders:
+                found |= set.intersection(*holders)
+        return sorted(found)
 
     def cite(self, passage: Passage) -> MeasureCitation:
         meta: DocumentMeta = self.docs[passage.doc_id].meta
@@ -301,8 +319,8 @@ class MeasureCardBuilder:
             for key in list(card.keys):
                 add_aliases(card, self.curated.by_name.get(key, ()), taken)
         for card in cards:
-            said = [a for p, tokens in zip(self.passages, self.tokens) if card.mentions(tokens)
-                    for a in aliases_in_text(card.keys, p.text)]
+            said = [a for n in self._may_mention(card) if card.mentions(self.tokens[n])
+                    for a in aliases_in_text(card.keys, self.passages[n].text)]
             add_aliases(card, [*aliases_in_text(card.keys, card.description), *said], taken)
         headings = heading_aliases(cards, self.passages, self.config.measure_heading_overlap)
         for card in cards:
@@ -356,12 +374,13 @@ class MeasureCardBuilder:
 
     def _passages(self, card: MeasureCard, appendix: set, used: set[str]) -> None:
         found: list[tuple[float, int, MeasurePassage]] = []
-        for order, (passage, tokens) in enumerate(zip(self.passages, self.tokens)):
+        for order in self._may_mention(card):
+            passage, tokens, headings = self.passages[order], self.tokens[order], self.section_tokens[order]
             if passage.passage_id in used or (passage.doc_id, passage.section) in appendix:
                 continue
             if is_measure_table(passage):
                 continue
-            if not card.mentions(tokens) and not any(card.mentions(measure_tokens(t)) for t in passage.section):
+            if not card.mentions(tokens) and not any(card.mentions(h) for h in headings):
                 continue  # a passage under a heading that names the measure belongs to it too
             found.append((order, card_passage(card, passage, self.cite(passage), self.config, tokens)))
         card.passages = [p for _, p in sorted(found, key=lambda t: (-t[1].score, t[0]))]

@@ -365,13 +365,6 @@ def test_search_for_an_acronym_shows_the_card_before_the_passages(tiny_client) -
     assert 'data-testid="measure-card"' not in plain
 
 
-def test_a_search_whose_answer_or_top_hit_names_a_measure_links_to_its_card(tiny_client, tiny) -> None:
-    # here both the answer and the top hit (Table 1) name CAWNs; the two tests below tell them apart
-    page = tiny_client.get("/", params={"q": "what did officers say about how effective the notices were"}).text
-    links = page[page.index('data-testid="answer"'):page.index('id="results-heading"')]
-    assert "About Child abduction warning notices (CAWNs)" in links
-
-
 def _measure_links(client: TestClient, retriever: Retriever, monkeypatch, answer: Answer) -> list[str]:
     """The "About …" links of the answer block when the retriever answers ``answer``."""
     monkeypatch.setattr(retriever, "ask", lambda *args, **kwargs: answer)
