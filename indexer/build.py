@@ -191,7 +191,7 @@ class IndexBuilder:
         chunked = [c for r in reports for c in r.passages]
         questions = self.questions(reports, report)
         maker = VectorMaker(self.embedder, embedder_spec(self.settings.embedder), self.settings.index_dir,
-                            self.settings.embed_batch_size, self.progress)
+                            self.settings.embed_batch_size, self.progress, self.settings.table_line_bare_words)
         vectors = maker.vectors(chunked, [q.text for q in questions], use_cache=use_cache)
         report.embedded, report.reused = vectors.embedded, vectors.reused
         docs = [r.doc for r in reports]

@@ -26,6 +26,7 @@ def chunker_settings(settings: Settings, max_tokens: int) -> dict:
         "analyzer": ANALYZER_VERSION,
         "packing": {"min_fill": c.chunk_min_fill, "block_fill": c.chunk_block_fill,
                     "max_carry": c.chunk_max_carry, "tail_merge": c.chunk_tail_merge},
+        "table_line_bare_words": c.table_line_bare_words,
     }
 
 

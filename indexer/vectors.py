@@ -12,6 +12,7 @@ import numpy as np
 from indexer.chunking import ChunkedPassage
 from indexer.embedding import Embedder, EmbedderSpec
 from indexer.store.cache import cache_key, read_embedding_cache
+from reportqa.text import words
 
 
 @dataclass
@@ -30,8 +31,9 @@ class VectorMaker:
     """Embeds a build's texts with ``embedder``, reusing the vectors cached in ``index_dir``'s live build."""
 
     def __init__(self, embedder: Embedder, spec: EmbedderSpec, index_dir: Path, batch_size: int,
-                 progress: bool = True) -> None:
+                 progress: bool = True, bare_words: int = 8) -> None:
         self.embedder = embedder
+        self.bare_words = bare_words  # ChunkerConfig.table_line_bare_words
         self.spec = spec
         self.index_dir = index_dir
         self.batch_size = batch_size
@@ -52,7 +54,7 @@ class VectorMaker:
         rows = []
         for c, single, vector in zip(chunked, own, passage_vectors):
             rows.extend([vector] if single else [next(extra) for _ in c.sentences])
-        for line, row in table_lines_as_rows(chunked).items():
+        for line, row in table_lines_as_rows(chunked, self.bare_words).items():
             rows[line] = passage_vectors[row]
         sentence_vectors = np.stack(rows) if rows else np.zeros((0, dim), np.float32)
         return BuildVectors(passage_vectors, sentence_vectors, question_vectors, cache, embedded, reused)
@@ -77,14 +79,16 @@ class VectorMaker:
         return vectors, {k: cached[k] for k in distinct}, len(missing), len(distinct) - len(missing)
 
 
-def table_lines_as_rows(chunked: list[ChunkedPassage]) -> dict[int, int]:
-    """Which sentence of the build (numbered across all passages, as stored) is a line of a table
-    passage that is also a table-row passage, and that row passage's number. A bare line
+def table_lines_as_rows(chunked: list[ChunkedPassage], bare_words: int) -> dict[int, int]:
+    """Which sentence of the build (numbered across all passages, as stored) is a bare line of a table
+    passage (fewer than ``bare_words`` words) that is also a table-row passage, and that row passage's
+    number. A bare line
     ("Northern\t41 (32%)") means little without its caption and column headers, which its row passage
     carries ("Table 3. … — Force area: Northern; Orders recorded: 41 (32%)"); so the line takes the row
     passage's vector, and a figure question finds the line that answers it rather than the header that
     shares its words. A row is the one of the same report, inside the table's span, that holds every
-    cell of the line in order."""
+    cell of the line in order. A longer line (a measure and its description) says enough on its own:
+    its row's caption and headers would only dilute it."""
     rows_of: dict[str, list[int]] = {}
     for n, c in enumerate(chunked):
         if c.passage.kind == "table_row":
@@ -97,7 +101,10 @@ def table_lines_as_rows(chunked: list[ChunkedPassage]) -> dict[int, int]:
             inside = [n for n in rows_of.get(table.doc_id, [])
                       if table.start <= chunked[n].passage.start and chunked[n].passage.end <= table.end]
             for k, (s, e) in enumerate(c.sentences):
-                cells = [cell.strip() for cell in table.text[s:e].split("\t") if cell.strip()]
+                line = table.text[s:e]
+                if len(words(line)) >= bare_words:
+                    continue
+                cells = [cell.strip() for cell in line.split("\t") if cell.strip()]
                 row = next((n for n in inside if cells and _holds_in_order(chunked[n].passage.text, cells)), None)
                 if row is not None:
                     out[sentence + k] = row

@@ -89,6 +89,9 @@ class ChunkerConfig(StageConfig):
                                    "passage, as a share of the target")
     chunk_tail_merge: float = Field(0.25, ge=0, le=1, description="a section's last passage smaller than this "
                                     "share of the target joins the one before")
+    table_line_bare_words: int = Field(8, ge=0, le=100, description="a line of a table passage with fewer words "
+                                       "than this ('Northern 41 (32%)') is embedded as its row passage, with its "
+                                       "caption and column headers; a longer line says enough on its own (0: none)")
 
 
 class PdfLayoutConfig(StageConfig):

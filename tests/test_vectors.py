@@ -91,7 +91,8 @@ def test_a_table_line_takes_its_row_passages_vector_and_the_header_none() -> Non
 
     built = _table_chunks()
     # sentences are numbered across passages: TWO has 2, the table's caption 2, header 3, rows 4 and 5
-    assert table_lines_as_rows(built) == {4: 2, 5: 3}
+    assert table_lines_as_rows(built, 8) == {4: 2, 5: 3}
+    assert table_lines_as_rows(built, 2) == {}, "a line of two words or more says enough here"
     maker = VectorMaker(FakeEmbedder(), EMBEDDERS["fake"], Path("/nonexistent"), batch_size=8, progress=False)
     vectors = maker.vectors(built, [], use_cache=False)
     assert np.allclose(vectors.sentences[4], vectors.passages[2])
