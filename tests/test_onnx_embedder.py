@@ -85,7 +85,8 @@ with TestClient(create_app(Settings())) as client:
     search = client.get("/api/search", params={"q": "child abduction warning notice"})
     ask = client.get("/api/ask", params={"q": "what is a child abduction warning notice?"})
 assert search.status_code == 200 and search.json()["results"], search.text
-assert ask.status_code == 200 and ask.json()["outcome"] == "answer", ask.text
+reply = ask.json()  # answered, or under closest its lead: something from the reports is read first
+assert ask.status_code == 200 and reply["outcome"] != "not_covered" and (reply["sentences"] or reply["lead"]), ask.text
 print(sorted(name for name in ("torch", "transformers", "sentence_transformers") if name in sys.modules))
 """
 
