@@ -29,8 +29,10 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _add_paths(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--corpus", metavar="DIR", help="corpus folder (default: ./corpus, or REPORTQA_CORPUS_DIR)")
-    parser.add_argument("--index", metavar="DIR", help="index folder (default: ./index, or REPORTQA_INDEX_DIR)")
+    parser.add_argument("--corpus", metavar="DIR", help="corpus folder (default: REPORTQA_CORPUS_DIR, else "
+                        "corpus/ in a checkout, the bundled reports when installed)")
+    parser.add_argument("--index", metavar="DIR", help="index folder (default: REPORTQA_INDEX_DIR, else index/ "
+                        "in the data folder, REPORTQA_DATA_DIR)")
 
 
 # --- index ----------------------------------------------------------------------------------------
