@@ -9,7 +9,7 @@ policy, the figures are the measurement.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -35,13 +35,13 @@ class FloorRun:
     retriever: Retriever
     questions: list[Question]
     qrels: dict
-    _configs: dict[str, ConfigRun]
+    _configs: dict[str, ConfigRun] = field(default_factory=dict)
     _ask: AskSummary | None = None
 
     @classmethod
     def over(cls, retriever: Retriever, split: str) -> FloorRun:
         questions = load_questions(PROJECT_ROOT / "eval" / "questions.jsonl", split)
-        return cls(retriever, questions, qrels_for(retriever, questions, None), {})
+        return cls(retriever, questions, qrels_for(retriever, questions, None))
 
     def config(self, name: str) -> ConfigRun:
         if name not in self._configs:

@@ -99,7 +99,7 @@ def _ask_one(retriever: Retriever, q: Question, documents: dict[str, str]) -> As
     lead = retriever.composer.lead(evidence) if evidence.hits else None
     answered = answer.outcome == "answer"
     correct = q.answerable and answered and _carried(answer.sentences, spans, retriever, documents)
-    shown = answer.sentences if answered else [answer.lead] if answer.lead is not None else []
+    shown = answer.read_first
     ruled = retriever.decision.rules(evidence.analysis, evidence.signals, evidence.check, bool(evidence.hits))
     sentence_hit = q.answerable and lead is not None and _carried([lead], spans, retriever, documents)
     would_carry = q.answerable and _carried(retriever.composer.lines(evidence), spans, retriever, documents)

@@ -84,6 +84,14 @@ class Answer:
         return self.outcome != "answer"
 
     @property
+    def read_first(self) -> list[AnswerSentence]:
+        """What the user reads first: the answer sentences under ``answer``, the lead under
+        ``closest``, nothing under ``not_covered`` (what eval's glance judges)."""
+        if self.outcome == "answer":
+            return list(self.sentences)
+        return [self.lead] if self.lead is not None else []
+
+    @property
     def text(self) -> str:
         """The answer as one string with [n] markers, or the message of the outcome."""
         if self.outcome == "answer":
@@ -95,4 +103,3 @@ OUTCOME_MESSAGES = {
     "closest": "The reports may not answer this directly; the closest passages are listed below.",
     "not_covered": "The reports don't cover this.",
 }
-ABSTAIN_MESSAGE = OUTCOME_MESSAGES["closest"]

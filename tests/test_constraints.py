@@ -117,12 +117,7 @@ def test_real_model_says_which_name_the_reports_lack(real_retriever) -> None:
     # under closest) is the reports' definition
     answer = real_retriever.ask("what is a child abduction warning notice")
     assert answer.outcome != "not_covered" and not answer.reasons
-    assert "break contact" in _first_read(answer)
-
-
-def _first_read(answer) -> str:
-    first = answer.sentences[0] if answer.sentences else answer.lead
-    return first.text if first is not None else ""
+    assert answer.read_first and "break contact" in answer.read_first[0].text
 
 
 @pytest.mark.model
@@ -134,7 +129,7 @@ def test_real_model_declines_a_word_the_reports_never_use(real_retriever) -> Non
     assert answer.abstained and any("“stovewood”" in r for r in answer.reasons)
     # an acronym the reports never use, for a measure they spell out, is understood and answered
     answer = real_retriever.ask("pspo how long does it last")
-    assert answer.outcome != "not_covered" and "three years" in _first_read(answer)
+    assert answer.outcome != "not_covered" and answer.read_first and "three years" in answer.read_first[0].text
     # the acronym alone, as the README suggests typing it, is no unknown word either
     for query in ("pspo", "PSPO"):
         answer = real_retriever.ask(query)

@@ -246,8 +246,7 @@ def test_real_model_abstains_on_out_of_corpus_question(real_retriever) -> None:
     assert real_retriever.ask("What is the best recipe for a Victoria sponge cake?").outcome == "not_covered"
     answer = real_retriever.ask("what is a child abduction warning notice")
     assert answer.outcome != "not_covered"
-    first = answer.sentences[0] if answer.sentences else answer.lead
-    assert first is not None and "break contact" in first.text
+    assert answer.read_first and "break contact" in answer.read_first[0].text
 
 
 # --- everyday words and confidence signals ------------------------------------------------------------

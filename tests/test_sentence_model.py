@@ -56,9 +56,8 @@ def shipped(tmp_path_factory) -> Retriever:
 
 def _first_read(retriever: Retriever, query: str) -> str:
     answer = retriever.ask(query)
-    first = answer.sentences[0] if answer.sentences else answer.lead
-    assert first is not None, f"{answer.outcome}: nothing to read first"
-    return first.text
+    assert answer.read_first, f"{answer.outcome}: nothing to read first"
+    return answer.read_first[0].text
 
 
 @pytest.mark.parametrize(("query", "fact"), [

@@ -96,8 +96,7 @@ def test_real_model_corrects_and_still_answers(real_retriever) -> None:
     assert answer.corrections == {"notise": "notice"}
     # not declined for the typo: answered, or the closest sentence shown first, about CAWNs
     assert answer.outcome != "not_covered" and not answer.reasons
-    first = answer.sentences[0] if answer.sentences else answer.lead
-    assert first is not None and "CAWN" in first.text + answer.hits[0].passage.text
+    assert answer.read_first and "CAWN" in answer.read_first[0].text + answer.hits[0].passage.text
     # ordinary English words the reports do not use stay as typed, even one edit from a report word
     assert real_retriever.ask("can we make a hotel hand over who's booked a room").corrections == {}
     assert real_retriever.analyser.speller.correct("hostels") is None  # not "hotels"
